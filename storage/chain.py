@@ -1,0 +1,36 @@
+"""The hash chain of each case's events: SHA-256 over a canonical form of every stored field."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def instant(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_hash(*, case_number: str, seq: int, type_: str, schema_version: int, actor: str, occurred_at: datetime,
+               recorded_at: datetime, payload: str, prev_hash: str) -> str:
+    body = canonical_json(
+        {
+            "case": case_number,
+            "seq": seq,
+            "type": type_,
+            "schema_version": schema_version,
+            "actor": actor,
+            "occurred_at": instant(occurred_at),
+            "recorded_at": instant(recorded_at),
+            "payload": payload,
+            "prev_hash": prev_hash,
+        }
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()

@@ -1,0 +1,158 @@
+"""The tables. The migrations in storage/migrations create exactly these; a test checks that they agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes only, stored in UTC; SQLite hands back naive values, which are UTC by construction."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: times are stored in UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+institutions = Table(
+    "institutions",
+    metadata,
+    Column("code", String(8), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("province", String(50), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("institution", String(8)),
+    Column("expert_id", String(16)),
+    Column("email", String(254)),
+    Column("display_name", String(100), nullable=False, default=""),
+    Column("password_hash", String(255)),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+experts = Table(
+    "experts",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("field", String(200), nullable=False),
+    Column("employer", String(200), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("province", String(8), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("number", String(32), primary_key=True),
+    Column("status", String(32), nullable=False, index=True),
+    Column("applicant", String(8), nullable=False),
+    Column("lead", String(8)),
+    Column("outcome", String(32)),
+    Column("version", Integer, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("snapshot", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_number", String(32), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("case_number", "seq", name="uq_events_case_seq"),
+)
+Index("ix_events_occurred_at", events.c.occurred_at)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+deadlines = Table(
+    "deadlines",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("case_number", String(32), ForeignKey("cases.number"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("start_at", UTCDateTime(), nullable=False),
+    Column("working_days", Integer, nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("due_date", String(10), nullable=False),
+    Column("calendar_version", String(200), nullable=False),
+    Column("provisional", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("resolved_at", UTCDateTime()),
+    Column("supersedes", String(64)),
+)
+Index("ix_deadlines_status_due", deadlines.c.status, deadlines.c.due_at)

@@ -1,0 +1,148 @@
+"""The ports the use cases need, as Protocols; storage/, scheduler/ and the shell provide them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from states.case import Case, Event
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class DueDateLike(Protocol):
+    due: date
+    due_at: datetime
+    provisional: bool
+    calendar_version: str
+
+    def explain(self) -> str: ...
+
+
+class WorkingCalendarPort(Protocol):
+    @property
+    def version(self) -> str: ...
+
+    def due_from(self, start_at: datetime, n: int) -> DueDateLike: ...
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str  # liaison | expert | auditor | admin
+    institution: str | None = None
+    expert_id: str | None = None
+    display_name: str = ""
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Expert:
+    id: str
+    name: str
+    field: str
+    employer: str
+    title: str
+    province: str
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as the log keeps it: the domain event plus its place in the chain."""
+
+    case_number: str
+    seq: int
+    event: Event
+    recorded_at: datetime
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the regulation leaves to configuration (members, rotation, timers): frozen, validated by the shell."""
+
+    members: Mapping[str, str]  # code -> name
+    rotation_order: Sequence[str]
+    first_term_start: date
+    term_months: int = 12
+    timers: Mapping[str, int] = field(default_factory=lambda: {"expert_analysis": 3, "convening": 5, "tracking": 20})
+    case_prefix: str = "YRD"
+    minutes_title: str = "长三角缺陷消费品专家会诊会议纪要"
+
+
+class CaseRepository(Protocol):
+    def load(self, number: str, *, lock: bool = True) -> Case | None: ...
+
+    def add(self, case: Case, events: Sequence[Event]) -> None: ...
+
+    def save(self, case: Case, events: Sequence[Event], expected_version: int) -> None: ...
+
+    def events(self, number: str) -> list[StoredEvent]: ...
+
+    def snapshot(self, number: str) -> dict[str, Any] | None: ...
+
+    def summaries(self, status: str | None = None) -> list[dict[str, Any]]: ...
+
+    def next_number(self, prefix: str, year: int) -> str: ...
+
+    def numbers(self) -> list[str]: ...
+
+    def chain_findings(self, number: str) -> list[str]:
+        """Recompute the hash chain of one case; one line per broken, missing or reordered event."""
+        ...
+
+
+class UserRepository(Protocol):
+    def get(self, name: str) -> User | None: ...
+
+    def add(self, user: User, password_hash: str | None = None) -> None: ...
+
+    def all(self) -> list[User]: ...
+
+    def liaisons_of(self, institution: str) -> list[User]: ...
+
+
+class ExpertRepository(Protocol):
+    def get(self, expert_id: str) -> Expert | None: ...
+
+    def add(self, expert: Expert) -> None: ...
+
+    def all(self) -> list[Expert]: ...
+
+    def next_id(self) -> str: ...
+
+
+class BlobStore(Protocol):
+    def put(self, sha256: str, data: bytes) -> None: ...
+
+    def get(self, sha256: str) -> bytes | None: ...
+
+
+class UnitOfWork(Protocol):
+    cases: CaseRepository
+    users: UserRepository
+    experts: ExpertRepository
+    blobs: BlobStore
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, readonly: bool = False) -> UnitOfWork: ...
+
+
+def iter_events(stored: Sequence[StoredEvent]) -> Iterator[Event]:
+    for s in stored:
+        yield s.event
