@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from huizhen.clock import clock_from_env
 from huizhen.config import ConfigError, Settings, load_settings
-from scheduler.calendar import WorkingCalendar, YearArrangement, load_year_file
+from huizhen.logs import log_event
+from huizhen.notifiers import EmailChannel, WebhookChannel
+from scheduler.calendar import WorkingCalendar, YearArrangement, load_year_file, parse_year
+from scheduler.daemon import Daemon
+from scheduler.reminders import ReminderPolicy
+from scheduler.sweep import Sweeper, SweepReport, SweepSettings
 from states.errors import DomainError
 from storage.db import current_revision, head_revision, make_engine, migrate
+from storage.leader import leader_lock
 from storage.uow import UnitOfWorkFactory, sync_institutions
-from workflow.ports import Clock, Policy
+from workflow.ports import Channel, Clock, Policy
 from workflow.usecases import Services
 
 SHIPPED_YEARS = Path(__file__).resolve().parent.parent / "scheduler" / "years"
@@ -51,11 +59,59 @@ def build_calendar(settings: Settings, extra: list[YearArrangement] | None = Non
     return WorkingCalendar(years + list(extra or []), close_of_business=settings.calendar.close_of_business)
 
 
+def year_from_stored(row: dict[str, object]) -> YearArrangement:
+    """A year kept in the database (canonical JSON) back into an arrangement, through the same validation."""
+    import json
+
+    data = json.loads(str(row["content"]))
+    mapping = {
+        "year": data["year"],
+        "notice": data["notice"],
+        "published": data.get("published"),
+        "holidays": [{"date": d, "name": n} for d, n in data["holidays"]],
+        "workdays": [{"date": d, "name": n} for d, n in data["workdays"]],
+    }
+    return parse_year(mapping, source=str(row.get("source") or f"database:{data['year']}"))
+
+
 @dataclass
 class App:
     settings: Settings
     engine: Engine
     services: Services
+    _calendar_fingerprint: str | None = None
+
+    def refresh_calendar(self) -> None:
+        """Take in year files loaded into the database (by this or another process) since we last looked."""
+        with self.services.uow(readonly=True) as uow:
+            fingerprint = uow.calendar_years.fingerprint()
+            if fingerprint == self._calendar_fingerprint:
+                return
+            stored = uow.calendar_years.all()
+        self.services.calendar = build_calendar(self.settings, [year_from_stored(r) for r in stored])
+        self._calendar_fingerprint = fingerprint
+
+    def channels(self) -> list[Channel]:
+        n = self.settings.notifications
+        found: list[Channel] = []
+        if n.email.enabled:
+            found.append(EmailChannel(n.email))
+        if n.webhook.enabled:
+            found.append(WebhookChannel(n.webhook))
+        return found
+
+    def sweeper(self) -> Sweeper:
+        r = self.settings.reminders
+        policy = ReminderPolicy(before_at=r.before_at, day_starts=r.day_starts, day_ends=r.day_ends,
+                                max_overdue_days=r.max_overdue_days)
+        settings = SweepSettings(policy=policy, lease=timedelta(minutes=r.lease_minutes), max_attempts=r.max_attempts)
+        svc = self.services
+        return Sweeper(svc.uow, svc.clock, lambda d: svc.calendar.is_workday(d), self.channels(), settings,
+                       log=log_event)
+
+    def daemon(self, on_report: Callable[[SweepReport], None] | None = None) -> Daemon:
+        return Daemon(self.sweeper(), lambda: leader_lock(self.engine), self.settings.reminders.heartbeat_seconds,
+                      on_report=on_report, before_sweep=self.refresh_calendar, log=log_event)
 
     def require_schema(self) -> None:
         have, want = current_revision(self.engine), head_revision(self.engine)

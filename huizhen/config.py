@@ -45,6 +45,49 @@ class CalendarSettings(_Frozen):
     years_dir: Path | None = None
 
 
+class Reminders(_Frozen):
+    before_at: time = time(9, 0)  # the 'before' reminder, on the due day
+    day_starts: time = time(9, 0)  # working hours: reminders go out only inside them, on working days
+    day_ends: time = time(17, 30)
+    heartbeat_seconds: float = Field(default=60.0, ge=1, le=3600)
+    lease_minutes: int = Field(default=10, ge=1, le=1440)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    max_overdue_days: int = Field(default=60, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _hours(self) -> Reminders:
+        if self.day_starts >= self.day_ends:
+            raise ValueError("reminders.day_starts must be before reminders.day_ends")
+        return self
+
+
+class Email(_Frozen):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str = "huizhen@localhost"
+    starttls: bool = False
+    username: str | None = None  # the password comes from HUIZHEN_SMTP_PASSWORD, never from this file
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class Webhook(_Frozen):
+    enabled: bool = False
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    timeout_seconds: float = Field(default=5.0, gt=0)  # HUIZHEN_WEBHOOK_SECRET, if set, signs each body (HMAC)
+
+    @model_validator(mode="after")
+    def _url(self) -> Webhook:
+        if self.enabled and not self.url:
+            raise ValueError("notifications.webhook.url is required when the webhook is enabled")
+        return self
+
+
+class Notifications(_Frozen):
+    email: Email = Email()
+    webhook: Webhook = Webhook()
+
+
 class Settings(_Frozen):
     region: str = "长三角"
     case_prefix: str = Field(default="YRD", pattern=r"^[A-Z]{2,8}$")
@@ -53,6 +96,9 @@ class Settings(_Frozen):
     rotation: Rotation
     timers: Timers = Timers()
     calendar: CalendarSettings = CalendarSettings()
+    reminders: Reminders = Reminders()
+    notifications: Notifications = Notifications()
+    log_file: Path | None = None
     materials_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     retention_years: int = Field(default=5, ge=1, le=100)
     base_dir: Path = Path(".")

@@ -691,9 +691,15 @@ def withdraw(case: Case, reason: str, actor: str, now: datetime) -> Event:
     return _act(case, "CaseWithdrawn", {"reason": reason.strip()}, actor, now)
 
 
-def recompute_deadlines(case: Case, replacements: list[tuple[str, Deadline]], actor: str, now: datetime) -> Event:
+def recompute_deadlines(case: Case, replacements: list[tuple[str, Deadline]], reason: str, actor: str,
+                        now: datetime) -> Event:
     """Supersede open deadlines whose due date the calendar moved; `replacements` pairs old id with the new one."""
+    open_ids = {d.id for d in case.open_deadlines()}
+    for old, _ in replacements:
+        if old not in open_ids:
+            raise InvalidInput(f"{case.number}: deadline {old} is not open")
     payload = {
+        "reason": reason,
         "superseded": [old for old, _ in replacements],
         "deadlines": [new.to_dict() for _, new in replacements],
     }

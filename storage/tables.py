@@ -156,3 +156,52 @@ deadlines = Table(
     Column("supersedes", String(64)),
 )
 Index("ix_deadlines_status_due", deadlines.c.status, deadlines.c.due_at)
+
+# --- time (migration 0002) ------------------------------------------------------------------------------------
+
+calendar_years = Table(
+    "calendar_years",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("notice", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("loaded_at", UTCDateTime(), nullable=False),
+    Column("loaded_by", String(64), nullable=False),
+)
+
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # deadline : reminder kind : local date : recipient : channel — claimed before the send, so never sent twice.
+    Column("key", String(255), nullable=False, unique=True),
+    Column("case_number", String(32), nullable=False, index=True),
+    Column("deadline_id", String(64), nullable=False),
+    Column("deadline_kind", String(32), nullable=False),
+    Column("reminder_kind", String(16), nullable=False),
+    Column("scheduled_at", UTCDateTime(), nullable=False),
+    Column("recipient", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # claimed | sent | failed | abandoned
+    Column("attempts", Integer, nullable=False),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("sent_at", UTCDateTime()),
+    Column("last_error", Text),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(255), nullable=False, unique=True),
+    Column("recipient", String(64), nullable=False, index=True),
+    Column("case_number", String(32)),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("read_at", UTCDateTime()),
+)

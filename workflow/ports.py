@@ -23,11 +23,26 @@ class DueDateLike(Protocol):
     def explain(self) -> str: ...
 
 
+class YearLike(Protocol):
+    year: int
+    notice: str
+    source: str
+
+    @property
+    def digest(self) -> str: ...
+
+    def canonical(self) -> str: ...
+
+
 class WorkingCalendarPort(Protocol):
     @property
     def version(self) -> str: ...
 
     def due_from(self, start_at: datetime, n: int) -> DueDateLike: ...
+
+    def load(self, year: Any) -> None: ...
+
+    def is_workday(self, d: date) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -124,11 +139,84 @@ class BlobStore(Protocol):
     def get(self, sha256: str) -> bytes | None: ...
 
 
+class DeadlineQueries(Protocol):
+    def armed(self, due_before: datetime | None = None) -> list[dict[str, Any]]: ...
+
+    def next_due_after(self, after: datetime) -> datetime | None: ...
+
+    def open_cases(self) -> list[str]: ...
+
+
+class ReminderLedger(Protocol):
+    def claim(self, row: dict[str, Any]) -> int | None: ...
+
+    def known_keys(self, prefix: str) -> set[str]: ...
+
+    def reclaim(self, reminder_id: int, now: datetime, stale_before: datetime,
+                max_attempts: int) -> dict[str, Any] | None: ...
+
+    def retry_candidates(self, stale_before: datetime, max_attempts: int) -> list[int]: ...
+
+    def mark_sent(self, reminder_id: int, at: datetime) -> None: ...
+
+    def mark_failed(self, reminder_id: int, error: str, give_up: bool = False) -> None: ...
+
+    def list(self, case_number: str | None = None) -> list[dict[str, Any]]: ...
+
+
+class Inbox(Protocol):
+    def deliver(self, key: str, recipient: str, case_number: str | None, subject: str, body: str,
+                at: datetime) -> bool: ...
+
+    def of(self, recipient: str) -> list[dict[str, Any]]: ...
+
+    def mark_read(self, recipient: str, at: datetime) -> int: ...
+
+
+class CalendarYears(Protocol):
+    def put(self, year: int, notice: str, digest: str, content: str, source: str, loaded_by: str,
+            at: datetime) -> None: ...
+
+    def all(self) -> list[dict[str, Any]]: ...
+
+    def fingerprint(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Message:
+    """One reminder to one person over one channel; `key` is the ledger's unique key (idempotency key)."""
+
+    key: str
+    recipient: User
+    case_number: str
+    subject: str
+    body: str
+    deadline_kind: str
+    reminder_kind: str
+    due_at: datetime
+
+
+class Channel(Protocol):
+    """A way to reach people (email, webhook). The in-app inbox is written in the ledger's own transaction."""
+
+    name: str
+
+    def accepts(self, user: User) -> bool: ...
+
+    def send(self, message: Message) -> None:
+        """Deliver or raise; a raise is logged and retried by the next sweep."""
+        ...
+
+
 class UnitOfWork(Protocol):
     cases: CaseRepository
     users: UserRepository
     experts: ExpertRepository
     blobs: BlobStore
+    deadlines: DeadlineQueries
+    reminders: ReminderLedger
+    inbox: Inbox
+    calendar_years: CalendarYears
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -1,0 +1,43 @@
+"""loguru is configured here and only here; stdlib loggers (APScheduler, SQLAlchemy, alembic) are routed into it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+_configured = False
+
+
+class _Intercept(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        logger.opt(depth=6, exception=record.exc_info).log(level, record.getMessage())
+
+
+def setup_logging(log_file: Path | None = None, level: str = "INFO", stderr: bool = True) -> None:
+    global _configured
+    if _configured:
+        return
+    logger.remove()
+    if stderr:
+        logger.add(sys.stderr, level=level, format="<dim>{time:YYYY-MM-DD HH:mm:ss}</dim> {level: <7} {message} {extra}")
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        logger.add(log_file, level="DEBUG", rotation="10 MB", retention=10, serialize=True, enqueue=True)
+    logging.basicConfig(handlers=[_Intercept()], level=logging.WARNING, force=True)
+    for name in ("apscheduler", "sqlalchemy", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    _configured = True
+
+
+def log_event(message: str, context: dict[str, Any]) -> None:
+    """The sweep's and daemon's log hook: fields go through bind(), never into the format string."""
+    level = "WARNING" if ("error" in context or "FAILED" in message or "failed" in message) else "INFO"
+    logger.bind(**context).log(level, message)

@@ -1,0 +1,82 @@
+"""Channels behind the notifier port: SMTP email and a JSON webhook. The in-app inbox lives in the ledger.
+
+Each message carries the ledger key as its idempotency key (Message-ID, X-Huizhen-Reminder-Key), so even the
+rare resend after a crash between sending and recording can be recognised by the receiver.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import smtplib
+import urllib.error
+import urllib.request
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from huizhen.config import Email, Webhook
+from workflow.ports import Message, User
+
+
+class EmailChannel:
+    name = "email"
+
+    def __init__(self, settings: Email) -> None:
+        self.settings = settings
+
+    def accepts(self, user: User) -> bool:
+        return bool(user.email)
+
+    def send(self, message: Message) -> None:
+        s = self.settings
+        mail = EmailMessage()
+        mail["From"] = s.sender
+        mail["To"] = message.recipient.email or ""
+        mail["Subject"] = message.subject
+        mail["Date"] = formatdate(localtime=False)
+        digest = hashlib.sha256(message.key.encode()).hexdigest()[:32]
+        mail["Message-ID"] = f"<{digest}@huizhen>"
+        mail["X-Huizhen-Reminder-Key"] = message.key
+        mail.set_content(message.body)
+        with smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds) as smtp:
+            if s.starttls:
+                smtp.starttls()
+            if s.username:
+                smtp.login(s.username, os.environ.get("HUIZHEN_SMTP_PASSWORD", ""))
+            smtp.send_message(mail)
+
+
+class WebhookChannel:
+    name = "webhook"
+
+    def __init__(self, settings: Webhook) -> None:
+        self.settings = settings
+
+    def accepts(self, user: User) -> bool:
+        return True
+
+    def send(self, message: Message) -> None:
+        body = json.dumps({
+            "key": message.key,
+            "case": message.case_number,
+            "deadline_kind": message.deadline_kind,
+            "reminder_kind": message.reminder_kind,
+            "due_at": message.due_at.isoformat(),
+            "recipient": message.recipient.name,
+            "institution": message.recipient.institution,
+            "subject": message.subject,
+            "body": message.body,
+        }, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json; charset=utf-8", "X-Huizhen-Reminder-Key": message.key}
+        secret = os.environ.get("HUIZHEN_WEBHOOK_SECRET")
+        if secret:
+            headers["X-Huizhen-Signature"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        request = urllib.request.Request(self.settings.url or "", data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.settings.timeout_seconds) as response:
+                if response.status >= 300:
+                    raise RuntimeError(f"webhook answered HTTP {response.status}")
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"webhook answered HTTP {exc.code}") from None

@@ -1,0 +1,179 @@
+"""The deadline sweep: find every reminder whose time has come, claim it in the ledger, send it, record the result.
+
+Safe to run from several processes at once and to re-run after a crash: a reminder is claimed by inserting a row
+with a unique key before it is sent, in-app messages are written in the claiming transaction itself, and a send
+that failed (or whose sender died past the lease) is retried by a later sweep — never lost, never doubled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scheduler.reminders import ReminderPolicy, in_working_hours, occurrences
+from states.status import DEADLINE_LABELS
+from workflow.ports import Channel, Clock, Message, UnitOfWorkFactory, User
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+INBOX = "inbox"
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    policy: ReminderPolicy = ReminderPolicy()
+    lease: timedelta = timedelta(minutes=10)  # a claim older than this whose send never finished is retried
+    max_attempts: int = 8
+
+
+@dataclass
+class SweepReport:
+    at: datetime
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    deferred: bool = False  # outside working hours: nothing goes out now
+    skipped_recipients: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        if self.deferred:
+            return [f"{self.at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} is outside working hours: reminders wait"]
+        out = [f"sent {r['reminder_kind']} reminder for {r['case_number']} {r['deadline_kind']} to {r['recipient']} "
+               f"by {r['channel']}" for r in self.sent]
+        out += [f"FAILED {r['reminder_kind']} reminder for {r['case_number']} to {r['recipient']} by {r['channel']}: "
+                f"{r['last_error']} (will retry)" for r in self.failed]
+        return out
+
+
+def _subject(kind: str, deadline_kind: str, case_number: str, due_local: str) -> str:
+    label = DEADLINE_LABELS.get(deadline_kind, deadline_kind)
+    if kind == "before":
+        return f"【会诊提醒】{case_number} {label}今日到期（截止{due_local}）"
+    return f"【会诊督办】{case_number} {label}已超期（截止{due_local}）"
+
+
+def _body(d: dict[str, Any], kind: str, due_local: str) -> str:
+    status = "今日到期，请按时办理" if kind == "before" else "已超过期限，请尽快办理并说明情况"
+    provisional = "（该期限按预估日历计算，待国务院办公厅正式通知后重算）" if d["provisional"] else ""
+    return (f"案件 {d['case_number']} 的{DEADLINE_LABELS.get(d['kind'], d['kind'])}{status}。\n"
+            f"截止时间：{due_local}（北京时间）{provisional}\n计算：{d['explanation']}")
+
+
+class Sweeper:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, is_workday: Callable[[date], bool],
+                 channels: Sequence[Channel] = (), settings: SweepSettings | None = None,
+                 log: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.is_workday = is_workday
+        self.channels = list(channels)
+        self.settings = settings or SweepSettings()
+        self.log = log or (lambda msg, ctx: None)
+
+    def sweep(self) -> SweepReport:
+        now = self.clock.now()
+        report = SweepReport(at=now)
+        policy = self.settings.policy
+        if not in_working_hours(now, self.is_workday, policy):
+            report.deferred = True
+            return report
+        with self.uow(readonly=True) as uow:
+            armed = uow.deadlines.armed(due_before=now + timedelta(days=3))
+            known = {key for d in armed for key in uow.reminders.known_keys(f"{d['id']}|")}
+            liaisons: dict[str, list[User]] = {}
+            for d in armed:
+                for code in (d["applicant"], d["lead"]):
+                    if code and code not in liaisons:
+                        liaisons[code] = uow.users.liaisons_of(code)
+        for d in armed:
+            due_local = d["due_at"].astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            found = occurrences(d["kind"], d["due_at"], date.fromisoformat(d["due_date"]), now, self.is_workday, policy)
+            for occ in found:
+                people: list[User] = []
+                for role in occ.audience:
+                    code = d["applicant"] if role == "applicant" else d["lead"]
+                    people.extend(u for u in liaisons.get(code or "", []) if u not in people)
+                if not people:
+                    report.skipped_recipients.append(f"{d['case_number']}: no liaison to remind for {occ.audience}")
+                for person in people:
+                    for channel in [INBOX] + [c.name for c in self.channels]:
+                        key = f"{d['id']}|{occ.kind}|{occ.local_date.isoformat()}|{person.name}|{channel}"
+                        if key not in known:
+                            self._one(report, d, key, occ.kind, occ.scheduled_at, person, channel, due_local)
+        self._retry(report, now)
+        return report
+
+    def _channel(self, name: str) -> Channel | None:
+        return next((c for c in self.channels if c.name == name), None)
+
+    def _one(self, report: SweepReport, d: dict[str, Any], key: str, kind: str, scheduled_at: datetime,
+             person: User, channel_name: str, due_local: str) -> None:
+        channel = self._channel(channel_name)
+        if channel is not None and not channel.accepts(person):
+            return
+        subject, body = _subject(kind, d["kind"], d["case_number"], due_local), _body(d, kind, due_local)
+        now = self.clock.now()
+        row = dict(key=key, case_number=d["case_number"], deadline_id=d["id"], deadline_kind=d["kind"],
+                   reminder_kind=kind, scheduled_at=scheduled_at, recipient=person.name, channel=channel_name,
+                   subject=subject, body=body, claimed_at=now)
+        with self.uow() as uow:
+            reminder_id = uow.reminders.claim(row)
+            if reminder_id is None:
+                return  # someone (another process, an earlier sweep) already has it
+            if channel is None:  # the in-app inbox: delivered in the claiming transaction, exactly once
+                uow.inbox.deliver(key, person.name, d["case_number"], subject, body, now)
+                uow.reminders.mark_sent(reminder_id, now)
+            uow.commit()
+        if channel is None:
+            report.sent.append(row | {"sent_at": now})
+            self.log("reminder sent", {"case": d["case_number"], "key": key})
+            return
+        self._send(report, reminder_id, channel, row, person, d["due_at"], attempts=1)
+
+    def _send(self, report: SweepReport, reminder_id: int, channel: Channel, row: dict[str, Any], person: User,
+              due_at: datetime, attempts: int) -> None:
+        message = Message(key=row["key"], recipient=person, case_number=row["case_number"], subject=row["subject"],
+                          body=row["body"], deadline_kind=row["deadline_kind"], reminder_kind=row["reminder_kind"],
+                          due_at=due_at)
+        try:
+            channel.send(message)
+        except Exception as exc:  # any failure of a channel is recorded and retried, never raised past the sweep
+            error = f"{type(exc).__name__}: {exc}"
+            give_up = attempts >= self.settings.max_attempts
+            with self.uow() as uow:
+                uow.reminders.mark_failed(reminder_id, error, give_up=give_up)
+                uow.commit()
+            report.failed.append(row | {"last_error": error})
+            self.log("reminder failed", {"case": row["case_number"], "key": row["key"], "error": error,
+                                         "attempts": attempts, "gave_up": give_up})
+            return
+        sent_at = self.clock.now()
+        with self.uow() as uow:
+            uow.reminders.mark_sent(reminder_id, sent_at)
+            uow.commit()
+        report.sent.append(row | {"sent_at": sent_at})
+        self.log("reminder sent", {"case": row["case_number"], "key": row["key"]})
+
+    def _retry(self, report: SweepReport, now: datetime) -> None:
+        stale_before = now - self.settings.lease
+        with self.uow(readonly=True) as uow:
+            candidates = uow.reminders.retry_candidates(stale_before, self.settings.max_attempts)
+        for reminder_id in candidates:
+            with self.uow() as uow:
+                row = uow.reminders.reclaim(reminder_id, now, stale_before, self.settings.max_attempts)
+                person = uow.users.get(row["recipient"]) if row else None
+                uow.commit()
+            if row is None or person is None:
+                continue
+            channel = self._channel(row["channel"])
+            if channel is None:
+                continue
+            due_at = row["scheduled_at"]
+            self._send(report, reminder_id, channel, row, person, due_at, attempts=row["attempts"])
+
+    def next_wakeup(self, after: datetime) -> datetime | None:
+        """The next instant a reminder may fall due: the next deadline, or the next 'before' time."""
+        with self.uow(readonly=True) as uow:
+            nxt = uow.deadlines.next_due_after(after)
+        return nxt

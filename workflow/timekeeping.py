@@ -1,0 +1,87 @@
+"""Use cases of time: loading a year's official holiday arrangement (and moving the deadlines it touches),
+reading the reminder ledger and one's inbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+from states import case as domain
+from states.case import Deadline
+from workflow.errors import NotFound
+from workflow.permissions import require_role
+from workflow.ports import WorkingCalendarPort, YearLike
+from workflow.usecases import Services, _user
+
+
+@dataclass
+class Recomputed:
+    year: int
+    notice: str
+    calendar_version: str
+    moved: list[dict[str, Any]] = field(default_factory=list)  # one entry per superseded deadline
+
+
+def load_calendar_year(svc: Services, actor: str | None, year: YearLike, new_calendar: WorkingCalendarPort) -> Recomputed:
+    """Keep the year's arrangement, recompute every open deadline it moves, supersede the old rows and append the
+    change to each case's history — all in one transaction. `new_calendar` already includes the year."""
+    report = Recomputed(year.year, year.notice, new_calendar.version)
+    with svc.uow() as uow:
+        user = _user(uow, actor)
+        require_role(user, "admin")
+        now = svc.clock.now()
+        uow.calendar_years.put(year.year, year.notice, year.digest, year.canonical(), year.source, user.name, now)
+        for number in uow.deadlines.open_cases():
+            case = uow.cases.load(number, lock=True)
+            if case is None:
+                raise NotFound(f"case {number} has deadlines but no case row")
+            replacements: list[tuple[str, Deadline]] = []
+            count = len(case.deadlines)
+            for d in case.open_deadlines():
+                due = new_calendar.due_from(d.start_at, d.working_days)
+                due_at = due.due_at.astimezone(UTC)
+                if due_at == d.due_at and due.provisional == d.provisional:
+                    continue
+                count += 1
+                new = Deadline(
+                    id=f"{number}/D{count}", kind=d.kind, start_at=d.start_at, working_days=d.working_days,
+                    due_at=due_at, due_date=due.due.isoformat(), calendar_version=due.calendar_version,
+                    provisional=due.provisional, explanation=due.explain(), supersedes=d.id,
+                )
+                replacements.append((d.id, new))
+                report.moved.append({"case": number, "kind": d.kind, "old_id": d.id, "new_id": new.id,
+                                     "old_due_at": d.due_at.isoformat(), "new_due_at": due_at.isoformat(),
+                                     "provisional": due.provisional})
+            if replacements:
+                version = case.version
+                reason = f"日历更新：{year.year}年 {year.notice}"
+                event = domain.recompute_deadlines(case, replacements, reason, user.name, now)
+                uow.cases.save(case, [event], version)
+        uow.commit()
+    svc.calendar = new_calendar
+    return report
+
+
+def calendar_years(svc: Services) -> list[dict[str, Any]]:
+    with svc.uow(readonly=True) as uow:
+        return uow.calendar_years.all()
+
+
+def reminders(svc: Services, actor: str | None, case_number: str | None = None) -> list[dict[str, Any]]:
+    with svc.uow(readonly=True) as uow:
+        user = _user(uow, actor)
+        rows = uow.reminders.list(case_number)
+        if user.role not in ("admin", "auditor"):
+            rows = [r for r in rows if r["recipient"] == user.name]
+        return rows
+
+
+def inbox(svc: Services, actor: str | None, mark_read: bool = False) -> list[dict[str, Any]]:
+    with svc.uow() as uow:
+        user = _user(uow, actor)
+        items = uow.inbox.of(user.name)
+        if mark_read:
+            uow.inbox.mark_read(user.name, svc.clock.now())
+        uow.commit()
+        return items
