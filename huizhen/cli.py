@@ -27,7 +27,7 @@ from huizhen.bootstrap import App, bootstrap
 from huizhen.clock import parse_instant
 from states.errors import DomainError, InvalidInput
 from states.rules import derive_conclusions, parse_opinion
-from states.status import DEADLINE_LABELS, DEFECT_LABELS, OUTCOME_LABELS, STATUS_LABELS, CaseStatus
+from states.status import DEADLINE_LABELS, DEFECT_LABELS, OUTCOME_LABELS, STATUS_LABELS
 from workflow import usecases as uc
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -44,8 +44,9 @@ EXIT_CODES = {
     "config_error": 8,
 }
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Piped output is read by people in files and by grep: don't cut table cells at 80 columns there.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="会诊 huizhen — 长三角缺陷消费品专家会诊 (YRD expert consultations).")
@@ -71,8 +72,13 @@ def get_app(*, need_schema: bool = True) -> App:
     global _app
     if _app is None:
         _app = bootstrap()
+        if _app.settings.log_file is not None:
+            from huizhen.logs import setup_logging
+
+            setup_logging(_app.settings.resolve(_app.settings.log_file), level="WARNING")
     if need_schema:
         _app.require_schema()
+        _app.refresh_calendar()
     return _app
 
 
@@ -543,6 +549,9 @@ def _register_extensions() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     try:
+        from huizhen.logs import setup_logging
+
+        setup_logging(level="WARNING")  # commands speak through their output; the log is for warnings
         _register_extensions()
         rc = app(args=argv, standalone_mode=False)
         if isinstance(rc, int) and rc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -111,7 +110,6 @@ def calendar_status() -> None:
 def calendar_load(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False) -> None:
     """Load a year's official arrangement (admin); open deadlines it moves are recomputed and recorded."""
     a = get_app()
-    a.refresh_calendar()
     try:
         year = load_year_file(file)
         with a.services.uow(readonly=True) as uow:
@@ -140,7 +138,6 @@ def _report_rows(report: Any) -> list[dict[str, Any]]:
 def scheduler_sweep(as_json: JsonOpt = False) -> None:
     """One sweep at the clock's now (HUIZHEN_NOW to freeze it); prints what it sent."""
     a = get_app()
-    a.refresh_calendar()
     report = a.sweeper().sweep()
     if as_json:
         return emit_json({"at": report.at.isoformat(), "deferred": report.deferred, "sent": _report_rows(report),
@@ -159,7 +156,7 @@ def scheduler_run() -> None:
 
     a = get_app()
     log_file = a.settings.resolve(a.settings.log_file) if a.settings.log_file else None
-    setup_logging(log_file)
+    setup_logging(log_file, level="INFO")
     from loguru import logger
 
     def show(report: Any) -> None:

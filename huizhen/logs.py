@@ -9,8 +9,6 @@ from typing import Any
 
 from loguru import logger
 
-_configured = False
-
 
 class _Intercept(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
@@ -22,9 +20,7 @@ class _Intercept(logging.Handler):
 
 
 def setup_logging(log_file: Path | None = None, level: str = "INFO", stderr: bool = True) -> None:
-    global _configured
-    if _configured:
-        return
+    """Configure the sinks (again, if called again): stderr at `level`, and a JSON-lines file at DEBUG."""
     logger.remove()
     if stderr:
         logger.add(sys.stderr, level=level, format="<dim>{time:YYYY-MM-DD HH:mm:ss}</dim> {level: <7} {message} {extra}")
@@ -34,7 +30,6 @@ def setup_logging(log_file: Path | None = None, level: str = "INFO", stderr: boo
     logging.basicConfig(handlers=[_Intercept()], level=logging.WARNING, force=True)
     for name in ("apscheduler", "sqlalchemy", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    _configured = True
 
 
 def log_event(message: str, context: dict[str, Any]) -> None:

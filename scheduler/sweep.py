@@ -25,6 +25,7 @@ INBOX = "inbox"
 class SweepSettings:
     policy: ReminderPolicy = ReminderPolicy()
     lease: timedelta = timedelta(minutes=10)  # a claim older than this whose send never finished is retried
+    backoff: timedelta = timedelta(minutes=1)  # a failed send waits at least this long before its next try
     max_attempts: int = 8
 
 
@@ -157,11 +158,12 @@ class Sweeper:
 
     def _retry(self, report: SweepReport, now: datetime) -> None:
         stale_before = now - self.settings.lease
+        retry_before = now - self.settings.backoff
         with self.uow(readonly=True) as uow:
-            candidates = uow.reminders.retry_candidates(stale_before, self.settings.max_attempts)
+            candidates = uow.reminders.retry_candidates(stale_before, self.settings.max_attempts, retry_before)
         for reminder_id in candidates:
             with self.uow() as uow:
-                row = uow.reminders.reclaim(reminder_id, now, stale_before, self.settings.max_attempts)
+                row = uow.reminders.reclaim(reminder_id, now, stale_before, self.settings.max_attempts, retry_before)
                 person = uow.users.get(row["recipient"]) if row else None
                 uow.commit()
             if row is None or person is None:

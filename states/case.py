@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from states.errors import GuardFailed, InvalidInput
@@ -60,7 +60,7 @@ class Event:
         if self.occurred_at.tzinfo is None:
             raise ValueError("occurred_at must be timezone-aware")
         # Stored in UTC, shown in Asia/Shanghai: one canonical form keeps replay and hashes exact.
-        object.__setattr__(self, "occurred_at", self.occurred_at.astimezone(timezone.utc))
+        object.__setattr__(self, "occurred_at", self.occurred_at.astimezone(UTC))
 
 
 @dataclass

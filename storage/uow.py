@@ -318,12 +318,16 @@ class SqlReminderLedger:
     def known_keys(self, prefix: str) -> set[str]:
         return set(self.conn.execute(select(t.reminders.c.key).where(t.reminders.c.key.startswith(prefix))).scalars())
 
-    def reclaim(self, reminder_id: int, now: datetime, stale_before: datetime, max_attempts: int) -> dict[str, Any] | None:
-        """Take over a failed send, or a claim whose sender died (older than the lease): compare-and-set."""
+    def reclaim(self, reminder_id: int, now: datetime, stale_before: datetime, max_attempts: int,
+                retry_before: datetime | None = None) -> dict[str, Any] | None:
+        """Take over a failed send (after its back-off), or a claim whose sender died (older than the lease):
+        compare-and-set, so only one sweeper wins it."""
         row = self.conn.execute(select(t.reminders).where(t.reminders.c.id == reminder_id)).mappings().first()
         if row is None or row["attempts"] >= max_attempts:
             return None
-        retryable = row["status"] == "failed" or (row["status"] == "claimed" and row["claimed_at"] < stale_before)
+        retry_before = retry_before or now
+        retryable = (row["status"] == "failed" and row["claimed_at"] <= retry_before) or (
+            row["status"] == "claimed" and row["claimed_at"] < stale_before)
         if not retryable:
             return None
         result = self.conn.execute(
@@ -334,11 +338,14 @@ class SqlReminderLedger:
         )
         return dict(row) | {"attempts": row["attempts"] + 1} if result.rowcount == 1 else None
 
-    def retry_candidates(self, stale_before: datetime, max_attempts: int) -> list[int]:
+    def retry_candidates(self, stale_before: datetime, max_attempts: int,
+                         retry_before: datetime | None = None) -> list[int]:
+        failed = t.reminders.c.status == "failed"
+        if retry_before is not None:
+            failed = failed & (t.reminders.c.claimed_at <= retry_before)
         stmt = select(t.reminders.c.id).where(
             t.reminders.c.attempts < max_attempts,
-            (t.reminders.c.status == "failed")
-            | ((t.reminders.c.status == "claimed") & (t.reminders.c.claimed_at < stale_before)),
+            failed | ((t.reminders.c.status == "claimed") & (t.reminders.c.claimed_at < stale_before)),
         ).order_by(t.reminders.c.scheduled_at, t.reminders.c.id)
         return list(self.conn.execute(stmt).scalars())
 

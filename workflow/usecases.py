@@ -19,7 +19,16 @@ from states.rotation import lead_on
 from states.status import MATERIAL_KINDS, CaseStatus, Outcome
 from workflow.errors import NotFound, NotPermitted
 from workflow.permissions import require_act, require_role, require_view
-from workflow.ports import Clock, Expert, Policy, StoredEvent, UnitOfWork, UnitOfWorkFactory, User, WorkingCalendarPort
+from workflow.ports import (
+    Clock,
+    Expert,
+    Policy,
+    StoredEvent,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    User,
+    WorkingCalendarPort,
+)
 
 SHANGHAI_OFFSET_NOTE = "Asia/Shanghai"
 ROLES = ("liaison", "expert", "auditor", "admin")
@@ -420,6 +429,9 @@ def present(case: dict[str, Any], now: datetime) -> dict[str, Any]:
     shown = []
     for d in case.get("deadlines", []):
         item = dict(d)
+        for key in ("start_at", "due_at", "resolved_at"):  # instants for people: Beijing time, with the offset
+            if item.get(key):
+                item[key] = datetime.fromisoformat(item[key]).astimezone(_tz()).isoformat()
         item["overdue"] = d["status"] == "armed" and now >= datetime.fromisoformat(d["due_at"])
         shown.append(item)
     out["deadlines"] = shown
