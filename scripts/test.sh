@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== import-linter: the one-way doors"
 .venv/bin/lint-imports
+echo "== mypy --strict: the domain and the use cases"
+.venv/bin/mypy
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== pytest"

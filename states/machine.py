@@ -26,9 +26,14 @@ def _event(ev: EventData) -> Any:
     return ev.kwargs["event"]
 
 
+def _number(ev: EventData) -> str:
+    case: Any = ev.model
+    return str(case.number)
+
+
 def guard_basis(ev: EventData) -> bool:
     """Art. 4: at least one of cross_province, samr_assignment, joint_decision holds."""
-    case = ev.model
+    case: Any = ev.model
     if not case.basis_holds():
         raise GuardFailed(
             f"{case.number}: no Art. 4 basis — the producer is not registered in one member province and "
@@ -39,7 +44,7 @@ def guard_basis(ev: EventData) -> bool:
 
 def guard_product_complete(ev: EventData) -> bool:
     """Art. 7: the 产品及生产信息 section is filled before the application."""
-    case = ev.model
+    case: Any = ev.model
     missing = case.missing_product_fields()
     if missing:
         raise GuardFailed(f"{case.number}: the product section is incomplete: {', '.join(missing)} missing")
@@ -48,7 +53,7 @@ def guard_product_complete(ev: EventData) -> bool:
 
 def guard_verified(ev: EventData) -> bool:
     """Art. 7: the preliminary verification (初步核实判断) is recorded."""
-    case = ev.model
+    case: Any = ev.model
     if not case.verification:
         raise GuardFailed(f"{case.number}: record the preliminary verification first (huizhen case verify)")
     return True
@@ -56,7 +61,7 @@ def guard_verified(ev: EventData) -> bool:
 
 def guard_panel(ev: EventData) -> bool:
     """Art. 8(1): a panel is formed, normally of odd size; an even panel needs a recorded reason."""
-    case = ev.model
+    case: Any = ev.model
     problem = panel_problem(case.panel, case.panel_reason)
     if problem:
         raise GuardFailed(f"{case.number}: {problem}")
@@ -75,7 +80,7 @@ def panel_problem(panel: list[str], reason: str) -> str | None:
 
 def guard_materials(ev: EventData) -> bool:
     """Art. 8(2): the form, test reports and other materials go to the experts."""
-    case = ev.model
+    case: Any = ev.model
     if not case.materials:
         raise GuardFailed(f"{case.number}: attach the materials for the experts first (huizhen case attach)")
     return True
@@ -83,7 +88,8 @@ def guard_materials(ev: EventData) -> bool:
 
 def guard_analyses_or_overdue(ev: EventData) -> bool:
     """Art. 8(3): refer once the experts have replied — or, recorded with a reason, once T1 has run out."""
-    case, event = ev.model, _event(ev)
+    case: Any = ev.model
+    event = _event(ev)
     missing = [e for e in case.panel if e not in case.analyses]
     if not missing:
         return True
@@ -100,7 +106,7 @@ def guard_analyses_or_overdue(ev: EventData) -> bool:
 
 def guard_all_accounted(ev: EventData) -> bool:
     """Art. 8(6): every panel expert has filled the form or is recorded absent."""
-    case = ev.model
+    case: Any = ev.model
     pending = [e for e in case.panel if e not in case.opinions and e not in case.absences]
     if pending:
         raise GuardFailed(f"{case.number}: no form and no recorded absence for {', '.join(pending)}")
@@ -109,7 +115,7 @@ def guard_all_accounted(ev: EventData) -> bool:
 
 def guard_quorum(ev: EventData) -> bool:
     """Quorum: more than half of the panel submitted a form."""
-    case = ev.model
+    case: Any = ev.model
     if not quorum_met(len(case.opinions), len(case.panel)):
         raise GuardFailed(
             f"{case.number}: no quorum — {len(case.opinions)} of {len(case.panel)} experts submitted; more than half must"
@@ -119,7 +125,7 @@ def guard_quorum(ev: EventData) -> bool:
 
 def guard_minutes_issued(ev: EventData) -> bool:
     """Art. 8(7): the minutes are made and cc'd before the case is closed."""
-    case = ev.model
+    case: Any = ev.model
     if not case.minutes:
         raise GuardFailed(f"{case.number}: issue the minutes first (huizhen case minutes)")
     return True
@@ -128,7 +134,7 @@ def guard_minutes_issued(ev: EventData) -> bool:
 def guard_reason(ev: EventData) -> bool:
     event = _event(ev)
     if not str(event.payload.get("reason") or "").strip():
-        raise GuardFailed(f"{ev.model.number}: --reason is required for {ev.event.name}")
+        raise GuardFailed(f"{_number(ev)}: --reason is required for {ev.event.name if ev.event else 'this'}")
     return True
 
 

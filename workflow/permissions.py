@@ -36,9 +36,9 @@ def can_view(user: User, case: dict[str, Any]) -> bool:
     if user.role in ("auditor", "admin"):
         return True
     if user.role == "liaison":
-        return case["applicant"] == user.institution or case["status"] != CaseStatus.drafted
+        return bool(case["applicant"] == user.institution or case["status"] != CaseStatus.drafted)
     if user.role == "expert":
-        return case["status"] != CaseStatus.drafted and user.expert_id in case.get("panel", [])
+        return bool(case["status"] != CaseStatus.drafted and user.expert_id in case.get("panel", []))
     return False
 
 
@@ -50,13 +50,13 @@ def require_view(user: User, case: dict[str, Any]) -> None:
 def may_act(user: User, action: str, case: dict[str, Any], expert: str | None = None) -> bool:
     if user.role == "liaison":
         if action in APPLICANT_ACTIONS:
-            return case["applicant"] == user.institution
+            return bool(case["applicant"] == user.institution)
         if action in LEAD_ACTIONS:
-            return case.get("lead") == user.institution
+            return bool(case.get("lead") == user.institution)
         if action == "attach":
-            return case["applicant"] == user.institution or (
+            return bool(case["applicant"] == user.institution or (
                 case.get("lead") == user.institution and case["status"] in LEAD_MAY_ATTACH
-            )
+            ))
         return False
     if user.role == "expert":
         return action in EXPERT_ACTIONS and expert is not None and expert == user.expert_id
