@@ -141,4 +141,8 @@ def bootstrap(config: str | Path | None = None, *, clock: Clock | None = None, d
         policy=policy_from(settings),
         max_material_bytes=settings.materials_max_bytes,
     )
-    return App(settings=settings, engine=engine, services=services)
+    app = App(settings=settings, engine=engine, services=services)
+    from huizhen.outbox import Outbox
+
+    services.after_commit.append(Outbox(app.sweeper))
+    return app

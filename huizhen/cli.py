@@ -544,7 +544,7 @@ def audit_export(number: CaseArg, fmt: Annotated[str, typer.Option("--format", h
 
 def _register_extensions() -> None:
     """Commands that live in their own modules (calendar, scheduler, ...) attach themselves here."""
-    from huizhen import cli_time  # noqa: F401
+    from huizhen import cli_papers, cli_time  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -58,12 +58,18 @@ class Daemon:
             self._lock.release()
 
     def _arm_next(self) -> None:
+        """One job at the next due instant, when it comes before the next heartbeat would notice it."""
+        if not self.scheduler.running:
+            return
         now = self.sweeper.clock.now()
         nxt = self.sweeper.next_wakeup(now)
-        if nxt is None or nxt - now > timedelta(seconds=self.heartbeat * 2):
+        if nxt is None:
+            return
+        delay = nxt - now  # measured on our clock, run on APScheduler's: the two agree in production
+        if delay <= timedelta(0) or delay > timedelta(seconds=self.heartbeat * 2):
             return  # the heartbeat will get there
-        self.scheduler.add_job(self.tick, DateTrigger(run_date=nxt + timedelta(seconds=1)), id="next-due",
-                               replace_existing=True)
+        run_at = datetime.now(UTC) + delay + timedelta(seconds=1)
+        self.scheduler.add_job(self.tick, DateTrigger(run_date=run_at), id="next-due", replace_existing=True)
 
     def run(self, stop: threading.Event | None = None) -> None:
         self.scheduler.add_job(self.tick, IntervalTrigger(seconds=self.heartbeat), id="heartbeat",

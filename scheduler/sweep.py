@@ -7,6 +7,8 @@ that failed (or whose sender died past the lease) is retried by a later sweep �
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -15,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.reminders import ReminderPolicy, in_working_hours, occurrences
 from states.status import DEADLINE_LABELS
-from workflow.ports import Channel, Clock, Message, UnitOfWorkFactory, User
+from workflow.ports import Attachment, Channel, Clock, Message, UnitOfWorkFactory, User
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 INBOX = "inbox"
@@ -40,7 +42,7 @@ class SweepReport:
     def lines(self) -> list[str]:
         if self.deferred:
             return [f"{self.at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} is outside working hours: reminders wait"]
-        out = [f"sent {r['reminder_kind']} reminder for {r['case_number']} {r['deadline_kind']} to {r['recipient']} "
+        out = [f"sent {r['reminder_kind']} {'reminder' if r['deadline_kind'] else 'message'} for {r['case_number']} {r['deadline_kind']} to {r['recipient']} "
                f"by {r['channel']}" for r in self.sent]
         out += [f"FAILED {r['reminder_kind']} reminder for {r['case_number']} to {r['recipient']} by {r['channel']}: "
                 f"{r['last_error']} (will retry)" for r in self.failed]
@@ -61,6 +63,43 @@ def _body(d: dict[str, Any], kind: str, due_local: str) -> str:
             f"截止时间：{due_local}（北京时间）{provisional}\n计算：{d['explanation']}")
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    key: str
+    case_number: str
+    kind: str  # before | overdue | invitation | minutes
+    scheduled_at: datetime
+    due_at: datetime
+    recipient: User
+    channel: str
+    subject: str
+    body: str
+    deadline_id: str = ""
+    deadline_kind: str = ""
+    attachments: tuple[Attachment, ...] = ()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _attachment_refs(attachments: Sequence[Attachment]) -> str | None:
+    if not attachments:
+        return None
+    return json.dumps([{"filename": a.filename, "mime": a.mime, "sha256": _sha256(a.data)} for a in attachments],
+                      ensure_ascii=False)
+
+
+def _load_attachments(uow: Any, refs: str | None) -> tuple[Attachment, ...]:
+    found = []
+    for ref in json.loads(refs) if refs else []:
+        data = uow.blobs.get(ref["sha256"])
+        if data is None:
+            raise LookupError(f"attachment {ref['filename']} ({ref['sha256'][:12]}) is missing from the blob store")
+        found.append(Attachment(ref["filename"], ref["mime"], data))
+    return tuple(found)
+
+
 class Sweeper:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, is_workday: Callable[[date], bool],
                  channels: Sequence[Channel] = (), settings: SweepSettings | None = None,
@@ -71,13 +110,15 @@ class Sweeper:
         self.channels = list(channels)
         self.settings = settings or SweepSettings()
         self.log = log or (lambda msg, ctx: None)
+        self.on_delivered: Callable[[dict[str, Any]], None] = lambda row: None
 
     def sweep(self) -> SweepReport:
         now = self.clock.now()
         report = SweepReport(at=now)
         policy = self.settings.policy
         if not in_working_hours(now, self.is_workday, policy):
-            report.deferred = True
+            report.deferred = True  # reminders wait for working hours; failed invitations and minutes don't
+            self._retry(report, now)
             return report
         with self.uow(readonly=True) as uow:
             armed = uow.deadlines.armed(due_before=now + timedelta(days=3))
@@ -108,35 +149,54 @@ class Sweeper:
     def _channel(self, name: str) -> Channel | None:
         return next((c for c in self.channels if c.name == name), None)
 
+    def channel_names(self) -> list[str]:
+        return [INBOX] + [c.name for c in self.channels]
+
     def _one(self, report: SweepReport, d: dict[str, Any], key: str, kind: str, scheduled_at: datetime,
              person: User, channel_name: str, due_local: str) -> None:
-        channel = self._channel(channel_name)
-        if channel is not None and not channel.accepts(person):
-            return
         subject, body = _subject(kind, d["kind"], d["case_number"], due_local), _body(d, kind, due_local)
+        self.deliver(Outgoing(key=key, case_number=d["case_number"], deadline_id=d["id"], deadline_kind=d["kind"],
+                              kind=kind, scheduled_at=scheduled_at, due_at=d["due_at"], recipient=person,
+                              channel=channel_name, subject=subject, body=body), report)
+
+    def deliver(self, out: Outgoing, report: SweepReport | None = None) -> bool:
+        """Claim one outgoing message in the ledger, then deliver it: the inbox inside the claiming transaction,
+        other channels right after. False when it was already claimed (by anyone) or the channel can't reach
+        the person."""
+        report = report or SweepReport(at=self.clock.now())
+        channel = self._channel(out.channel)
+        if out.channel != INBOX and (channel is None or not channel.accepts(out.recipient)):
+            return False
         now = self.clock.now()
-        row = dict(key=key, case_number=d["case_number"], deadline_id=d["id"], deadline_kind=d["kind"],
-                   reminder_kind=kind, scheduled_at=scheduled_at, recipient=person.name, channel=channel_name,
-                   subject=subject, body=body, claimed_at=now)
+        row = dict(key=out.key, case_number=out.case_number, deadline_id=out.deadline_id,
+                   deadline_kind=out.deadline_kind, reminder_kind=out.kind, scheduled_at=out.scheduled_at,
+                   recipient=out.recipient.name, channel=out.channel, subject=out.subject, body=out.body,
+                   claimed_at=now, attachments=_attachment_refs(out.attachments))
         with self.uow() as uow:
+            for a in out.attachments:
+                uow.blobs.put(_sha256(a.data), a.data)
             reminder_id = uow.reminders.claim(row)
             if reminder_id is None:
-                return  # someone (another process, an earlier sweep) already has it
+                return False  # someone (another process, an earlier sweep) already has it
             if channel is None:  # the in-app inbox: delivered in the claiming transaction, exactly once
-                uow.inbox.deliver(key, person.name, d["case_number"], subject, body, now)
+                uow.inbox.deliver(out.key, out.recipient.name, out.case_number, out.subject, out.body, now)
                 uow.reminders.mark_sent(reminder_id, now)
             uow.commit()
         if channel is None:
-            report.sent.append(row | {"sent_at": now})
-            self.log("reminder sent", {"case": d["case_number"], "key": key})
-            return
-        self._send(report, reminder_id, channel, row, person, d["due_at"], attempts=1)
+            self._sent(report, row | {"sent_at": now})
+            return True
+        return self._send(report, reminder_id, channel, row, out.recipient, out.due_at, 1, out.attachments)
+
+    def _sent(self, report: SweepReport, row: dict[str, Any]) -> None:
+        report.sent.append(row)
+        self.log("message sent", {"case": row["case_number"], "key": row["key"]})
+        self.on_delivered(row)
 
     def _send(self, report: SweepReport, reminder_id: int, channel: Channel, row: dict[str, Any], person: User,
-              due_at: datetime, attempts: int) -> None:
+              due_at: datetime, attempts: int, attachments: tuple[Attachment, ...] = ()) -> bool:
         message = Message(key=row["key"], recipient=person, case_number=row["case_number"], subject=row["subject"],
                           body=row["body"], deadline_kind=row["deadline_kind"], reminder_kind=row["reminder_kind"],
-                          due_at=due_at)
+                          due_at=due_at, attachments=attachments)
         try:
             channel.send(message)
         except Exception as exc:  # any failure of a channel is recorded and retried, never raised past the sweep
@@ -146,15 +206,15 @@ class Sweeper:
                 uow.reminders.mark_failed(reminder_id, error, give_up=give_up)
                 uow.commit()
             report.failed.append(row | {"last_error": error})
-            self.log("reminder failed", {"case": row["case_number"], "key": row["key"], "error": error,
-                                         "attempts": attempts, "gave_up": give_up})
-            return
+            self.log("message failed", {"case": row["case_number"], "key": row["key"], "error": error,
+                                        "attempts": attempts, "gave_up": give_up})
+            return False
         sent_at = self.clock.now()
         with self.uow() as uow:
             uow.reminders.mark_sent(reminder_id, sent_at)
             uow.commit()
-        report.sent.append(row | {"sent_at": sent_at})
-        self.log("reminder sent", {"case": row["case_number"], "key": row["key"]})
+        self._sent(report, row | {"sent_at": sent_at})
+        return True
 
     def _retry(self, report: SweepReport, now: datetime) -> None:
         stale_before = now - self.settings.lease
@@ -165,14 +225,14 @@ class Sweeper:
             with self.uow() as uow:
                 row = uow.reminders.reclaim(reminder_id, now, stale_before, self.settings.max_attempts, retry_before)
                 person = uow.users.get(row["recipient"]) if row else None
+                attachments = _load_attachments(uow, row["attachments"]) if row else ()
                 uow.commit()
             if row is None or person is None:
                 continue
             channel = self._channel(row["channel"])
             if channel is None:
                 continue
-            due_at = row["scheduled_at"]
-            self._send(report, reminder_id, channel, row, person, due_at, attempts=row["attempts"])
+            self._send(report, reminder_id, channel, row, person, row["scheduled_at"], row["attempts"], attachments)
 
     def next_wakeup(self, after: datetime) -> datetime | None:
         """The next instant a reminder may fall due: the next deadline, or the next 'before' time."""

@@ -164,6 +164,8 @@ class Case:
     decided_at: datetime | None = None
     minutes: dict[str, Any] | None = None
     tracking: list[dict[str, Any]] = field(default_factory=list)
+    meeting: dict[str, Any] | None = None
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
     closing_reason: str = ""
     closed_at: datetime | None = None
     deadlines: list[Deadline] = field(default_factory=list)
@@ -230,6 +232,8 @@ class Case:
             "decided_at": iso(self.decided_at),
             "minutes": copy.deepcopy(self.minutes),
             "tracking": copy.deepcopy(self.tracking),
+            "meeting": copy.deepcopy(self.meeting),
+            "deliveries": copy.deepcopy(self.deliveries),
             "closing_reason": self.closing_reason,
             "closed_at": iso(self.closed_at),
             "deadlines": [d.to_dict() for d in self.deadlines],
@@ -537,9 +541,22 @@ def _recomputed(case: Case, ev: Event) -> None:
     _arm(case, ev)
 
 
-@event_type("DeadlineNoted", "note_deadline")
-def _deadline_noted(case: Case, ev: Event) -> None:
-    """A reminder about a deadline was sent (or failed for good): part of the history, no change to the case."""
+@event_type("MeetingScheduled", "schedule")
+def _scheduled(case: Case, ev: Event) -> None:
+    case.meeting = copy.deepcopy(ev.payload)
+
+
+@event_type("MeetingCancelled", "cancel_meeting")
+def _meeting_cancelled(case: Case, ev: Event) -> None:
+    if case.meeting is not None:
+        case.meeting = {**case.meeting, "cancelled": True, "sequence": ev.payload["sequence"],
+                        "cancel_reason": ev.payload.get("reason", "")}
+
+
+@event_type("DeliveryRecorded", "record_delivery")
+def _delivered(case: Case, ev: Event) -> None:
+    case.deliveries.append({k: ev.payload[k] for k in ("what", "recipient", "channel", "key")}
+                           | {"at": ev.occurred_at.isoformat()})
 
 
 # --- commands ------------------------------------------------------------------------------------------------
@@ -706,5 +723,38 @@ def recompute_deadlines(case: Case, replacements: list[tuple[str, Deadline]], re
     return _act(case, "DeadlinesRecomputed", payload, actor, now)
 
 
-def note_deadline(case: Case, payload: Mapping[str, Any], actor: str, now: datetime) -> Event:
-    return _act(case, "DeadlineNoted", dict(payload), actor, now)
+def schedule_meeting(case: Case, at: datetime, platform: str, link: str | None, attendees: list[dict[str, Any]],
+                     speaking_order: list[str], actor: str, now: datetime) -> Event:
+    """Art. 8(4)–(5): the online meeting's time, platform, 1–2 staff per institution, the experts' speaking order."""
+    if at.tzinfo is None:
+        raise InvalidInput("--at: the meeting time needs a UTC offset")
+    if not platform.strip():
+        raise InvalidInput("--platform: say where the meeting is held (e.g. 腾讯会议)")
+    if sorted(speaking_order) != sorted(case.panel):
+        raise InvalidInput(f"--order: the speaking order must name each panel expert once ({', '.join(case.panel)})")
+    per_institution: dict[str, int] = {}
+    for a in attendees:
+        per_institution[a["institution"]] = per_institution.get(a["institution"], 0) + 1
+    crowded = sorted(code for code, n in per_institution.items() if n > 2)
+    if crowded:
+        raise InvalidInput(f"--attendee: at most 2 staff per institution (Art. 8(4)); {crowded[0]} has more")
+    sequence = (case.meeting or {}).get("sequence", -1) + 1
+    payload = {
+        "at": at.astimezone(UTC).isoformat(), "platform": platform.strip(), "link": link,
+        "attendees": attendees, "speaking_order": list(speaking_order), "uid": f"{case.number}@huizhen",
+        "sequence": sequence, "cancelled": False,
+    }
+    return _act(case, "MeetingScheduled", payload, actor, now)
+
+
+def cancel_meeting(case: Case, reason: str, actor: str, now: datetime) -> Event:
+    if case.meeting is None or case.meeting.get("cancelled"):
+        raise GuardFailed(f"{case.number}: no meeting is scheduled")
+    return _act(case, "MeetingCancelled", {"sequence": case.meeting["sequence"] + 1, "reason": reason.strip()},
+                actor, now)
+
+
+def record_delivery(case: Case, what: str, recipient: str, channel: str, key: str, actor: str,
+                    now: datetime) -> Event:
+    payload = {"what": what, "recipient": recipient, "channel": channel, "key": key}
+    return _act(case, "DeliveryRecorded", payload, actor, now)

@@ -160,6 +160,8 @@ TABLE: list[dict[str, Any]] = [
      "conditions": [guard_verified, guard_panel, guard_materials]},
     {"trigger": "record_analysis", "source": S.awaiting_experts, "dest": None},
     {"trigger": "refer", "source": S.awaiting_experts, "dest": S.convening, "conditions": [guard_analyses_or_overdue]},
+    {"trigger": "schedule", "source": S.convening, "dest": None},
+    {"trigger": "cancel_meeting", "source": S.convening, "dest": None},
     {"trigger": "convene", "source": S.convening, "dest": S.convened},
     {"trigger": "record_opinion", "source": S.convened, "dest": None},
     {"trigger": "record_absence", "source": S.convened, "dest": None},
@@ -178,8 +180,8 @@ TABLE: list[dict[str, Any]] = [
      "conditions": [guard_reason]},
     # The calendar changed under an open deadline: recomputed, old row superseded (ARCHITECTURE decision 4).
     {"trigger": "recompute_deadlines", "source": OPEN_STATES, "dest": None},
-    # A deadline's reminder was sent or a deadline was found missed: history only.
-    {"trigger": "note_deadline", "source": OPEN_STATES, "dest": None},
+    # An invitation or the minutes reached someone: history only, also after archiving (the cc trail).
+    {"trigger": "record_delivery", "source": OPEN_STATES + [S.archived], "dest": None},
 ]
 
 TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(row["trigger"] for row in TABLE))

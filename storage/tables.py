@@ -191,6 +191,7 @@ reminders = Table(
     Column("claimed_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
     Column("last_error", Text),
+    Column("attachments", Text),  # JSON: [{filename, mime, sha256}] — the bytes live in blobs (migration 0003)
 )
 
 inbox = Table(

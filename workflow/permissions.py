@@ -16,7 +16,9 @@ from workflow.ports import User
 APPLICANT_ACTIONS = frozenset(
     {"edit", "submit", "verify", "form_panel", "dispatch", "refer", "withdraw", "track", "conclude", "reopen"}
 )
-LEAD_ACTIONS = frozenset({"convene", "record_absence", "decide", "issue_minutes", "archive", "schedule"})
+LEAD_ACTIONS = frozenset(
+    {"convene", "record_absence", "decide", "issue_minutes", "archive", "schedule", "cancel_meeting"}
+)
 EXPERT_ACTIONS = frozenset({"record_analysis", "record_opinion"})
 LEAD_MAY_ATTACH = frozenset({CaseStatus.convening, CaseStatus.convened})
 

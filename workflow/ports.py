@@ -184,17 +184,26 @@ class CalendarYears(Protocol):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    mime: str  # e.g. "application/pdf", "text/calendar; method=REQUEST"
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Message:
-    """One reminder to one person over one channel; `key` is the ledger's unique key (idempotency key)."""
+    """One message (a reminder, an invitation, the minutes) to one person over one channel.
+    `key` is the ledger's unique key, and doubles as the receiver's idempotency key."""
 
     key: str
     recipient: User
     case_number: str
     subject: str
     body: str
-    deadline_kind: str
-    reminder_kind: str
+    deadline_kind: str  # "" when the message is not about a deadline
+    reminder_kind: str  # before | overdue | invitation | minutes
     due_at: datetime
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Channel(Protocol):

@@ -42,7 +42,7 @@ EVENT_OF: dict[str, str] = {
     "reopen": "CaseReopened", "issue_minutes": "MinutesIssued",
 }
 
-AfterCommit = Callable[[Sequence[Event], "Services"], None]
+AfterCommit = Callable[[str, Sequence[Event], "Services"], None]
 
 
 @dataclass
@@ -86,9 +86,9 @@ def _load(uow: UnitOfWork, number: str) -> Case:
     return case
 
 
-def _notify(svc: Services, events: Sequence[Event]) -> None:
+def _notify(svc: Services, number: str, events: Sequence[Event]) -> None:
     for handler in svc.after_commit:
-        handler(events, svc)
+        handler(number, events, svc)
 
 
 def _conflict_or(exc: InvalidTransition, uow: UnitOfWork, case: Case, action: str) -> Exception:
@@ -128,7 +128,7 @@ def act(
             raise _conflict_or(exc, uow, case, action) from None
         uow.cases.save(case, events, version)
         uow.commit()
-    _notify(svc, events)
+    _notify(svc, number, events)
     return case, events
 
 
@@ -226,7 +226,7 @@ def new_case(svc: Services, actor: str | None, data: Any, linked_from: str | Non
         case, event = domain.open_case(number, user.institution, draft, user.name, now, linked_from)
         uow.cases.add(case, [event])
         uow.commit()
-    _notify(svc, [event])
+    _notify(svc, case.number, [event])
     return case
 
 
@@ -310,6 +310,48 @@ def refer(svc: Services, actor: str | None, number: str, reason: str = "") -> Ca
     return act(svc, actor, number, "refer", lambda u, c, usr, now: [domain.refer(c, reason, usr.name, now, plan)])[0]
 
 
+def schedule_meeting(svc: Services, actor: str | None, number: str, at: datetime, platform: str,
+                     link: str | None = None, attendees: Sequence[str] = (), order: Sequence[str] = ()) -> Case:
+    """Art. 8(4): the lead schedules the online meeting; an .ics invitation follows after commit."""
+    if link is not None and not re.match(r"^https?://\S+$", link):
+        raise InvalidInput(f"--link: {link!r} is not an http(s) URL")
+
+    def run(uow: UnitOfWork, case: Case, user: User, now: datetime) -> list[Event]:
+        people: list[dict[str, Any]] = []
+        for name in dict.fromkeys(attendees):
+            found = uow.users.get(name)
+            if found is None:
+                raise InvalidInput(f"--attendee: user {name!r} does not exist")
+            if found.role != "liaison" or not found.institution:
+                raise InvalidInput(f"--attendee: {name} is not an institution's staff (liaison)")
+            people.append({"user": found.name, "name": found.display_name or found.name,
+                           "institution": found.institution})
+        speaking = list(order) or list(case.panel)
+        return [domain.schedule_meeting(case, at, platform, link, people, speaking, user.name, now)]
+
+    return act(svc, actor, number, "schedule", run)[0]
+
+
+def cancel_meeting(svc: Services, actor: str | None, number: str, reason: str = "") -> Case:
+    return act(svc, actor, number, "cancel_meeting",
+               lambda u, c, usr, now: [domain.cancel_meeting(c, reason, usr.name, now)])[0]
+
+
+SYSTEM = "system"
+
+
+def record_delivery(svc: Services, number: str, what: str, recipient: str, channel: str, key: str) -> None:
+    """An invitation or the minutes reached someone: appended to the history by the system, after the send."""
+    with svc.uow() as uow:
+        case = _load(uow, number)
+        if any(d["key"] == key for d in case.deliveries):
+            return  # already recorded (a retried send): the history says it once
+        version = case.version
+        event = domain.record_delivery(case, what, recipient, channel, key, SYSTEM, svc.clock.now())
+        uow.cases.save(case, [event], version)
+        uow.commit()
+
+
 def convene(svc: Services, actor: str | None, number: str) -> Case:
     return act(svc, actor, number, "convene", lambda u, c, usr, now: [domain.convene(c, usr.name, now)])[0]
 
@@ -341,10 +383,13 @@ def minutes_content(svc: Services, uow: UnitOfWork, case: Case) -> dict[str, Any
     lead = case.lead or ""
     members = svc.policy.members
     experts = []
-    for order, eid in enumerate(case.panel, start=1):
+    meeting = case.meeting if case.meeting and not case.meeting.get("cancelled") else None
+    speaking = meeting["speaking_order"] if meeting else case.panel
+    for order, eid in enumerate(speaking, start=1):
         ex = uow.experts.get(eid)
         entry: dict[str, Any] = {"order": order, "expert": eid, "name": ex.name if ex else eid,
-                                 "employer": ex.employer if ex else "", "title": ex.title if ex else ""}
+                                 "employer": ex.employer if ex else "", "title": ex.title if ex else "",
+                                 "statement": case.analyses.get(eid, {}).get("text", "")}
         if eid in case.opinions:
             entry["conclusions"] = case.opinions[eid]["conclusions"]
         else:
@@ -364,7 +409,10 @@ def minutes_content(svc: Services, uow: UnitOfWork, case: Case) -> dict[str, Any
         "host": lead,
         "host_name": members.get(lead, lead),
         "applicant": case.applicant,
-        "meeting_at": case.convened_at.isoformat() if case.convened_at else None,
+        "meeting_at": (meeting or {}).get("at") or (case.convened_at.isoformat() if case.convened_at else None),
+        "platform": (meeting or {}).get("platform"),
+        "link": (meeting or {}).get("link"),
+        "attendees": (meeting or {}).get("attendees", []),
         "experts": experts,
         "present": [e for e in case.panel if e in case.opinions],
         "absent": dict(case.absences),

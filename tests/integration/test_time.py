@@ -269,9 +269,12 @@ def test_daemon_catches_up_at_start(world: World) -> None:
     reports: list[Any] = []
     stop = threading.Event()
     daemon = world.app.daemon(on_report=lambda r: (reports.append(r), stop.set()))
+    logged: list[tuple[str, dict[str, Any]]] = []
+    daemon.log = lambda message, context: logged.append((message, context))
     runner = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
     runner.start()
     assert stop.wait(20), "the catch-up sweep did not run at start"
     runner.join(10)
     assert daemon.sweeps >= 1
+    assert [m for m in logged if "failed" in m[0]] == []
     assert {r["reminder_kind"] for r in reports[0].sent} == {"before", "overdue"}

@@ -1,0 +1,106 @@
+"""The papers on the command line: scheduling the meeting, the 会诊表 and 会议纪要 as DOCX/PDF, the dossier."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from huizhen import dossier
+from huizhen.cli import CaseArg, JsonOpt, actor, app, audit_app, case_app, emit_json, err, get_app, local, out
+from huizhen.clock import parse_instant
+from states.errors import InvalidInput
+from workflow import usecases as uc
+from workflow.documents import form_context, minutes_context
+
+docs_app = typer.Typer(no_args_is_help=True, help="The official papers: 会诊表 and 会议纪要 (DOCX or PDF).")
+app.add_typer(docs_app, name="docs")
+
+OutOpt = Annotated[Path, typer.Option("--out", help="FILE.docx or FILE.pdf")]
+
+
+def _suffix(path: Path) -> None:
+    if path.suffix.lower() not in (".docx", ".pdf"):
+        raise InvalidInput(f"--out: {path.name} must end in .docx or .pdf")
+
+
+@case_app.command("schedule")
+def case_schedule(
+    number: CaseArg,
+    at: Annotated[str, typer.Option("--at", help="ISO 8601 instant with offset, e.g. 2026-10-14T14:00:00+08:00")],
+    platform: Annotated[str, typer.Option("--platform", help="e.g. 腾讯会议")],
+    link: Annotated[str | None, typer.Option("--link", help="the meeting URL")] = None,
+    attendee: Annotated[list[str] | None, typer.Option("--attendee", help="a staff member (user), 1–2 per institution")] = None,
+    order: Annotated[list[str] | None, typer.Option("--order", help="the experts' speaking order (expert ids)")] = None,
+) -> None:
+    """Schedule (or change) the online meeting (Art. 8(4)); the panel and attendees get an .ics invitation."""
+    when = parse_instant(at, "--at")
+    case = uc.schedule_meeting(get_app().services, actor(), number, when, platform, link, attendee or [], order or [])
+    m = case.meeting or {}
+    verb = "rescheduled" if m.get("sequence") else "scheduled"
+    out.print(f"{number}: meeting {verb} for {local(m.get('at'))} Beijing time on {m.get('platform')} "
+              f"(invitation sequence {m.get('sequence')}); speaking order {', '.join(m.get('speaking_order', []))}")
+    covered = {a["institution"] for a in m.get("attendees", [])}
+    missing = [c for c in get_app().settings.members if c not in covered]
+    if missing:
+        err.print(f"note: no staff named yet for {', '.join(missing)} (Art. 8(4): 1–2 per institution)")
+
+
+@case_app.command("cancel-meeting")
+def case_cancel_meeting(number: CaseArg,
+                        reason: Annotated[str, typer.Option("--reason")] = "") -> None:
+    """Cancel the scheduled meeting; everyone invited gets a cancellation with the same UID."""
+    uc.cancel_meeting(get_app().services, actor(), number, reason)
+    out.print(f"{number}: meeting cancelled")
+
+
+@docs_app.command("form")
+def docs_form(number: CaseArg, out_file: OutOpt,
+              expert: Annotated[str | None, typer.Option("--expert", help="whose signed form; blank without")] = None) -> None:
+    """The 长三角缺陷消费品专家会诊表, filled from the case (one expert's, or blank)."""
+    from huizhen.papers import render_form
+
+    _suffix(out_file)
+    ctx = form_context(get_app().services, actor(), number, expert)
+    path = render_form(ctx, out_file)
+    out.print(f"{number}: {'form of ' + expert if expert else 'blank form'} written")
+    sys.stdout.write(str(path) + "\n")
+
+
+@docs_app.command("minutes")
+def docs_minutes(number: CaseArg, out_file: OutOpt) -> None:
+    """The 会议纪要 in official-document layout (a draft before they are issued)."""
+    from huizhen.papers import render_minutes
+
+    _suffix(out_file)
+    ctx = minutes_context(get_app().services, actor(), number)
+    path = render_minutes(ctx, out_file)
+    out.print(f"{number}: minutes {ctx['document_number']}{' (draft)' if ctx['draft'] else ''} written")
+    sys.stdout.write(str(path) + "\n")
+
+
+@audit_app.command("dossier")
+def audit_dossier(number: CaseArg, out_file: Annotated[Path, typer.Option("--out", help="FILE.zip")]) -> None:
+    """Build the archive dossier: forms, minutes, materials, history (JSON Lines) and a SHA-256 manifest."""
+    a = get_app()
+    manifest = dossier.build(a.services, actor(), number, out_file, a.services.clock.now())
+    out.print(f"{number}: dossier with {len(manifest['files'])} files and {manifest['events']} events")
+    sys.stdout.write(str(out_file) + "\n")
+
+
+@audit_app.command("dossier-verify")
+def audit_dossier_verify(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False) -> None:
+    """Check a dossier offline (no database): every file against the manifest, the history's hash chain."""
+    findings = dossier.verify(file)
+    if as_json:
+        emit_json({"ok": not findings, "findings": findings})
+    else:
+        for f in findings:
+            sys.stdout.write(f + "\n")
+        if not findings:
+            m = dossier.read_manifest(file)
+            out.print(f"dossier of {m['case']} intact: {len(m['files'])} files, {m['events']} events, chain verified")
+    if findings:
+        raise typer.Exit(1)

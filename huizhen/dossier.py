@@ -1,0 +1,141 @@
+"""The archive dossier (Art. 9): one ZIP an auditor can check offline, years later, with no database.
+
+Inside: the case as stored (case.json), its event history (history.jsonl, hash-chained), every signed form and the
+minutes (DOCX and PDF), every material, and manifest.json listing each file's SHA-256 (also as manifest.sha256,
+for `sha256sum -c`). Files are stored uncompressed, so a changed byte shows as a changed file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import zipfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from states.errors import InvalidInput
+from storage.chain import GENESIS, canonical_json, event_hash
+from workflow import usecases as uc
+from workflow.documents import form_context, minutes_context
+from workflow.usecases import Services
+
+FORMAT = "huizhen-dossier/1"
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _render(fn: Callable[[dict[str, Any], Path], Path], ctx: dict[str, Any], suffix: str) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        return fn(ctx, Path(tmp) / f"paper{suffix}").read_bytes()
+
+
+def build(svc: Services, actor: str | None, number: str, out: Path, now: datetime) -> dict[str, Any]:
+    from huizhen.papers import render_form, render_minutes
+
+    case = uc.show_case(svc, actor, number)
+    events = uc.export_events(svc, actor, number)
+    files: dict[str, bytes] = {
+        "case.json": json.dumps(case, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8"),
+        "history.jsonl": "".join(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in events).encode(),
+    }
+    for expert in case["opinions"]:
+        ctx = form_context(svc, actor, number, expert)
+        for suffix in (".docx", ".pdf"):
+            files[f"forms/{expert}{suffix}"] = _render(render_form, ctx, suffix)
+    if case.get("minutes"):
+        ctx = minutes_context(svc, actor, number)
+        for suffix in (".docx", ".pdf"):
+            files[f"minutes/minutes{suffix}"] = _render(render_minutes, ctx, suffix)
+    for m in case["materials"]:
+        _, data = uc.material(svc, actor, number, m["sha256"])
+        files[f"materials/{m['sha256'][:12]}-{m['filename']}"] = data
+    manifest = {
+        "format": FORMAT,
+        "case": number,
+        "status": case["status"],
+        "built_at": now.isoformat(),
+        "events": len(events),
+        "last_event_hash": events[-1]["hash"] if events else None,
+        "files": [{"path": p, "sha256": _sha(d), "size": len(d)} for p, d in sorted(files.items())],
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+        for path, data in sorted(files.items()):
+            zf.writestr(path, data)
+        zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+        zf.writestr("manifest.sha256", "".join(f"{f['sha256']}  {f['path']}\n" for f in manifest["files"]))
+        zf.writestr("README.txt", README)
+    tmp.replace(out)  # never leave a half-written dossier under the final name
+    return manifest
+
+
+README = """This is a huizhen archive dossier (长三角缺陷消费品专家会诊 归档材料).
+Check it offline:  huizhen audit dossier-verify THIS.zip   (needs no database)
+or:  unzip into a folder and run  sha256sum -c manifest.sha256
+history.jsonl holds the case's events; each line's `hash` is SHA-256 over its fields and the previous hash.
+"""
+
+
+def verify(path: Path) -> list[str]:
+    """Every problem found, one line each, naming the file; [] when the dossier is intact."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise InvalidInput(f"FILE: {path} not found") from None
+    except zipfile.BadZipFile:
+        return [f"{path.name}: not a readable ZIP archive"]
+    findings: list[str] = []
+    with zf:
+        names = set(zf.namelist())
+        try:
+            manifest = json.loads(zf.read("manifest.json"))
+        except Exception as exc:  # a damaged manifest is itself a finding
+            return [f"manifest.json: unreadable ({type(exc).__name__})"]
+        if manifest.get("format") != FORMAT:
+            findings.append(f"manifest.json: unknown format {manifest.get('format')!r}")
+        listed = {f["path"]: f for f in manifest.get("files", [])}
+        for p, entry in sorted(listed.items()):
+            if p not in names:
+                findings.append(f"{p}: missing")
+                continue
+            try:
+                data = zf.read(p)
+            except Exception:  # a CRC error names the file like any other change
+                findings.append(f"{p}: damaged (does not read back as stored)")
+                continue
+            if _sha(data) != entry["sha256"]:
+                findings.append(f"{p}: SHA-256 differs from the manifest")
+        for extra in sorted(names - set(listed) - {"manifest.json", "manifest.sha256", "README.txt"}):
+            findings.append(f"{extra}: not in the manifest")
+        if "history.jsonl" in names and not any(f.startswith("history.jsonl") for f in findings):
+            findings += _chain(zf.read("history.jsonl"), manifest)
+    return findings
+
+
+def _chain(raw: bytes, manifest: dict[str, Any]) -> list[str]:
+    prev, found = GENESIS, []
+    events = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+    for e in events:
+        expected = event_hash(
+            case_number=e["case"], seq=e["seq"], type_=e["type"], schema_version=e["schema_version"], actor=e["actor"],
+            occurred_at=datetime.fromisoformat(e["occurred_at"]), recorded_at=datetime.fromisoformat(e["recorded_at"]),
+            payload=canonical_json(e["payload"]), prev_hash=e["prev_hash"])
+        if e["prev_hash"] != prev or expected != e["hash"]:
+            found.append(f"history.jsonl: event {e['seq']} breaks the hash chain")
+        prev = e["hash"]
+    if events and manifest.get("last_event_hash") != prev:
+        found.append("history.jsonl: the last event's hash is not the one the manifest recorded")
+    return found
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    with zipfile.ZipFile(path) as zf:
+        return dict(json.loads(zf.read("manifest.json")))
+
+

@@ -1,0 +1,126 @@
+"""After-commit handlers: the invitation when a meeting is scheduled or changed, the minutes when they are issued.
+
+They run after the transaction that recorded the event (ARCHITECTURE decision 7). Each message is claimed in the
+ledger under a unique key before it goes out, so a retry never doubles it; a failed send is retried by the sweep.
+Each delivery of the minutes is then recorded in the case's history.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from huizhen.invitations import build_ics
+from scheduler.sweep import Outgoing, Sweeper
+from states.case import Event
+from workflow import usecases as uc
+from workflow.documents import minutes_context
+from workflow.ports import Attachment, User
+from workflow.usecases import Services
+
+MINUTES = "minutes"
+INVITATION = "invitation"
+
+
+def _users(svc: Services, names: Sequence[str]) -> list[User]:
+    with svc.uow(readonly=True) as uow:
+        return [u for u in (uow.users.get(n) for n in names) if u is not None]
+
+
+def invitation_recipients(svc: Services, case: dict[str, Any]) -> list[User]:
+    """The panel's expert users and the institutions' staff attending (Art. 8(4))."""
+    meeting = case["meeting"] or {}
+    with svc.uow(readonly=True) as uow:
+        experts = [u for u in uow.users.all() if u.role == "expert" and u.expert_id in case["panel"]]
+    staff = _users(svc, [a["user"] for a in meeting.get("attendees", [])])
+    seen: dict[str, User] = {}
+    for u in experts + staff:
+        seen.setdefault(u.name, u)
+    return list(seen.values())
+
+
+def minutes_recipients(svc: Services, case: dict[str, Any]) -> list[User]:
+    """Every other institution's liaisons (抄送, Art. 8(7))."""
+    cc = (case.get("minutes") or {}).get("cc", [])
+    with svc.uow(readonly=True) as uow:
+        return [u for code in cc for u in uow.users.liaisons_of(code)]
+
+
+def render_minutes_pdf(svc: Services, number: str) -> bytes:
+    from huizhen.papers import render_minutes
+
+    ctx = minutes_context(svc, uc.SYSTEM, number)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = render_minutes(ctx, Path(tmp) / "minutes.pdf")
+        return out.read_bytes()
+
+
+class Outbox:
+    def __init__(self, sweeper_factory: Callable[[], Sweeper]) -> None:
+        self.sweeper_factory = sweeper_factory
+
+    def __call__(self, number: str, events: Sequence[Event], svc: Services) -> None:
+        for ev in events:
+            try:
+                if ev.type in ("MeetingScheduled", "MeetingCancelled"):
+                    self.invite(svc, number, ev)
+                elif ev.type == "MinutesIssued":
+                    self.send_minutes(svc, number, ev)
+            except Exception as exc:  # the decision is recorded; delivery problems are logged, never roll back
+                logger.bind(event=ev.type, error=f"{type(exc).__name__}: {exc}").warning("after-commit handler failed")
+
+    def _sweeper(self, svc: Services, number: str) -> Sweeper:
+        sweeper = self.sweeper_factory()
+
+        def delivered(row: dict[str, Any]) -> None:
+            if row["reminder_kind"] == MINUTES:
+                uc.record_delivery(svc, row["case_number"], MINUTES, row["recipient"], row["channel"], row["key"])
+
+        sweeper.on_delivered = delivered
+        return sweeper
+
+    def invite(self, svc: Services, number: str, ev: Event) -> None:
+        case = snapshot(svc, number)
+        meeting = case["meeting"]
+        people = invitation_recipients(svc, case)
+        ics = build_ics(number, case["product"].get("name", ""), meeting, svc.policy.members.get(case["lead"], ""),
+                        [(u.display_name or u.name, u.email) for u in people], svc.clock.now())
+        verb = "取消" if meeting.get("cancelled") else ("更新" if meeting["sequence"] else "邀请")
+        subject = f"【会诊{verb}】{number} {case['product'].get('name', '')} 线上专家会诊"
+        body = f"会诊时间：{meeting['at']}\n平台：{meeting['platform']}\n链接：{meeting.get('link') or '—'}"
+        sweeper = self._sweeper(svc, number)
+        attachment = Attachment("invite.ics", f"text/calendar; method={'CANCEL' if meeting.get('cancelled') else 'REQUEST'}", ics)
+        for person in people:
+            for channel in sweeper.channel_names():
+                key = f"{number}|{INVITATION}|{meeting['sequence']}|{person.name}|{channel}"
+                sweeper.deliver(Outgoing(key=key, case_number=number, kind=INVITATION, scheduled_at=ev.occurred_at,
+                                         due_at=ev.occurred_at, recipient=person, channel=channel, subject=subject,
+                                         body=body, attachments=(attachment,)))
+
+    def send_minutes(self, svc: Services, number: str, ev: Event) -> None:
+        case = snapshot(svc, number)
+        pdf = render_minutes_pdf(svc, number)
+        minutes = case["minutes"]
+        subject = f"【会议纪要】{minutes['document_number']} {case['product'].get('name', '')}"
+        body = (f"{minutes['title']}（{minutes['document_number']}）已印发，请查收附件。\n"
+                f"会诊意见：{minutes['decision']}\n后续工作：{minutes['follow_up']}")
+        sweeper = self._sweeper(svc, number)
+        attachment = Attachment(f"{number}-会议纪要.pdf", "application/pdf", pdf)
+        for person in minutes_recipients(svc, case):
+            for channel in sweeper.channel_names():
+                key = f"{number}|{MINUTES}|{person.name}|{channel}"
+                sweeper.deliver(Outgoing(key=key, case_number=number, kind=MINUTES, scheduled_at=ev.occurred_at,
+                                         due_at=ev.occurred_at, recipient=person, channel=channel, subject=subject,
+                                         body=body, attachments=(attachment,)))
+
+
+def snapshot(svc: Services, number: str) -> dict[str, Any]:
+    with svc.uow(readonly=True) as uow:
+        snap = uow.cases.snapshot(number)
+    if snap is None:
+        raise LookupError(f"case {number} vanished")
+    return snap

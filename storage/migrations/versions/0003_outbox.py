@@ -1,0 +1,24 @@
+"""The reminder ledger becomes the outbox: invitations and minutes carry attachments (kept in blobs).
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-28
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("reminders") as batch:
+        batch.add_column(sa.Column("attachments", sa.Text, nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("reminders") as batch:
+        batch.drop_column("attachments")

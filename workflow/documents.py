@@ -1,0 +1,124 @@
+"""The data behind the papers: the 会诊表 of one expert (or blank) and the 会议纪要, assembled from the case.
+
+Renderers (DOCX, PDF) in the shell only lay these dicts out; nothing on a paper is typed twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from states.case import Case
+from states.errors import GuardFailed, InvalidInput
+from workflow.errors import NotFound
+from workflow.permissions import require_view
+from workflow.ports import UnitOfWork
+from workflow.usecases import SYSTEM, Services, _user, minutes_content
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _local(iso: str | None, fmt: str = "%Y-%m-%d") -> str:
+    return datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime(fmt) if iso else ""
+
+
+def _case(uow: UnitOfWork, svc: Services, actor: str | None, number: str) -> Case:
+    snap = uow.cases.snapshot(number)
+    if actor != SYSTEM:  # the system renders the minutes it mails; people see what they may see
+        user = _user(uow, actor)
+        if snap is not None:
+            require_view(user, snap)
+    if snap is None:
+        raise NotFound(f"case {number} does not exist")
+    case = uow.cases.load(number, lock=False)
+    assert case is not None
+    return case
+
+
+def _experts(uow: UnitOfWork, ids: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for order, eid in enumerate(ids, start=1):
+        ex = uow.experts.get(eid)
+        out.append({"order": order, "id": eid, "name": ex.name if ex else eid, "field": ex.field if ex else "",
+                    "employer": ex.employer if ex else "", "title": ex.title if ex else ""})
+    return out
+
+
+def form_context(svc: Services, actor: str | None, number: str, expert: str | None = None) -> dict[str, Any]:
+    """One expert's signed form, or (expert None) the blank form with the product section filled."""
+    with svc.uow(readonly=True) as uow:
+        case = _case(uow, svc, actor, number)
+        experts = _experts(uow, case.panel)
+        ctx: dict[str, Any] = {
+            "institution": svc.policy.members.get(case.applicant, case.applicant),
+            "date": "",
+            "case_number": case.number,
+            "sources": list(case.sources),
+            "source_other": case.source_other,
+            "product": dict(case.product),
+            "experts": experts,
+            "expert": None,
+            "opinion": None,
+            "conclusions": None,
+            "signed_at": None,
+        }
+        if expert is None:
+            return ctx
+        if expert not in case.panel:
+            raise InvalidInput(f"--expert: {expert} is not on the panel of {number} ({', '.join(case.panel)})")
+        signed = case.opinions.get(expert)
+        if signed is None:
+            raise GuardFailed(f"{number}: expert {expert} has not signed a form yet (omit --expert for a blank form)")
+        who = next(e for e in experts if e["id"] == expert)
+        signed_at = datetime.fromisoformat(signed["at"]).astimezone(SHANGHAI).isoformat()
+        ctx.update(expert={"id": expert, "name": who["name"]}, opinion=signed["answers"],
+                   conclusions=signed["conclusions"], signed_at=signed_at, date=_local(signed["at"]))
+        return ctx
+
+
+def minutes_context(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
+    """The minutes as issued (or, before issuing, a draft built the same way, marked as such)."""
+    with svc.uow(readonly=True) as uow:
+        case = _case(uow, svc, actor, number)
+        if case.minutes is not None:
+            m, draft = case.minutes, False
+        elif case.tally is not None:
+            m, draft = minutes_content(svc, uow, case), True
+        else:
+            raise GuardFailed(f"{number}: there are no minutes before the panel has decided (now {case.status})")
+        names = svc.policy.members
+        attendees: dict[str, list[str]] = {}
+        for a in m.get("attendees", []):
+            attendees.setdefault(a["institution"], []).append(a["name"])
+        experts = []
+        for e in m["experts"]:
+            experts.append({"order": e["order"], "name": e["name"], "employer": e["employer"], "title": e["title"],
+                            "statement": e.get("statement", ""), "conclusions": e.get("conclusions"),
+                            "absent_reason": e.get("absent_reason") if "conclusions" not in e else None})
+        votes = m.get("votes") or {}
+        return {
+            "draft": draft,
+            "title": m["title"],
+            "document_number": m["document_number"],
+            "issuer": names.get(m["host"], m["host"]),
+            "case_number": case.number,
+            "product": dict(case.product),
+            "applicant_name": names.get(case.applicant, case.applicant),
+            "meeting": {
+                "at": _local(m.get("meeting_at"), "%Y-%m-%dT%H:%M:%S+08:00") or None,
+                "platform": m.get("platform") or "线上会议",
+                "link": m.get("link"),
+                "host": names.get(m["host"], m["host"]),
+                "attendees": [{"institution": names.get(code, code), "names": people}
+                              for code, people in attendees.items()],
+            },
+            "experts": experts,
+            "absent": [{"name": e["name"], "reason": e["absent_reason"]} for e in experts if e["absent_reason"]],
+            "votes": {k: votes.get(k) for k in ("forms", "defect", "investigate", "attention")},
+            "decision": m["decision"],
+            "conclusions": (votes.get("conclusions") or case.conclusions or {}),
+            "follow_up": m["follow_up"],
+            "cc": [names.get(code, code) for code in m["cc"]],
+            "issued_at": _local(m.get("issued_at"), "%Y-%m-%dT%H:%M:%S+08:00") or None,
+        }
