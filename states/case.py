@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from states.errors import GuardFailed, InvalidInput
-from states.machine import fire, panel_problem
+from states.errors import GuardFailed, InvalidInput, InvalidTransition
+from states.machine import allowed_triggers, fire, panel_problem
 from states.rules import Conclusions, Opinion, derive_conclusions, majority_vote, parse_opinion
-from states.status import CaseStatus, Defect, Outcome
+from states.status import STATUS_LABELS, CaseStatus, Defect, Outcome
 
 SOURCES = (
     "samr_referral",
@@ -562,6 +562,13 @@ def _delivered(case: Case, ev: Event) -> None:
 # --- commands ------------------------------------------------------------------------------------------------
 
 
+def _allowed(case: Case, trigger: str) -> None:
+    """The state comes first: a command that does not exist in this state is refused as such, before its inputs."""
+    if trigger not in allowed_triggers(case.status):
+        label = STATUS_LABELS.get(str(case.status), str(case.status))
+        raise InvalidTransition(f"{case.number}: cannot {trigger.replace('_', ' ')} a case that is {case.status} ({label})")
+
+
 def _act(case: Case, type_: str, payload: dict[str, Any], actor: str, now: datetime) -> Event:
     event = Event(type_, payload, actor, now, SCHEMA_VERSIONS[type_])
     apply(case, event)
@@ -594,12 +601,14 @@ def submit(case: Case, lead: str, actor: str, now: datetime) -> Event:
 
 
 def verify(case: Case, note: str, actor: str, now: datetime) -> Event:
+    _allowed(case, "verify")
     if not note.strip():
         raise InvalidInput("--note: the preliminary verification must say something")
     return _act(case, "VerificationRecorded", {"note": note.strip()}, actor, now)
 
 
 def form_panel(case: Case, experts: list[str], reason: str, actor: str, now: datetime) -> Event:
+    _allowed(case, "form_panel")
     problem = panel_problem(experts, reason.strip())
     if problem:
         raise GuardFailed(f"{case.number}: {problem}")
@@ -607,6 +616,7 @@ def form_panel(case: Case, experts: list[str], reason: str, actor: str, now: dat
 
 
 def attach(case: Case, sha256: str, filename: str, kind: str, size: int, actor: str, now: datetime) -> Event:
+    _allowed(case, "attach")
     payload = {"sha256": sha256, "filename": filename, "kind": kind, "size": size}
     return _act(case, "MaterialAttached", payload, actor, now)
 
@@ -622,6 +632,7 @@ def _panel_member(case: Case, expert: str) -> None:
 
 
 def record_analysis(case: Case, expert: str, text: str, actor: str, now: datetime) -> Event:
+    _allowed(case, "record_analysis")
     _panel_member(case, expert)
     if not text.strip():
         raise InvalidInput("--text: the analysis is empty")
@@ -642,6 +653,7 @@ def convene(case: Case, actor: str, now: datetime) -> Event:
 
 
 def record_opinion(case: Case, expert: str, data: Any, actor: str, now: datetime) -> tuple[Event, Conclusions]:
+    _allowed(case, "record_opinion")
     opinion: Opinion = parse_opinion(data)
     _panel_member(case, expert)
     if expert in case.opinions:
@@ -654,6 +666,7 @@ def record_opinion(case: Case, expert: str, data: Any, actor: str, now: datetime
 
 
 def record_absence(case: Case, expert: str, reason: str, actor: str, now: datetime) -> Event:
+    _allowed(case, "record_absence")
     _panel_member(case, expert)
     if expert in case.opinions:
         raise GuardFailed(f"{case.number}: expert {expert} has submitted a form and cannot be recorded absent")
@@ -663,6 +676,7 @@ def record_absence(case: Case, expert: str, reason: str, actor: str, now: dateti
 
 
 def decide(case: Case, actor: str, now: datetime, plan: DeadlinePlanner) -> Event:
+    _allowed(case, "decide")
     if not case.opinions:
         raise GuardFailed(f"{case.number}: no expert has submitted a form")
     tally = majority_vote(
@@ -680,12 +694,14 @@ def decide(case: Case, actor: str, now: datetime, plan: DeadlinePlanner) -> Even
 
 
 def issue_minutes(case: Case, minutes: Mapping[str, Any], actor: str, now: datetime) -> Event:
+    _allowed(case, "issue_minutes")
     if case.minutes:
         raise GuardFailed(f"{case.number}: the minutes were issued on {case.minutes['issued_at']}; they are issued once")
     return _act(case, "MinutesIssued", copy.deepcopy(dict(minutes)), actor, now)
 
 
 def track(case: Case, note: str, actor: str, now: datetime, plan: DeadlinePlanner) -> Event:
+    _allowed(case, "track")
     if not note.strip():
         raise InvalidInput("--note: the tracking note is empty")
     payload = {"note": note.strip(), "deadlines": _new_deadlines(case, ARMS["track"], now, plan)}
@@ -726,6 +742,7 @@ def recompute_deadlines(case: Case, replacements: list[tuple[str, Deadline]], re
 def schedule_meeting(case: Case, at: datetime, platform: str, link: str | None, attendees: list[dict[str, Any]],
                      speaking_order: list[str], actor: str, now: datetime) -> Event:
     """Art. 8(4)–(5): the online meeting's time, platform, 1–2 staff per institution, the experts' speaking order."""
+    _allowed(case, "schedule")
     if at.tzinfo is None:
         raise InvalidInput("--at: the meeting time needs a UTC offset")
     if not platform.strip():
@@ -748,6 +765,7 @@ def schedule_meeting(case: Case, at: datetime, platform: str, link: str | None, 
 
 
 def cancel_meeting(case: Case, reason: str, actor: str, now: datetime) -> Event:
+    _allowed(case, "cancel_meeting")
     if case.meeting is None or case.meeting.get("cancelled"):
         raise GuardFailed(f"{case.number}: no meeting is scheduled")
     return _act(case, "MeetingCancelled", {"sequence": case.meeting["sequence"] + 1, "reason": reason.strip()},
