@@ -34,6 +34,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 EXIT_CODES = {
     "invalid_input": 2,
     "calendar_data": 2,
+    "paper_error": 2,
     "not_permitted": 3,
     "not_found": 4,
     "invalid_transition": 5,
@@ -544,7 +545,7 @@ def audit_export(number: CaseArg, fmt: Annotated[str, typer.Option("--format", h
 
 def _register_extensions() -> None:
     """Commands that live in their own modules (calendar, scheduler, ...) attach themselves here."""
-    from huizhen import cli_papers, cli_time  # noqa: F401
+    from huizhen import cli_papers, cli_time, cli_web  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -562,7 +562,7 @@ def _delivered(case: Case, ev: Event) -> None:
 # --- commands ------------------------------------------------------------------------------------------------
 
 
-def _allowed(case: Case, trigger: str) -> None:
+def ensure_allowed(case: Case, trigger: str) -> None:
     """The state comes first: a command that does not exist in this state is refused as such, before its inputs."""
     if trigger not in allowed_triggers(case.status):
         label = STATUS_LABELS.get(str(case.status), str(case.status))
@@ -601,14 +601,14 @@ def submit(case: Case, lead: str, actor: str, now: datetime) -> Event:
 
 
 def verify(case: Case, note: str, actor: str, now: datetime) -> Event:
-    _allowed(case, "verify")
+    ensure_allowed(case, "verify")
     if not note.strip():
         raise InvalidInput("--note: the preliminary verification must say something")
     return _act(case, "VerificationRecorded", {"note": note.strip()}, actor, now)
 
 
 def form_panel(case: Case, experts: list[str], reason: str, actor: str, now: datetime) -> Event:
-    _allowed(case, "form_panel")
+    ensure_allowed(case, "form_panel")
     problem = panel_problem(experts, reason.strip())
     if problem:
         raise GuardFailed(f"{case.number}: {problem}")
@@ -616,7 +616,7 @@ def form_panel(case: Case, experts: list[str], reason: str, actor: str, now: dat
 
 
 def attach(case: Case, sha256: str, filename: str, kind: str, size: int, actor: str, now: datetime) -> Event:
-    _allowed(case, "attach")
+    ensure_allowed(case, "attach")
     payload = {"sha256": sha256, "filename": filename, "kind": kind, "size": size}
     return _act(case, "MaterialAttached", payload, actor, now)
 
@@ -632,7 +632,7 @@ def _panel_member(case: Case, expert: str) -> None:
 
 
 def record_analysis(case: Case, expert: str, text: str, actor: str, now: datetime) -> Event:
-    _allowed(case, "record_analysis")
+    ensure_allowed(case, "record_analysis")
     _panel_member(case, expert)
     if not text.strip():
         raise InvalidInput("--text: the analysis is empty")
@@ -653,7 +653,7 @@ def convene(case: Case, actor: str, now: datetime) -> Event:
 
 
 def record_opinion(case: Case, expert: str, data: Any, actor: str, now: datetime) -> tuple[Event, Conclusions]:
-    _allowed(case, "record_opinion")
+    ensure_allowed(case, "record_opinion")
     opinion: Opinion = parse_opinion(data)
     _panel_member(case, expert)
     if expert in case.opinions:
@@ -666,7 +666,7 @@ def record_opinion(case: Case, expert: str, data: Any, actor: str, now: datetime
 
 
 def record_absence(case: Case, expert: str, reason: str, actor: str, now: datetime) -> Event:
-    _allowed(case, "record_absence")
+    ensure_allowed(case, "record_absence")
     _panel_member(case, expert)
     if expert in case.opinions:
         raise GuardFailed(f"{case.number}: expert {expert} has submitted a form and cannot be recorded absent")
@@ -676,7 +676,7 @@ def record_absence(case: Case, expert: str, reason: str, actor: str, now: dateti
 
 
 def decide(case: Case, actor: str, now: datetime, plan: DeadlinePlanner) -> Event:
-    _allowed(case, "decide")
+    ensure_allowed(case, "decide")
     if not case.opinions:
         raise GuardFailed(f"{case.number}: no expert has submitted a form")
     tally = majority_vote(
@@ -694,14 +694,14 @@ def decide(case: Case, actor: str, now: datetime, plan: DeadlinePlanner) -> Even
 
 
 def issue_minutes(case: Case, minutes: Mapping[str, Any], actor: str, now: datetime) -> Event:
-    _allowed(case, "issue_minutes")
+    ensure_allowed(case, "issue_minutes")
     if case.minutes:
         raise GuardFailed(f"{case.number}: the minutes were issued on {case.minutes['issued_at']}; they are issued once")
     return _act(case, "MinutesIssued", copy.deepcopy(dict(minutes)), actor, now)
 
 
 def track(case: Case, note: str, actor: str, now: datetime, plan: DeadlinePlanner) -> Event:
-    _allowed(case, "track")
+    ensure_allowed(case, "track")
     if not note.strip():
         raise InvalidInput("--note: the tracking note is empty")
     payload = {"note": note.strip(), "deadlines": _new_deadlines(case, ARMS["track"], now, plan)}
@@ -742,7 +742,7 @@ def recompute_deadlines(case: Case, replacements: list[tuple[str, Deadline]], re
 def schedule_meeting(case: Case, at: datetime, platform: str, link: str | None, attendees: list[dict[str, Any]],
                      speaking_order: list[str], actor: str, now: datetime) -> Event:
     """Art. 8(4)–(5): the online meeting's time, platform, 1–2 staff per institution, the experts' speaking order."""
-    _allowed(case, "schedule")
+    ensure_allowed(case, "schedule")
     if at.tzinfo is None:
         raise InvalidInput("--at: the meeting time needs a UTC offset")
     if not platform.strip():
@@ -765,7 +765,7 @@ def schedule_meeting(case: Case, at: datetime, platform: str, link: str | None, 
 
 
 def cancel_meeting(case: Case, reason: str, actor: str, now: datetime) -> Event:
-    _allowed(case, "cancel_meeting")
+    ensure_allowed(case, "cancel_meeting")
     if case.meeting is None or case.meeting.get("cancelled"):
         raise GuardFailed(f"{case.number}: no meeting is scheduled")
     return _act(case, "MeetingCancelled", {"sequence": case.meeting["sequence"] + 1, "reason": reason.strip()},

@@ -60,6 +60,13 @@ class SqlCaseRepository:
         raw = self.conn.execute(select(t.cases.c.snapshot).where(t.cases.c.number == number)).scalar()
         return json.loads(raw) if raw else None
 
+    def columns(self, number: str) -> dict[str, Any] | None:
+        c = t.cases.c
+        row = self.conn.execute(
+            select(c.status, c.applicant, c.lead, c.outcome, c.version, c.last_hash).where(c.number == number)
+        ).mappings().first()
+        return dict(row) if row else None
+
     def summaries(self, status: str | None = None) -> list[dict[str, Any]]:
         stmt = select(t.cases.c.snapshot).order_by(t.cases.c.created_at, t.cases.c.number)
         if status:

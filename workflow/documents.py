@@ -62,6 +62,7 @@ def form_context(svc: Services, actor: str | None, number: str, expert: str | No
             "opinion": None,
             "conclusions": None,
             "signed_at": None,
+            "province_names": dict(svc.policy.provinces),
         }
         if expert is None:
             return ctx

@@ -89,6 +89,7 @@ class Policy:
     timers: Mapping[str, int] = field(default_factory=lambda: {"expert_analysis": 3, "convening": 5, "tracking": 20})
     case_prefix: str = "YRD"
     minutes_title: str = "长三角缺陷消费品专家会诊会议纪要"
+    provinces: Mapping[str, str] = field(default_factory=dict)  # code -> 上海市, for the printed papers
 
 
 class CaseRepository(Protocol):
@@ -101,6 +102,10 @@ class CaseRepository(Protocol):
     def events(self, number: str) -> list[StoredEvent]: ...
 
     def snapshot(self, number: str) -> dict[str, Any] | None: ...
+
+    def columns(self, number: str) -> dict[str, Any] | None:
+        """The case row's own columns (status, applicant, lead, outcome, version, last_hash) that lists filter on."""
+        ...
 
     def summaries(self, status: str | None = None) -> list[dict[str, Any]]: ...
 

@@ -123,6 +123,7 @@ def act(
             raise Conflict(f"conflict: {number} is at version {version}, not {expected_version}; reload and retry")
         now = svc.clock.now()
         try:
+            domain.ensure_allowed(case, action)
             events = fn(uow, case, user, now)
         except InvalidTransition as exc:
             raise _conflict_or(exc, uow, case, action) from None
@@ -279,16 +280,16 @@ def safe_filename(name: str) -> str:
 
 
 def attach(svc: Services, actor: str | None, number: str, filename: str, data: bytes, kind: str = "other") -> Case:
-    if kind not in MATERIAL_KINDS:
-        raise InvalidInput(f"--kind: must be one of {', '.join(MATERIAL_KINDS)}, not {kind!r}")
-    name = safe_filename(filename)
-    if not data:
-        raise InvalidInput(f"FILE: {name} is empty")
-    if len(data) > svc.max_material_bytes:
-        raise InvalidInput(f"FILE: {name} is {len(data)} bytes; the limit is {svc.max_material_bytes}")
-    digest = hashlib.sha256(data).hexdigest()
-
     def run(uow: UnitOfWork, case: Case, user: User, now: datetime) -> list[Event]:
+        # Inside the transaction, after act() has checked permission and state: those refusals come first.
+        if kind not in MATERIAL_KINDS:
+            raise InvalidInput(f"--kind: must be one of {', '.join(MATERIAL_KINDS)}, not {kind!r}")
+        name = safe_filename(filename)
+        if not data:
+            raise InvalidInput(f"FILE: {name} is empty")
+        if len(data) > svc.max_material_bytes:
+            raise InvalidInput(f"FILE: {name} is {len(data)} bytes; the limit is {svc.max_material_bytes}")
+        digest = hashlib.sha256(data).hexdigest()
         uow.blobs.put(digest, data)
         return [domain.attach(case, digest, name, kind, len(data), user.name, now)]
 
@@ -602,6 +603,14 @@ def verify_audit(svc: Services, actor: str | None, number: str | None = None) ->
             diff = _diff(case.to_dict(), snap)
             if diff:
                 findings.append(f"{n} after event {stored[-1].seq}: case row differs from its replay — {diff}")
+            columns = uow.cases.columns(n) or {}
+            replayed = {"status": str(case.status), "applicant": case.applicant, "lead": case.lead,
+                        "outcome": str(case.outcome) if case.outcome else None, "version": case.version,
+                        "last_hash": stored[-1].hash if stored else None}
+            for key, value in replayed.items():
+                if columns.get(key) != value:
+                    findings.append(f"{n} after event {stored[-1].seq}: case row column {key} is "
+                                    f"{columns.get(key)!r}, replay gives {value!r}")
         return findings
 
 
