@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -81,6 +82,16 @@ class App:
     engine: Engine
     services: Services
     _calendar_fingerprint: str | None = None
+    _outbox: Any = None
+
+    @property
+    def outbox(self) -> Any:
+        """The after-commit sender of invitations and minutes (huizhen.outbox.Outbox)."""
+        if self._outbox is None:
+            from huizhen.outbox import Outbox
+
+            self._outbox = Outbox(self.sweeper)
+        return self._outbox
 
     def refresh_calendar(self) -> None:
         """Take in year files loaded into the database (by this or another process) since we last looked."""
@@ -107,12 +118,23 @@ class App:
                                 max_overdue_days=r.max_overdue_days)
         settings = SweepSettings(policy=policy, lease=timedelta(minutes=r.lease_minutes), max_attempts=r.max_attempts)
         svc = self.services
-        return Sweeper(svc.uow, svc.clock, lambda d: svc.calendar.is_workday(d), self.channels(), settings,
-                       log=log_event)
+        sweeper = Sweeper(svc.uow, svc.clock, lambda d: svc.calendar.is_workday(d), self.channels(), settings,
+                          log=log_event)
+        from huizhen.outbox import record_minutes_delivery
+
+        # Whoever finally gets the minutes through (the first try, a retry in a later sweep, another process)
+        # records the delivery in the case's history.
+        sweeper.on_delivered = lambda row: record_minutes_delivery(svc, row)
+        return sweeper
+
+    def before_sweep(self) -> None:
+        """Each sweep first takes in calendar changes, then sends what a crash between commit and send left."""
+        self.refresh_calendar()
+        self.outbox.catch_up(self.services)
 
     def daemon(self, on_report: Callable[[SweepReport], None] | None = None) -> Daemon:
         return Daemon(self.sweeper(), lambda: leader_lock(self.engine), self.settings.reminders.heartbeat_seconds,
-                      on_report=on_report, before_sweep=self.refresh_calendar, log=log_event)
+                      on_report=on_report, before_sweep=self.before_sweep, log=log_event)
 
     def require_schema(self) -> None:
         have, want = current_revision(self.engine), head_revision(self.engine)
@@ -143,7 +165,5 @@ def bootstrap(config: str | Path | None = None, *, clock: Clock | None = None, d
         max_material_bytes=settings.materials_max_bytes,
     )
     app = App(settings=settings, engine=engine, services=services)
-    from huizhen.outbox import Outbox
-
-    services.after_commit.append(Outbox(app.sweeper))
+    services.after_commit.append(app.outbox)
     return app

@@ -138,11 +138,12 @@ def _report_rows(report: Any) -> list[dict[str, Any]]:
 def scheduler_sweep(as_json: JsonOpt = False) -> None:
     """One sweep at the clock's now (HUIZHEN_NOW to freeze it); prints what it sent."""
     a = get_app()
+    caught = a.outbox.catch_up(a.services)
     report = a.sweeper().sweep()
     if as_json:
         return emit_json({"at": report.at.isoformat(), "deferred": report.deferred, "sent": _report_rows(report),
-                          "failed": [r["key"] for r in report.failed]})
-    lines = report.lines()
+                          "failed": [r["key"] for r in report.failed], "caught_up": caught})
+    lines = [f"caught up: invitations or minutes of {n} that had not gone out" for n in caught] + report.lines()
     for line in lines:
         out.print(line)
     if not lines:

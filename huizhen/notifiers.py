@@ -6,6 +6,7 @@ rare resend after a crash between sending and recording can be recognised by the
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -40,6 +41,15 @@ class EmailChannel:
         mail["Message-ID"] = f"<{digest}@huizhen>"
         mail["X-Huizhen-Reminder-Key"] = message.key
         mail.set_content(message.body)
+        for a in message.attachments:
+            # "text/calendar; method=REQUEST" → text, calendar, {method: REQUEST}: calendar clients need the method.
+            kind, _, rest = a.mime.partition(";")
+            maintype, _, subtype = kind.strip().partition("/")
+            params = dict(p.strip().split("=", 1) for p in rest.split(";") if "=" in p)
+            if maintype == "text":
+                mail.add_attachment(a.data.decode("utf-8"), subtype=subtype, filename=a.filename, params=params)
+            else:
+                mail.add_attachment(a.data, maintype=maintype, subtype=subtype, filename=a.filename)
         with smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds) as smtp:
             if s.starttls:
                 smtp.starttls()
@@ -68,6 +78,9 @@ class WebhookChannel:
             "institution": message.recipient.institution,
             "subject": message.subject,
             "body": message.body,
+            # The receiver gets the files themselves (an .ics, the minutes' PDF), base64-encoded.
+            "attachments": [{"filename": a.filename, "mime": a.mime, "sha256": hashlib.sha256(a.data).hexdigest(),
+                             "base64": base64.b64encode(a.data).decode("ascii")} for a in message.attachments],
         }, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8", "X-Huizhen-Reminder-Key": message.key}
         secret = os.environ.get("HUIZHEN_WEBHOOK_SECRET")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,9 @@ def render_minutes_pdf(svc: Services, number: str) -> bytes:
 
 
 class Outbox:
+    """Sends what an event asks to be sent. Every message is claimed under a key that names what it is, so sending
+    the same thing again (a retry, a catch-up, a second process) is a no-op."""
+
     def __init__(self, sweeper_factory: Callable[[], Sweeper]) -> None:
         self.sweeper_factory = sweeper_factory
 
@@ -67,23 +71,44 @@ class Outbox:
         for ev in events:
             try:
                 if ev.type in ("MeetingScheduled", "MeetingCancelled"):
-                    self.invite(svc, number, ev)
+                    self.invite(svc, number, ev.occurred_at)
                 elif ev.type == "MinutesIssued":
-                    self.send_minutes(svc, number, ev)
+                    self.send_minutes(svc, number, ev.occurred_at)
             except Exception as exc:  # the decision is recorded; delivery problems are logged, never roll back
                 logger.bind(event=ev.type, error=f"{type(exc).__name__}: {exc}").warning("after-commit handler failed")
 
-    def _sweeper(self, svc: Services, number: str) -> Sweeper:
-        sweeper = self.sweeper_factory()
+    def catch_up(self, svc: Services, window: timedelta = timedelta(days=30)) -> list[str]:
+        """Send what a crash between commit and send left unsent (ARCHITECTURE decision 7): the minutes issued in
+        the last `window`, and the invitation of every meeting still ahead. Returns the case numbers it sent for."""
+        now = svc.clock.now()
+        with svc.uow(readonly=True) as uow:
+            cases = [c for status in ("convening", "decided", "continued_attention", "archived")
+                     for c in uow.cases.summaries(status)]
+            known = {c["number"]: uow.reminders.known_keys(f"{c['number']}|") for c in cases}
+        caught: list[str] = []
+        for case in cases:
+            number, minutes, meeting = case["number"], case.get("minutes"), case.get("meeting")
+            try:
+                if minutes and datetime.fromisoformat(minutes["issued_at"]) >= now - window:
+                    wanted = {minutes_key(number, u.name, ch) for u in minutes_recipients(svc, case)
+                              for ch in self._channels_for(svc)}
+                    if wanted - known[number]:
+                        self.send_minutes(svc, number, datetime.fromisoformat(minutes["issued_at"]))
+                        caught.append(number)
+                if case["status"] == "convening" and meeting and datetime.fromisoformat(meeting["at"]) > now:
+                    wanted = {invitation_key(number, meeting["sequence"], u.name, ch)
+                              for u in invitation_recipients(svc, case) for ch in self._channels_for(svc)}
+                    if wanted - known[number]:
+                        self.invite(svc, number, now)
+                        caught.append(number)
+            except Exception as exc:  # one case's trouble does not stop the others; the next sweep tries again
+                logger.bind(case=number, error=f"{type(exc).__name__}: {exc}").warning("outbox catch-up failed")
+        return caught
 
-        def delivered(row: dict[str, Any]) -> None:
-            if row["reminder_kind"] == MINUTES:
-                uc.record_delivery(svc, row["case_number"], MINUTES, row["recipient"], row["channel"], row["key"])
+    def _channels_for(self, svc: Services) -> list[str]:
+        return self.sweeper_factory().channel_names()
 
-        sweeper.on_delivered = delivered
-        return sweeper
-
-    def invite(self, svc: Services, number: str, ev: Event) -> None:
+    def invite(self, svc: Services, number: str, at: datetime) -> None:
         case = snapshot(svc, number)
         meeting = case["meeting"]
         people = invitation_recipients(svc, case)
@@ -92,30 +117,44 @@ class Outbox:
         verb = "取消" if meeting.get("cancelled") else ("更新" if meeting["sequence"] else "邀请")
         subject = f"【会诊{verb}】{number} {case['product'].get('name', '')} 线上专家会诊"
         body = f"会诊时间：{meeting['at']}\n平台：{meeting['platform']}\n链接：{meeting.get('link') or '—'}"
-        sweeper = self._sweeper(svc, number)
-        attachment = Attachment("invite.ics", f"text/calendar; method={'CANCEL' if meeting.get('cancelled') else 'REQUEST'}", ics)
+        sweeper = self.sweeper_factory()
+        method = "CANCEL" if meeting.get("cancelled") else "REQUEST"
+        attachment = Attachment("invite.ics", f"text/calendar; method={method}", ics)
         for person in people:
             for channel in sweeper.channel_names():
-                key = f"{number}|{INVITATION}|{meeting['sequence']}|{person.name}|{channel}"
-                sweeper.deliver(Outgoing(key=key, case_number=number, kind=INVITATION, scheduled_at=ev.occurred_at,
-                                         due_at=ev.occurred_at, recipient=person, channel=channel, subject=subject,
+                key = invitation_key(number, meeting["sequence"], person.name, channel)
+                sweeper.deliver(Outgoing(key=key, case_number=number, kind=INVITATION, scheduled_at=at,
+                                         due_at=at, recipient=person, channel=channel, subject=subject,
                                          body=body, attachments=(attachment,)))
 
-    def send_minutes(self, svc: Services, number: str, ev: Event) -> None:
+    def send_minutes(self, svc: Services, number: str, at: datetime) -> None:
         case = snapshot(svc, number)
         pdf = render_minutes_pdf(svc, number)
         minutes = case["minutes"]
         subject = f"【会议纪要】{minutes['document_number']} {case['product'].get('name', '')}"
         body = (f"{minutes['title']}（{minutes['document_number']}）已印发，请查收附件。\n"
                 f"会诊意见：{minutes['decision']}\n后续工作：{minutes['follow_up']}")
-        sweeper = self._sweeper(svc, number)
+        sweeper = self.sweeper_factory()
         attachment = Attachment(f"{number}-会议纪要.pdf", "application/pdf", pdf)
         for person in minutes_recipients(svc, case):
             for channel in sweeper.channel_names():
-                key = f"{number}|{MINUTES}|{person.name}|{channel}"
-                sweeper.deliver(Outgoing(key=key, case_number=number, kind=MINUTES, scheduled_at=ev.occurred_at,
-                                         due_at=ev.occurred_at, recipient=person, channel=channel, subject=subject,
-                                         body=body, attachments=(attachment,)))
+                sweeper.deliver(Outgoing(key=minutes_key(number, person.name, channel), case_number=number,
+                                         kind=MINUTES, scheduled_at=at, due_at=at, recipient=person,
+                                         channel=channel, subject=subject, body=body, attachments=(attachment,)))
+
+
+def minutes_key(number: str, recipient: str, channel: str) -> str:
+    return f"{number}|{MINUTES}|{recipient}|{channel}"
+
+
+def invitation_key(number: str, sequence: int, recipient: str, channel: str) -> str:
+    return f"{number}|{INVITATION}|{sequence}|{recipient}|{channel}"
+
+
+def record_minutes_delivery(svc: Services, row: dict[str, Any]) -> None:
+    """A copy of the minutes reached an institution: the case's history says so (Art. 8(7), 抄送)."""
+    if row["reminder_kind"] == MINUTES:
+        uc.record_delivery(svc, row["case_number"], MINUTES, row["recipient"], row["channel"], row["key"])
 
 
 def snapshot(svc: Services, number: str) -> dict[str, Any]:

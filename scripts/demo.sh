@@ -42,6 +42,9 @@ done
 
 say "Referral to the lead: T2 = 5 working days to convene (Art. 8(3))"
 as 上海联络员 2026-10-09T09:00:00+08:00 case refer "$case"
+say "The lead schedules the online meeting (Art. 8(4)): an .ics invitation goes to the panel and the staff"
+as 江苏联络员 2026-10-09T15:00:00+08:00 case schedule "$case" --at 2026-10-14T14:00:00+08:00 --platform 腾讯会议 \
+  --link https://meeting.example.org/yrd-demo --attendee 江苏联络员 --attendee 上海联络员 --order "$e2" --order "$e1" --order "$e3"
 as 江苏联络员 2026-10-14T14:00:00+08:00 case convene "$case"
 
 say "Each expert signs the 会诊表; the rules derive the conclusions"
@@ -54,6 +57,17 @@ as 江苏联络员 2026-10-14T16:00:00+08:00 case decide "$case"
 as 江苏联络员 2026-10-15T10:00:00+08:00 case minutes "$case"
 as 江苏联络员 2026-10-16T10:00:00+08:00 case archive "$case"
 
+say "The papers: each expert's 会诊表 and the 会议纪要, as DOCX and PDF, printed from the case's data"
+papers="$here/var/demo-papers"; rm -rf "$papers"; mkdir -p "$papers"
+as 审计员 2026-10-16T11:00:00+08:00 docs form "$case" --expert "$e1" --out "$papers/会诊表-$e1.pdf"
+as 审计员 2026-10-16T11:00:00+08:00 docs form "$case" --expert "$e1" --out "$papers/会诊表-$e1.docx"
+as 审计员 2026-10-16T11:00:00+08:00 docs form "$case" --out "$papers/会诊表-空白.pdf"
+as 审计员 2026-10-16T11:00:00+08:00 docs minutes "$case" --out "$papers/会议纪要.pdf"
+as 审计员 2026-10-16T11:00:00+08:00 docs minutes "$case" --out "$papers/会议纪要.docx"
+say "The archive dossier (Art. 9), checked offline with no database"
+as 审计员 2026-10-16T11:00:00+08:00 audit dossier "$case" --out "$papers/$case-dossier.zip"
+HUIZHEN_DATABASE_URL=sqlite:////nonexistent/none.db "$hz" audit dossier-verify "$papers/$case-dossier.zip"
+
 say "The case as everyone sees it"
 as 审计员 2026-10-16T11:00:00+08:00 case show "$case"
 say "Its history (append-only, hash-chained)"
@@ -62,4 +76,4 @@ say "How it stood on 2026-10-09 at noon (replay)"
 as 审计员 2026-10-16T11:00:00+08:00 audit replay "$case" --at 2026-10-09T12:00:00+08:00
 say "The auditor verifies every hash and replays every case"
 as 审计员 2026-10-16T11:00:00+08:00 audit verify
-say "Done: $case went from drafted to archived. Database: var/demo.db (try: HUIZHEN_USER=审计员 .venv/bin/huizhen case list)"
+say "Done: $case went from drafted to archived. Database: var/demo.db (try: HUIZHEN_USER=审计员 .venv/bin/huizhen case list); papers: var/demo-papers/"

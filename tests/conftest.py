@@ -148,7 +148,7 @@ def world(app: Any, clock: FakeClock) -> World:
     ids = []
     for i, prov in enumerate(["SH", "JS", "ZJ", "AH", "SH"], start=1):
         ex = uc.add_expert(svc, "admin", f"专家{i}", "机械安全", f"单位{i}", "高级工程师", prov)
-        uc.add_user(svc, "admin", f"x{i}", "expert", expert_id=ex.id)
+        uc.add_user(svc, "admin", f"x{i}", "expert", expert_id=ex.id, email=f"x{i}@example.org")
         ids.append(ex.id)
     return World(app, clock, ids)
 
