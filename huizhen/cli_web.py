@@ -1,0 +1,1 @@
+"""`huizhen serve`: the web service (FastAPI on uvicorn) with the scheduler alongside."""
