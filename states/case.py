@@ -382,7 +382,9 @@ def _resolve(case: Case, kinds: Iterable[str], at: datetime) -> None:
     for kind in kinds:
         d = case.open_deadline(kind)
         if d is not None:
-            d.status = "met" if at <= d.due_at else "missed"
+            # The period ends at due_at (24:00 of the last working day): at that instant it has run out, as the
+            # refer guard, the overdue flag and the reminders all agree.
+            d.status = "met" if at < d.due_at else "missed"
             d.resolved_at = at
 
 
@@ -727,6 +729,7 @@ def withdraw(case: Case, reason: str, actor: str, now: datetime) -> Event:
 def recompute_deadlines(case: Case, replacements: list[tuple[str, Deadline]], reason: str, actor: str,
                         now: datetime) -> Event:
     """Supersede open deadlines whose due date the calendar moved; `replacements` pairs old id with the new one."""
+    ensure_allowed(case, "recompute_deadlines")
     open_ids = {d.id for d in case.open_deadlines()}
     for old, _ in replacements:
         if old not in open_ids:
