@@ -1,0 +1,78 @@
+"""Use cases the web service adds: setting a password and issuing a per-user API token.
+
+Who may: an admin for anyone, everyone else for themself only. The secrets never reach storage in clear: the
+password is hashed by the shell's hasher (argon2) before it is kept, a token is kept as its SHA-256 only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from states.errors import InvalidInput
+from workflow.errors import NotFound, NotPermitted
+from workflow.ports import User
+from workflow.usecases import Services, _user
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+TOKEN_PREFIX = "hz_"
+
+
+class Credentials(Protocol):
+    """Where password hashes and token digests live (storage.web_repo.WebStore)."""
+
+    def password_hash(self, name: str) -> str | None: ...
+
+    def set_password_hash(self, name: str, password_hash: str) -> None: ...
+
+    def add_token(self, token_sha256: str, user_name: str, label: str, at: datetime) -> None: ...
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _target(svc: Services, actor: str | None, name: str, what: str) -> User:
+    with svc.uow(readonly=True) as uow:
+        me = _user(uow, actor)
+        target = uow.users.get(name)
+    if target is None:
+        raise NotFound(f"user {name!r} does not exist")
+    if me.role != "admin" and me.name != target.name:
+        raise NotPermitted(f"{me.name} ({me.role}) may {what} only for themself; an admin may for anyone")
+    return target
+
+
+def check_password(password: str, name: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"PASSWORD: at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(f"PASSWORD: at most {MAX_PASSWORD} characters")
+    if not password.strip() or any(ord(ch) < 32 for ch in password):
+        raise InvalidInput("PASSWORD: no control characters, and not only spaces")
+    if password.strip().lower() == name.lower():
+        raise InvalidInput("PASSWORD: must not be the user name")
+
+
+def set_password(svc: Services, creds: Credentials, actor: str | None, name: str, password: str,
+                 hash_password: Callable[[str], str]) -> User:
+    """Set NAME's sign-in password (admin for anyone, a user for themself). Existing sessions of NAME end."""
+    target = _target(svc, actor, name, "set a password")
+    check_password(password, target.name)
+    creds.set_password_hash(target.name, hash_password(password))
+    return target
+
+
+def issue_token(svc: Services, creds: Credentials, actor: str | None, name: str, label: str = "") -> str:
+    """A new API token for NAME; returned once, kept only as its SHA-256."""
+    target = _target(svc, actor, name, "issue an API token")
+    label = (label or "").strip()
+    if len(label) > 100:
+        raise InvalidInput("--label: at most 100 characters")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    creds.add_token(token_digest(token), target.name, label, svc.clock.now())
+    return token
