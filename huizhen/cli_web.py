@@ -1,1 +1,152 @@
-"""`huizhen serve`: the web service (FastAPI on uvicorn) with the scheduler alongside."""
+"""`huizhen serve`: the web service (FastAPI on uvicorn) with the scheduler alongside; `users passwd` and
+`users token` for signing in to it."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from huizhen.cli import actor, app, err, get_app, out, users_app
+from states.errors import InvalidInput
+from workflow import web_usecases as wu
+
+
+def _store(a: Any) -> Any:
+    from storage.web_repo import WebStore
+
+    return WebStore(a.engine)
+
+
+def _read_password(name: str) -> str:
+    """From a prompt (twice) at a terminal; otherwise the first line of standard input."""
+    if sys.stdin.isatty():
+        first = typer.prompt(f"new password for {name}", hide_input=True, err=True)
+        second = typer.prompt("again", hide_input=True, err=True)
+        if first != second:
+            raise InvalidInput("PASSWORD: the two entries differ")
+        return str(first)
+    line = sys.stdin.readline()
+    if not line:
+        raise InvalidInput("PASSWORD: nothing on standard input (pipe the password, or run at a terminal)")
+    return line.rstrip("\r\n")
+
+
+@users_app.command("passwd")
+def users_passwd(name: str) -> None:
+    """Set NAME's web sign-in password (admin for anyone; a user for themself). Reads a prompt or stdin."""
+    from huizhen.web.auth import make_hasher
+
+    a = get_app()
+    password = _read_password(name)
+    hasher = make_hasher()
+    user = wu.set_password(a.services, _store(a), actor(), name, password, hasher.hash)
+    out.print(f"password of {user.name} set; their existing web sessions end")
+
+
+@users_app.command("token")
+def users_token(name: str, label: Annotated[str, typer.Option(help="What the token is for.")] = "") -> None:
+    """Issue an API token for NAME (admin for anyone; a user for themself); prints it once, last line."""
+    a = get_app()
+    token = wu.issue_token(a.services, _store(a), actor(), name, label)
+    err.print(f"API token for {name} (shown once; only its SHA-256 is kept). Use: Authorization: Bearer <token>")
+    sys.stdout.write(token + "\n")
+
+
+def _demo_app(database_url: str | None) -> Any:
+    """A fresh demo database (var/demo-web.db beside the config unless HUIZHEN_DATABASE_URL names an empty one)."""
+    from huizhen.bootstrap import bootstrap
+    from huizhen.clock import clock_from_env
+    from huizhen.config import ConfigError, load_settings
+    from huizhen.web.demo_seed import DemoClock
+
+    settings = load_settings()
+    url = database_url or os.environ.get("HUIZHEN_DATABASE_URL")
+    if not url:
+        path = settings.resolve("var/demo-web.db")
+        for suffix in ("", "-wal", "-shm", ".scheduler.lock"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    clock = clock_from_env() if os.environ.get("HUIZHEN_NOW") else DemoClock()
+    a = bootstrap(settings=settings, database_url=url, clock=clock)
+    a.init()
+    with a.services.uow(readonly=True) as uow:
+        if uow.cases.numbers():
+            raise ConfigError(f"--demo: the database {a.engine.url.render_as_string(hide_password=True)} already "
+                              "has cases; the demo seeds an empty one (unset HUIZHEN_DATABASE_URL to use a fresh "
+                              "var/demo-web.db)")
+    return a
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    demo: Annotated[bool, typer.Option("--demo", help="Seed a realistic demo in a fresh database and print logins.")]
+    = False,
+    scheduler: Annotated[bool, typer.Option("--scheduler/--no-scheduler",
+                                            help="Run the deadline scheduler in this process too.")] = True,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes (needs PostgreSQL to be useful).")] = 1,
+    secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="Send cookies over HTTPS only "
+                                                 "(behind a TLS-terminating proxy).")] = False,
+) -> None:
+    """The web service: FastAPI on uvicorn, with the scheduler alongside (SQLite by default)."""
+    import uvicorn
+
+    from huizhen.logs import setup_logging
+
+    if not 0 < port < 65536:
+        raise InvalidInput(f"--port: {port} is not a port")
+    if not 1 <= workers <= 64:
+        raise InvalidInput(f"--workers: from 1 to 64, not {workers}")
+    if demo and workers != 1:
+        raise InvalidInput("--workers: the demo runs in one process")
+    a = _demo_app(None) if demo else get_app()
+    log_file = a.settings.resolve(a.settings.log_file) if a.settings.log_file else None
+    setup_logging(log_file, level="INFO")
+    from loguru import logger
+
+    note = None
+    if demo:
+        from huizhen.web.auth import make_hasher
+        from huizhen.web.demo_seed import DEMO_PASSWORD, demo_banner, seed
+        from storage.web_repo import WebStore
+
+        hasher = make_hasher()
+        shared = hasher.hash(DEMO_PASSWORD)
+        store = WebStore(a.engine)
+        seeded = seed(a, lambda name, pw: store.set_password_hash(name, shared))
+        note = demo_banner()
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    out.print(f"huizhen web service: {url}")
+    out.print(f"database: {a.engine.url.render_as_string(hide_password=True)}")
+    if demo:
+        out.print(f"demo: {len(seeded.cases)} cases in every state; {note}")
+        out.print(f"sign in with any of these (password: {DEMO_PASSWORD}):")
+        for login, role, who in seeded.logins:
+            out.print(f"  {login:<10} {role:<4} {who}")
+    stop = threading.Event()
+    if scheduler:
+        daemon = a.daemon(on_report=lambda r: [logger.info(line) for line in r.lines()])
+        threading.Thread(target=daemon.run, args=(stop,), name="huizhen-scheduler", daemon=True).start()
+        out.print("scheduler: running in this process (reminders, deadline sweep)")
+    else:
+        out.print("scheduler: not in this process (run: huizhen scheduler run)")
+    sys.stdout.flush()
+    try:
+        if workers > 1:
+            os.environ["HUIZHEN_WEB_SECURE_COOKIES"] = "1" if secure_cookies else ""
+            uvicorn.run("huizhen.web.asgi:create", factory=True, host=host, port=port, workers=workers,
+                        log_config=None, timeout_graceful_shutdown=3, proxy_headers=True)
+        else:
+            from huizhen.web import create_app
+
+            web = create_app(a, secure_cookies=secure_cookies, demo_note=note)
+            uvicorn.run(web, host=host, port=port, log_config=None, timeout_graceful_shutdown=3,
+                        proxy_headers=True)
+    finally:
+        stop.set()

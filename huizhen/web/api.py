@@ -1,0 +1,573 @@
+"""The JSON API under /api/v1: every command and query of the CLI, authenticated with per-user API tokens
+(`Authorization: Bearer <token>`, issued by `huizhen users token NAME`). Each endpoint calls one use case.
+
+Errors are `{"error": {"status", "code", "message"}}`: 400 bad input (the message names the field), 401 no or bad
+token, 403 not permitted, 404 not found, 409 not allowed in the case's state / a rule of the regulation not met /
+someone else acted first, 413 too large, 415 unsupported file type.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import JSONResponse, Response
+
+from huizhen.clock import parse_instant
+from huizhen.web.auth import Viewer
+from huizhen.web.common import WebError, api_viewer, call, web
+from huizhen.web.inputs import UploadRefused, check_upload, no_markup, upload_name
+from huizhen.web.pages import material_response, meeting_instant
+from states.errors import InvalidInput
+from states.rules import derive_conclusions, parse_opinion
+from workflow import queries, timekeeping
+from workflow import usecases as uc
+from workflow import web_usecases as wu
+
+router = APIRouter(prefix="/api/v1", tags=["huizhen"])
+Me = Annotated[Viewer, Depends(api_viewer)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Product(Body):
+    name: str | None = None
+    model: str | None = None
+    brand: str | None = None
+    producer: str | None = None
+    registered_province: str | None = None
+    production_province: str | None = None
+    test_basis: str | None = None
+    report_numbers: list[str] = []
+    suspected_defect: str | None = None
+
+
+class Basis(Body):
+    samr_assignment: str | None = None
+    joint_decision: str | None = None
+
+
+class CaseFile(Body):
+    """产品及生产信息 — the same content as a case file (`huizhen case new FILE.yaml`)."""
+
+    product: Product = Product()
+    sources: list[str] = []
+    source_other: str | None = None
+    basis: Basis = Basis()
+
+
+class Reason(Body):
+    reason: str = ""
+
+
+class Note(Body):
+    note: str
+
+
+class Panel(Body):
+    experts: list[str]
+    reason: str = ""
+
+
+class Analysis(Body):
+    expert: str | None = Field(default=None, description="your expert id (default: your own)")
+    text: str
+
+
+class Opinion(Body):
+    expert: str | None = Field(default=None, description="your expert id (default: your own)")
+    answers: dict[str, Any] = Field(description="the 会诊信息 answers, as in an opinion file")
+
+
+class Absence(Body):
+    expert: str
+    reason: str
+
+
+class Meeting(Body):
+    at: str = Field(description="ISO 8601 instant with offset, e.g. 2026-10-14T14:00:00+08:00")
+    platform: str
+    link: str | None = None
+    attendees: list[str] = []
+    order: list[str] = []
+
+
+class NewExpert(Body):
+    name: str
+    field: str
+    employer: str
+    title: str
+    province: str
+
+
+class NewUser(Body):
+    name: str
+    role: Literal["liaison", "expert", "auditor", "admin"]
+    institution: str | None = None
+    expert: str | None = None
+    email: str | None = None
+
+
+class Password(Body):
+    password: str
+
+
+class TokenRequest(Body):
+    label: str = ""
+
+
+class YearFile(Body):
+    content: str = Field(description="a year file's YAML text (scheduler/years/README.md)")
+
+
+def _clean(body: BaseModel | None) -> None:
+    if body is not None:
+        no_markup(body.model_dump(), "body")
+
+
+def _me(viewer: Viewer) -> str:
+    return viewer.user.name
+
+
+# --- who am I, what is there ---------------------------------------------------------------------------------
+
+
+@router.get("/me", summary="The signed-in user")
+async def me(viewer: Me) -> dict[str, Any]:
+    u = viewer.user
+    return {"name": u.name, "role": u.role, "institution": u.institution, "expert": u.expert_id}
+
+
+@router.get("/cases", summary="Cases you may see (huizhen case list)")
+async def list_cases(request: Request, viewer: Me, status: str | None = None) -> list[dict[str, Any]]:
+    return await call(uc.list_cases, web(request).svc, _me(viewer), status)
+
+
+@router.get("/dashboard", summary="The coordinators' dashboard: rows with working days left and 督办 colours")
+async def dashboard(request: Request, viewer: Me, state: str | None = None, institution: str | None = None,
+                    year: str | None = None) -> dict[str, Any]:
+    return await call(queries.dashboard, web(request).svc, _me(viewer), state, institution, year)
+
+
+@router.get("/events/latest", summary="The event log's highest id (poll it to notice changes)")
+async def latest_event(request: Request, viewer: Me) -> dict[str, int]:
+    return {"max_id": await call(web(request).store.max_event_id)}
+
+
+# --- one case ------------------------------------------------------------------------------------------------
+
+
+@router.post("/cases", status_code=201, summary="Open a case (huizhen case new)")
+async def new_case(request: Request, viewer: Me, body: CaseFile) -> dict[str, Any]:
+    _clean(body)
+    svc = web(request).svc
+    case = await call(uc.new_case, svc, _me(viewer), body.model_dump(exclude_none=True))
+    return await call(uc.show_case, svc, _me(viewer), case.number)
+
+
+@router.get("/cases/{number}", summary="One case (huizhen case show)")
+async def show_case(request: Request, viewer: Me, number: str) -> dict[str, Any]:
+    return await call(uc.show_case, web(request).svc, _me(viewer), number)
+
+
+@router.put("/cases/{number}", summary="Replace a draft's product section (huizhen case edit)")
+async def edit_case(request: Request, viewer: Me, number: str, body: CaseFile) -> dict[str, Any]:
+    _clean(body)
+    svc = web(request).svc
+    await call(uc.edit_case, svc, _me(viewer), number, body.model_dump(exclude_none=True))
+    return await call(uc.show_case, svc, _me(viewer), number)
+
+
+@router.get("/cases/{number}/actions", summary="What you may do on the case now (and what still blocks it)")
+async def actions(request: Request, viewer: Me, number: str) -> list[dict[str, Any]]:
+    return await call(queries.available_actions, web(request).svc, _me(viewer), number)
+
+
+@router.get("/cases/{number}/panel", summary="The panel with each expert's record and progress")
+async def panel(request: Request, viewer: Me, number: str) -> list[dict[str, Any]]:
+    return await call(queries.panel_of, web(request).svc, _me(viewer), number)
+
+
+@router.get("/cases/{number}/history", summary="The case's events, oldest first (huizhen case history)")
+async def history(request: Request, viewer: Me, number: str) -> list[dict[str, Any]]:
+    return await call(uc.history, web(request).svc, _me(viewer), number)
+
+
+async def _shown(request: Request, viewer: Viewer, number: str) -> dict[str, Any]:
+    return await call(uc.show_case, web(request).svc, _me(viewer), number)
+
+
+def _simple(action: str, summary: str) -> None:
+    async def endpoint(request: Request, viewer: Me, number: str, body: Reason | None = None) -> dict[str, Any]:
+        _clean(body)
+        svc, reason = web(request).svc, (body.reason if body else "")
+        fn = {
+            "submit": lambda: uc.submit(svc, _me(viewer), number),
+            "dispatch": lambda: uc.dispatch(svc, _me(viewer), number),
+            "refer": lambda: uc.refer(svc, _me(viewer), number, reason),
+            "convene": lambda: uc.convene(svc, _me(viewer), number),
+            "decide": lambda: uc.decide(svc, _me(viewer), number),
+            "minutes": lambda: uc.issue_minutes(svc, _me(viewer), number),
+            "archive": lambda: uc.archive(svc, _me(viewer), number),
+            "conclude": lambda: uc.conclude(svc, _me(viewer), number, reason),
+            "withdraw": lambda: uc.withdraw(svc, _me(viewer), number, reason),
+            "meeting/cancel": lambda: uc.cancel_meeting(svc, _me(viewer), number, reason),
+        }[action]
+        await call(fn)
+        return await _shown(request, viewer, number)
+
+    endpoint.__name__ = f"case_{action.replace('/', '_')}"
+    router.add_api_route(f"/cases/{{number}}/{action}", endpoint, methods=["POST"], summary=summary,
+                         name=endpoint.__name__)
+
+
+for _action, _summary in (
+    ("submit", "Submit the application (Art. 6–7)"),
+    ("dispatch", "Send the materials to the panel; starts T1 (Art. 8(2))"),
+    ("refer", "Refer to the lead; starts T2 (Art. 8(3)); reason needed when analyses are missing after T1"),
+    ("convene", "The online meeting is held (Art. 8(4))"),
+    ("decide", "Count the forms by majority (Art. 8(6))"),
+    ("minutes", "Issue the minutes, cc'd to the other institutions (Art. 8(7))"),
+    ("archive", "Archive a decided case whose minutes are issued (Art. 9)"),
+    ("conclude", "End continued attention (reason required); archives the case"),
+    ("withdraw", "Withdraw the application (reason required)"),
+    ("meeting/cancel", "Cancel the scheduled meeting (everyone invited is told)"),
+):
+    _simple(_action, _summary)
+
+
+@router.post("/cases/{number}/reopen", summary="End continued attention with a new linked draft (reason required)")
+async def reopen(request: Request, viewer: Me, number: str, body: Reason) -> dict[str, Any]:
+    _clean(body)
+    old, new = await call(uc.reopen, web(request).svc, _me(viewer), number, body.reason)
+    return {"archived": old.number, "new_case": new.number}
+
+
+@router.post("/cases/{number}/verify", summary="Record the preliminary verification (初步核实判断, Art. 7)")
+async def verify(request: Request, viewer: Me, number: str, body: Note) -> dict[str, Any]:
+    _clean(body)
+    await call(uc.verify, web(request).svc, _me(viewer), number, body.note)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/panel", summary="Form the panel (Art. 8(1)): odd size ≥ 3; an even one needs a reason")
+async def form_panel(request: Request, viewer: Me, number: str, body: Panel) -> dict[str, Any]:
+    _clean(body)
+    await call(uc.form_panel, web(request).svc, _me(viewer), number, body.experts, body.reason)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/materials", status_code=201, summary="Attach a material (stored by SHA-256)")
+async def attach(request: Request, viewer: Me, number: str, file: Annotated[UploadFile, File()],
+                 kind: Annotated[str, Form()] = "other") -> dict[str, Any]:
+    svc = web(request).svc
+    no_markup(kind, "kind")
+    await call(queries.preflight, svc, _me(viewer), number, "attach")
+    try:
+        name = upload_name(file.filename)
+        data = await file.read()
+        check_upload(name, data, svc.max_material_bytes)
+    except UploadRefused as exc:
+        raise WebError(exc.status, f"上传被拒绝：{exc.message}") from None
+    case = await call(uc.attach, svc, _me(viewer), number, name, data, kind)
+    return {"case": case.number, **case.materials[-1]}
+
+
+@router.get("/cases/{number}/materials/{sha256}", summary="Download a material", response_class=Response)
+async def download(request: Request, viewer: Me, number: str, sha256: str) -> Response:
+    item, data = await call(uc.material, web(request).svc, _me(viewer), number, sha256)
+    return material_response(item, data)
+
+
+@router.post("/cases/{number}/analyses", summary="Record your preliminary analysis (Art. 8(2))")
+async def record_analysis(request: Request, viewer: Me, number: str, body: Analysis) -> dict[str, Any]:
+    _clean(body)
+    expert = body.expert or viewer.user.expert_id or ""
+    await call(uc.record_analysis, web(request).svc, _me(viewer), number, expert, body.text)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/meeting", summary="Schedule or change the online meeting (Art. 8(4)); sends .ics")
+async def schedule(request: Request, viewer: Me, number: str, body: Meeting) -> dict[str, Any]:
+    _clean(body)
+    at = meeting_instant(body.at)
+    await call(uc.schedule_meeting, web(request).svc, _me(viewer), number, at, body.platform, body.link,
+               body.attendees, body.order)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/opinions", summary="Sign your 会诊表 (Art. 8(6)); returns the derived conclusions")
+async def record_opinion(request: Request, viewer: Me, number: str, body: Opinion) -> dict[str, Any]:
+    _clean(body)
+    expert = body.expert or viewer.user.expert_id or ""
+    result = await call(uc.record_opinion, web(request).svc, _me(viewer), number, expert, body.answers)
+    return {"case": number, "expert": expert, **result}
+
+
+@router.post("/cases/{number}/absences", summary="Record a panel expert's absence from the meeting")
+async def record_absence(request: Request, viewer: Me, number: str, body: Absence) -> dict[str, Any]:
+    _clean(body)
+    await call(uc.record_absence, web(request).svc, _me(viewer), number, body.expert, body.reason)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/tracking", summary="A tracking note under continued attention (restarts its timer)")
+async def track(request: Request, viewer: Me, number: str, body: Note) -> dict[str, Any]:
+    _clean(body)
+    await call(uc.track, web(request).svc, _me(viewer), number, body.note)
+    return await _shown(request, viewer, number)
+
+
+# --- papers ----------------------------------------------------------------------------------------------------
+
+FORMAT_MIME = {"pdf": "application/pdf",
+               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+def _paper(kind: str, svc: uc.Services, actor: str, number: str, expert: str | None, fmt: str) -> bytes:
+    from huizhen.papers import render_form, render_minutes
+    from workflow.documents import form_context, minutes_context
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / f"paper.{fmt}"
+        if kind == "form":
+            render_form(form_context(svc, actor, number, expert), out)
+        else:
+            render_minutes(minutes_context(svc, actor, number), out)
+        return out.read_bytes()
+
+
+@router.get("/cases/{number}/papers/form", summary="The 会诊表 (one expert's signed form, or blank)",
+            response_class=Response)
+async def paper_form(request: Request, viewer: Me, number: str, expert: str | None = None,
+                     format: Literal["pdf", "docx"] = "pdf") -> Response:
+    data = await call(_paper, "form", web(request).svc, _me(viewer), number, expert, format)
+    return Response(data, media_type=FORMAT_MIME[format],
+                    headers={"Content-Disposition": f'attachment; filename="{number}-form.{format}"'})
+
+
+@router.get("/cases/{number}/papers/minutes", summary="The 会议纪要 (a draft before they are issued)",
+            response_class=Response)
+async def paper_minutes(request: Request, viewer: Me, number: str,
+                        format: Literal["pdf", "docx"] = "pdf") -> Response:
+    data = await call(_paper, "minutes", web(request).svc, _me(viewer), number, None, format)
+    return Response(data, media_type=FORMAT_MIME[format],
+                    headers={"Content-Disposition": f'attachment; filename="{number}-minutes.{format}"'})
+
+
+# --- audit -----------------------------------------------------------------------------------------------------
+
+
+@router.get("/audit/verify", summary="Recompute every hash and replay every case (huizhen audit verify)")
+async def audit_verify(request: Request, viewer: Me, case: str | None = None) -> dict[str, Any]:
+    findings = await call(uc.verify_audit, web(request).svc, _me(viewer), case)
+    return {"ok": not findings, "findings": findings}
+
+
+@router.get("/cases/{number}/replay", summary="The case as it stood at an instant (huizhen audit replay --at)")
+async def replay(request: Request, viewer: Me, number: str,
+                 at: Annotated[str | None, Query(description="ISO 8601 instant with offset")] = None) -> dict[str, Any]:
+    when = parse_instant(at, "at") if at else None
+    return await call(uc.replay_at, web(request).svc, _me(viewer), number, when)
+
+
+@router.get("/cases/{number}/export", summary="The event log with hashes (huizhen audit export)")
+async def export(request: Request, viewer: Me, number: str) -> list[dict[str, Any]]:
+    return await call(uc.export_events, web(request).svc, _me(viewer), number)
+
+
+@router.get("/cases/{number}/dossier", summary="The archive dossier ZIP (huizhen audit dossier)",
+            response_class=Response)
+async def dossier(request: Request, viewer: Me, number: str) -> Response:
+    from huizhen import dossier as builder
+
+    svc = web(request).svc
+
+    def build() -> bytes:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "dossier.zip"
+            builder.build(svc, _me(viewer), number, out, svc.clock.now())
+            return out.read_bytes()
+
+    data = await call(build)
+    return Response(data, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{number}-dossier.zip"'})
+
+
+# --- the form's rules, people, time ----------------------------------------------------------------------------
+
+
+@router.post("/form/preview", summary="A 会诊表's conclusions for some answers (huizhen form check; partial allowed)")
+async def form_preview(viewer: Me, body: dict[str, Any]) -> dict[str, Any]:
+    no_markup(body, "body")
+    return queries.preview_opinion(body)
+
+
+@router.post("/form/check", summary="A complete 会诊表's derived conclusions (huizhen form check)")
+async def form_check(viewer: Me, body: dict[str, Any]) -> dict[str, Any]:
+    no_markup(body, "body")
+    return derive_conclusions(parse_opinion(body)).to_dict()
+
+
+@router.get("/diagram", summary="The case state diagram, Mermaid text and SVG (huizhen diagram)")
+async def state_diagram(viewer: Me, current: str | None = None) -> dict[str, str]:
+    from huizhen.web import diagram
+    from states.machine import mermaid
+    from states.status import CaseStatus
+
+    if current is not None and current not in CaseStatus.__members__:
+        raise InvalidInput(f"current: must be one of {', '.join(CaseStatus)}, not {current!r}")
+    return {"mermaid": mermaid(), "svg": diagram.render(current)}
+
+
+@router.get("/experts", summary="The expert pool (liaisons, admins, auditors)")
+async def experts(request: Request, viewer: Me) -> list[dict[str, Any]]:
+    return [e.__dict__ for e in await call(uc.list_experts, web(request).svc, _me(viewer))]
+
+
+@router.post("/experts", status_code=201, summary="Add an expert to a province's pool")
+async def add_expert(request: Request, viewer: Me, body: NewExpert) -> dict[str, Any]:
+    _clean(body)
+    e = await call(uc.add_expert, web(request).svc, _me(viewer), body.name, body.field, body.employer, body.title,
+                   body.province)
+    return dict(e.__dict__)
+
+
+@router.get("/users", summary="Users (admins and auditors)")
+async def users(request: Request, viewer: Me) -> list[dict[str, Any]]:
+    from workflow.permissions import require_role
+
+    require_role(viewer.user, "admin", "auditor")
+
+    def everyone() -> list[dict[str, Any]]:
+        with web(request).svc.uow(readonly=True) as uow:
+            return [{"name": u.name, "role": u.role, "institution": u.institution, "expert": u.expert_id,
+                     "email": u.email} for u in uow.users.all()]
+
+    return await call(everyone)
+
+
+@router.post("/users", status_code=201, summary="Add a user (admin)")
+async def add_user(request: Request, viewer: Me, body: NewUser) -> dict[str, Any]:
+    _clean(body)
+    u = await call(uc.add_user, web(request).svc, _me(viewer), body.name, body.role, body.institution, body.expert,
+                   body.email)
+    return {"name": u.name, "role": u.role, "institution": u.institution, "expert": u.expert_id, "email": u.email}
+
+
+@router.post("/users/{name}/password", summary="Set a sign-in password (admin for anyone; yourself)")
+async def set_password(request: Request, viewer: Me, name: str, body: Password) -> dict[str, Any]:
+    w = web(request)
+    user = await call(wu.set_password, w.svc, w.store, _me(viewer), name, body.password, w.auth.hash_password)
+    return {"name": user.name, "password": "set"}
+
+
+@router.post("/users/{name}/tokens", status_code=201, summary="Issue an API token (shown once)")
+async def issue_token(request: Request, viewer: Me, name: str, body: TokenRequest | None = None) -> dict[str, Any]:
+    _clean(body)
+    w = web(request)
+    token = await call(wu.issue_token, w.svc, w.store, _me(viewer), name, body.label if body else "")
+    return {"name": name, "token": token}
+
+
+@router.get("/inbox", summary="Your in-app messages (reminders)")
+async def inbox(request: Request, viewer: Me) -> list[dict[str, Any]]:
+    items = await call(timekeeping.inbox, web(request).svc, _me(viewer), False)
+    return [{"case": i["case_number"], "subject": i["subject"], "body": i["body"],
+             "created_at": i["created_at"].isoformat(), "read": i["read_at"] is not None} for i in items]
+
+
+@router.post("/inbox/read", summary="Mark your messages read")
+async def inbox_read(request: Request, viewer: Me) -> dict[str, int]:
+    items = await call(timekeeping.inbox, web(request).svc, _me(viewer), True)
+    return {"messages": len(items)}
+
+
+@router.get("/reminders", summary="Reminders in the ledger (yours; all for admins and auditors)")
+async def reminders(request: Request, viewer: Me, case: str | None = None) -> list[dict[str, Any]]:
+    rows = await call(timekeeping.reminders, web(request).svc, _me(viewer), case)
+    return [{"case": r["case_number"], "deadline_kind": r["deadline_kind"], "reminder_kind": r["reminder_kind"],
+             "recipient": r["recipient"], "channel": r["channel"], "scheduled_at": r["scheduled_at"].isoformat(),
+             "status": r["status"], "attempts": r["attempts"],
+             "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None} for r in rows]
+
+
+def _day(raw: str, name: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidInput(f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+
+
+@router.get("/rotation/lead", summary="The lead institution on a date (Art. 3)")
+async def rotation_lead(request: Request, viewer: Me, date_: Annotated[str | None, Query(alias="date")] = None
+                        ) -> dict[str, Any]:
+    from states.rotation import lead_on
+
+    p = web(request).svc.policy
+    day = _day(date_, "date") if date_ else web(request).svc.clock.now().astimezone(uc._tz()).date()
+    code = lead_on(day, p.rotation_order, p.first_term_start, p.term_months)
+    return {"date": day.isoformat(), "lead": code, "name": p.members.get(code, code)}
+
+
+@router.get("/calendar/due", summary="The due date N working days after START (the start day never counts)")
+async def calendar_due(request: Request, viewer: Me, start: str, n: Annotated[int, Query(ge=1, le=1000)]
+                       ) -> dict[str, Any]:
+    cal: Any = web(request).svc.calendar
+    due = cal.add_working_days(_day(start, "start"), n)
+    return {"start": due.start.isoformat(), "working_days": due.working_days, "due": due.due.isoformat(),
+            "due_at": due.due_at.isoformat(), "provisional": due.provisional, "explanation": due.explain(),
+            "calendar_version": due.calendar_version}
+
+
+@router.get("/calendar/workday", summary="Whether a date is a working day, and why")
+async def calendar_workday(request: Request, viewer: Me, date_: Annotated[str, Query(alias="date")]) -> dict[str, Any]:
+    cal: Any = web(request).svc.calendar
+    d = _day(date_, "date")
+    workday, reason, provisional = cal.day_kind(d)
+    return {"date": d.isoformat(), "workday": workday, "reason": reason, "provisional": provisional}
+
+
+@router.post("/calendar/years", summary="Load a year's official holiday arrangement (admin); open deadlines move")
+async def calendar_load(request: Request, viewer: Me, body: YearFile) -> dict[str, Any]:
+    from huizhen.bootstrap import build_calendar, year_from_stored
+    from scheduler.calendar import CalendarDataError, parse_year
+
+    w = web(request)
+    svc = w.svc
+
+    def load() -> dict[str, Any]:
+        with svc.uow(readonly=True) as uow:
+            from workflow.permissions import require_role
+
+            require_role(uc._user(uow, _me(viewer)), "admin")
+        try:
+            mapping = yaml.safe_load(body.content)
+            year = parse_year(mapping, source="api")
+            with svc.uow(readonly=True) as uow:
+                stored = [year_from_stored(r) for r in uow.calendar_years.all() if r["year"] != year.year]
+            calendar = build_calendar(w.hz.settings, stored + [year])
+        except (CalendarDataError, yaml.YAMLError) as exc:
+            raise InvalidInput(f"content: {str(exc).splitlines()[0]}") from None
+        report = timekeeping.load_calendar_year(svc, _me(viewer), year, calendar)
+        return dict(report.__dict__)
+
+    return await call(load)
+
+
+@router.get("/calendar/status", summary="Which years are official or provisional")
+async def calendar_status(request: Request, viewer: Me) -> dict[str, Any]:
+    svc = web(request).svc
+    cal: Any = svc.calendar
+    return {"lines": cal.status(svc.clock.now().astimezone(uc._tz()).date())}
+
+
+def json_error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"status": status, "code": code, "message": message}}, status_code=status)

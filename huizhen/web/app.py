@@ -1,0 +1,134 @@
+"""The app factory: FastAPI with the pages, the live stream, the JSON API (OpenAPI at /api/v1/openapi.json), the
+package's own static files, and errors mapped to one clear Chinese + English line with the right status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from loguru import logger
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import Scope
+
+from huizhen.bootstrap import App
+from huizhen.web import api, pages, sse
+from huizhen.web.auth import Authenticator, Sessions, load_secret, make_hasher
+from huizhen.web.common import (
+    HTTP_TITLES,
+    Guard,
+    LoginRequired,
+    Web,
+    WebError,
+    domain_message,
+    domain_status,
+    error_page,
+    is_api,
+    make_templates,
+)
+from states.errors import DomainError
+from storage.web_repo import WebStore
+
+HERE = Path(__file__).resolve().parent
+FORM_LIMIT = 1024 * 1024  # forms and JSON bodies
+UPLOAD_OVERHEAD = 1024 * 1024  # multipart framing around an upload
+
+
+def _json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"status": status, "code": code, "message": message}}, status_code=status,
+                        headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form"))
+        parts.append(f"{loc or 'body'}: {err.get('msg', 'invalid')}")
+    return "输入有误：" + "; ".join(parts)
+
+
+def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = False, fast_hash: bool = False,
+               sse_poll: float = 1.0, sse_max: float = 300.0, demo_note: str | None = None) -> FastAPI:
+    """The web service over one bootstrapped huizhen App (its services, clock and database)."""
+    store = WebStore(hz.engine)
+    hasher = make_hasher(fast_hash)
+    web = Web(hz=hz, store=store, sessions=Sessions(secret or load_secret(hz.settings)),
+              auth=Authenticator(store, hasher), templates=make_templates(str(HERE / "templates")),
+              secure_cookies=secure_cookies, sse_poll=sse_poll, sse_max=sse_max, demo_note=demo_note)
+    app = FastAPI(
+        title="huizhen 会诊 API",
+        version="1",
+        description=api.__doc__ or "",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # the hosted Swagger UI would load its scripts from a CDN: /help/api lists the endpoints
+        redoc_url=None,
+    )
+    app.state.web = web
+
+    def limit_for(scope: Scope) -> int:
+        path = str(scope.get("path", ""))
+        if scope.get("method") == "POST" and path.endswith("/materials"):
+            return hz.services.max_material_bytes + UPLOAD_OVERHEAD
+        return FORM_LIMIT
+
+    app.add_middleware(Guard, limit_for=limit_for)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(pages.router)
+    app.include_router(sse.router)
+    app.include_router(api.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, Any]:
+        return {"ok": True}
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if request.method == "GET" and not request.url.path.startswith(("/dashboard/rows", "/events/")):
+            nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(nxt, safe='')}", status_code=303)
+        if request.method == "GET":
+            return Response("请先登录 / Sign in first", status_code=401, media_type="text/plain; charset=utf-8")
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(WebError)
+    async def web_error(request: Request, exc: WebError) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if is_api(request):
+            return _json_error(exc.status, exc.code, exc.message, headers)
+        return error_page(request, exc.status, exc.message)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        status = domain_status(exc)
+        if is_api(request):
+            return _json_error(status, exc.code, domain_message(exc))
+        return error_page(request, status, domain_message(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        message = _validation_message(exc)
+        if is_api(request):
+            return _json_error(400, "invalid_input", message)
+        return error_page(request, 400, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        title = HTTP_TITLES.get(exc.status_code, "出错了 / Error")
+        message = f"{title}：{exc.detail}" if exc.detail and str(exc.detail) not in title else title
+        if is_api(request):
+            return _json_error(exc.status_code, "http_" + str(exc.status_code), message)
+        return error_page(request, exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        logger.bind(path=request.url.path, error=f"{type(exc).__name__}: {exc}").exception("web request failed")
+        message = "服务器内部错误，已记录日志 / Internal error (logged)"
+        if is_api(request):
+            return _json_error(500, "internal", message)
+        return Response(message, status_code=500, media_type="text/plain; charset=utf-8")
+
+    return app

@@ -1,0 +1,171 @@
+"""Signing in: argon2 password hashes, sessions in signed HttpOnly cookies (itsdangerous), a CSRF token per
+session, sign-in throttling shared by every worker through the database, and per-user API tokens (Bearer)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from huizhen.config import Settings
+from storage.web_repo import WebStore
+from workflow.ports import User
+from workflow.web_usecases import token_digest
+
+SESSION_COOKIE = "hz_session"
+SESSION_MAX_AGE = 12 * 3600
+THROTTLE_WINDOW = timedelta(minutes=15)
+USER_FAILURES = 5  # failed sign-ins for one user name within the window (since their last success)
+CLIENT_FAILURES = 30  # failed sign-ins from one client address within the window
+SECRET_FILE = "var/web-secret.key"
+
+
+def make_hasher(fast: bool = False) -> PasswordHasher:
+    """argon2id with the library's defaults; `fast` (tests only) keeps the same algorithm with tiny costs."""
+    if fast:
+        return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    return PasswordHasher()
+
+
+def load_secret(settings: Settings) -> str:
+    """HUIZHEN_SECRET_KEY, or a random key kept in var/web-secret.key beside the config (created once, 0600),
+    so every worker on the machine signs cookies with the same key."""
+    env = os.environ.get("HUIZHEN_SECRET_KEY", "").strip()
+    if env:
+        if len(env) < 32:
+            from huizhen.config import ConfigError
+
+            raise ConfigError("HUIZHEN_SECRET_KEY: at least 32 characters")
+        return env
+    path = settings.resolve(SECRET_FILE)
+    return secret_from_file(path)
+
+
+def secret_from_file(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    text = path.read_text().strip()
+    if len(text) < 32:  # another process is writing it right now, or it was truncated: never sign with a stub
+        raise RuntimeError(f"{path}: the web secret is too short; delete the file to make a new one")
+    return text
+
+
+def fingerprint(password_hash: str | None) -> str:
+    """A short digest of the stored hash: a session made before a password change stops working after it."""
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user: User
+    csrf: str
+    via: str  # "session" | "token"
+
+
+class Sessions:
+    def __init__(self, secret: str, max_age: int = SESSION_MAX_AGE) -> None:
+        self.serializer = URLSafeTimedSerializer(secret, salt="huizhen-session")
+        self.max_age = max_age
+
+    def dumps(self, user: str | None, csrf: str, fp: str = "") -> str:
+        return self.serializer.dumps({"u": user, "c": csrf, "f": fp})
+
+    def loads(self, raw: str | None) -> dict[str, Any] | None:
+        if not raw:
+            return None
+        try:
+            data = self.serializer.loads(raw, max_age=self.max_age)
+        except (BadSignature, ValueError, TypeError):
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("c"), str):
+            return None
+        return data
+
+    @staticmethod
+    def new_csrf() -> str:
+        return secrets.token_urlsafe(24)
+
+
+class LoginRefused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+WallClock = Callable[[], datetime]
+
+
+def _wall() -> datetime:
+    return datetime.now(UTC)
+
+
+class Authenticator:
+    def __init__(self, store: WebStore, hasher: PasswordHasher, wall: WallClock = _wall) -> None:
+        self.store = store
+        self.hasher = hasher
+        self.wall = wall
+        self._dummy = hasher.hash(secrets.token_urlsafe(16))
+
+    def hash_password(self, password: str) -> str:
+        return self.hasher.hash(password)
+
+    def login(self, name: str, password: str, client: str) -> tuple[User, str]:
+        """The user and a fingerprint of their hash; raises LoginRefused (400, 401 or 429) with one line."""
+        name = (name or "").strip()
+        if not name or not password:
+            raise LoginRefused(400, "请输入用户名和密码 / Enter your user name and password")
+        if len(name) > 64 or len(password) > 256:
+            raise LoginRefused(401, "用户名或密码错误 / Wrong user name or password")
+        now = self.wall()
+        since = now - THROTTLE_WINDOW
+        minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
+        if (self.store.failures(since=since, user_name=name) >= USER_FAILURES
+                or self.store.failures(since=since, client=client) >= CLIENT_FAILURES):
+            raise LoginRefused(429, f"登录失败次数过多，请 {minutes} 分钟后再试 / Too many failed sign-ins; "
+                                    f"try again in {minutes} minutes")
+        found = self.store.user_and_hash(name)
+        stored = found[1] if found else None
+        ok = False
+        try:
+            ok = self.hasher.verify(stored or self._dummy, password) and stored is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+        self.store.record_login(name, client, ok, now)
+        if not ok or found is None or stored is None:
+            raise LoginRefused(401, "用户名或密码错误 / Wrong user name or password")
+        if self.hasher.check_needs_rehash(stored):
+            stored = self.hasher.hash(password)
+            self.store.set_password_hash(name, stored)
+        return found[0], fingerprint(stored)
+
+    def session_user(self, data: dict[str, Any]) -> User | None:
+        """The user of a signed session, while their password is the one the session was made with."""
+        name = data.get("u")
+        if not isinstance(name, str) or not name:
+            return None
+        found = self.store.user_and_hash(name)
+        if found is None or found[1] is None or fingerprint(found[1]) != data.get("f"):
+            return None
+        return found[0]
+
+    def token_user(self, token: str) -> User | None:
+        token = token.strip()
+        if not token or len(token) > 200:
+            return None
+        return self.store.token_user(token_digest(token), self.wall())

@@ -1,0 +1,610 @@
+"""The pages people use: sign-in, the coordinators' dashboard, the case page and its forms, the experts' pages and
+the auditors' room. Every action calls one workflow use case; every page is permission-checked by the use cases
+and read models it calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from starlette.datastructures import FormData, UploadFile
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from huizhen.clock import parse_instant
+from huizhen.papers import printed
+from huizhen.web import diagram, forms
+from huizhen.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, LoginRefused, Sessions, Viewer
+from huizhen.web.common import (
+    CSRF_MESSAGE,
+    SHANGHAI,
+    LoginRequired,
+    WebError,
+    call,
+    csrf_ok,
+    domain_message,
+    domain_status,
+    error_page,
+    field,
+    page_viewer,
+    posted,
+    read_form,
+    render,
+    session_data,
+    web,
+)
+from huizhen.web.inputs import UploadRefused, check_upload, mime_of, text, upload_name
+from states.errors import DomainError, InvalidInput
+from states.status import MATERIAL_KINDS, CaseStatus
+from workflow import queries
+from workflow import usecases as uc
+from workflow.queries import available_actions, case_deadlines, panel_of
+
+router = APIRouter(include_in_schema=False)
+
+SIMPLE_ACTIONS: dict[str, Callable[..., Any]] = {
+    "submit": lambda svc, who, n, reason: uc.submit(svc, who, n),
+    "dispatch": lambda svc, who, n, reason: uc.dispatch(svc, who, n),
+    "refer": lambda svc, who, n, reason: uc.refer(svc, who, n, reason),
+    "convene": lambda svc, who, n, reason: uc.convene(svc, who, n),
+    "decide": lambda svc, who, n, reason: uc.decide(svc, who, n),
+    "issue_minutes": lambda svc, who, n, reason: uc.issue_minutes(svc, who, n),
+    "archive": lambda svc, who, n, reason: uc.archive(svc, who, n),
+    "conclude": lambda svc, who, n, reason: uc.conclude(svc, who, n, reason),
+    "reopen": lambda svc, who, n, reason: uc.reopen(svc, who, n, reason),
+    "withdraw": lambda svc, who, n, reason: uc.withdraw(svc, who, n, reason),
+    "cancel_meeting": lambda svc, who, n, reason: uc.cancel_meeting(svc, who, n, reason),
+}
+
+
+def _case_url(number: str, ok: str | None = None) -> str:
+    url = f"/cases/{quote(number, safe='')}"
+    return f"{url}?ok={ok}" if ok else url
+
+
+def _safe_next(value: str | None) -> str:
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+def _home(viewer: Viewer) -> str:
+    return "/my/panels" if viewer.user.role == "expert" else "/dashboard"
+
+
+def _set_session(response: Response, request: Request, value: str) -> None:
+    w = web(request)
+    response.set_cookie(SESSION_COOKIE, value, max_age=SESSION_MAX_AGE, httponly=True, samesite="lax",
+                        secure=w.secure_cookies, path="/")
+
+
+# --- sign-in ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    try:
+        viewer = await page_viewer(request)
+    except LoginRequired:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(_home(viewer), status_code=303)
+
+
+def _login_page(request: Request, *, error: str = "", status: int = 200, name: str = "", nxt: str = "/") -> Response:
+    data = session_data(request)
+    csrf = str(data["c"]) if data else Sessions.new_csrf()
+    response = render(request, "login.html.j2", {"error": error, "csrf": csrf, "name": name, "next": nxt}, status)
+    if not data:
+        _set_session(response, request, web(request).sessions.dumps(None, csrf))
+    return response
+
+
+@router.get("/login")
+async def login_form(request: Request) -> Response:
+    try:
+        viewer = await page_viewer(request)
+        return RedirectResponse(_home(viewer), status_code=303)
+    except LoginRequired:
+        pass
+    return _login_page(request, nxt=_safe_next(request.query_params.get("next")))
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    w = web(request)
+    form = await read_form(request)
+    data = session_data(request)
+    nxt = _safe_next(field(form, "next"))
+    name = field(form, "username")
+    if data is None or not csrf_ok(str(data["c"]), form.get("csrf_token")):
+        return _login_page(request, error=CSRF_MESSAGE, status=403, name=name, nxt=nxt)
+    client = request.client.host if request.client else "unknown"
+    try:
+        user, fp = await call(w.auth.login, name, field(form, "password"), client)
+    except LoginRefused as exc:
+        from loguru import logger
+
+        logger.bind(user=name[:64], client=client, status=exc.status).warning("web sign-in refused")
+        return _login_page(request, error=exc.message, status=exc.status, name=name[:64], nxt=nxt)
+    target = nxt if nxt != "/" else _home(Viewer(user, "", "session"))
+    response = RedirectResponse(target, status_code=303)
+    _set_session(response, request, w.sessions.dumps(user.name, Sessions.new_csrf(), fp))  # a fresh session
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    await posted(request)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# --- the dashboard ---------------------------------------------------------------------------------------------
+
+
+def _filters(request: Request) -> dict[str, str]:
+    q = request.query_params
+    return {k: q.get(k, "") for k in ("state", "institution", "year")}
+
+
+async def _dashboard_data(request: Request, viewer: Viewer) -> dict[str, Any]:
+    f = _filters(request)
+    await call(web(request).fresh_calendar)
+    return await call(queries.dashboard, web(request).svc, viewer.user.name, f["state"], f["institution"], f["year"])
+
+
+@router.get("/dashboard")
+async def dashboard(request: Request) -> Response:
+    viewer = await page_viewer(request)
+    try:
+        board = await _dashboard_data(request, viewer)
+    except DomainError as exc:
+        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    query = urlencode({k: v for k, v in _filters(request).items() if v})
+    return render(request, "dashboard.html.j2", {"board": board, "query": query,
+                                                 "may_open": queries.may_open_case(viewer.user)}, viewer=viewer)
+
+
+@router.get("/dashboard/rows")
+async def dashboard_rows(request: Request) -> Response:
+    viewer = await page_viewer(request)
+    try:
+        board = await _dashboard_data(request, viewer)
+    except DomainError as exc:
+        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    return render(request, "_rows.html.j2", {"board": board}, viewer=viewer)
+
+
+# --- opening and editing a draft -------------------------------------------------------------------------------
+
+
+@router.get("/cases/new")
+async def new_case_form(request: Request) -> Response:
+    viewer = await page_viewer(request)
+    if not queries.may_open_case(viewer.user):
+        return error_page(request, 403, "无权执行此操作：只有召回技术机构的联络员可以发起会诊申请 / "
+                                        "only an institution's liaison may open a case", viewer)
+    return render(request, "case_form.html.j2", {"values": {}, "mode": "new"}, viewer=viewer)
+
+
+@router.post("/cases/new")
+async def new_case(request: Request) -> Response:
+    viewer, form = await posted(request)
+    w = web(request)
+    try:
+        data = forms.case_file(form)
+        case = await call(uc.new_case, w.svc, viewer.user.name, data)
+    except DomainError as exc:
+        return render(request, "case_form.html.j2", {"values": forms.form_values(form), "mode": "new",
+                                                     "error": domain_message(exc)}, domain_status(exc), viewer)
+    return RedirectResponse(_case_url(case.number, "new"), status_code=303)
+
+
+@router.get("/cases/{number}/edit")
+async def edit_case_form(request: Request, number: str) -> Response:
+    viewer = await page_viewer(request)
+    w = web(request)
+    try:
+        case = await call(uc.show_case, w.svc, viewer.user.name, number)
+        actions = {a["action"] for a in await call(available_actions, w.svc, viewer.user.name, number)}
+    except DomainError as exc:
+        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    if "edit" not in actions:
+        return error_page(request, 403, f"无权执行此操作：{number} 不是您可以修改的草稿 / "
+                                        f"{number} is not a draft you may edit", viewer)
+    return render(request, "case_form.html.j2", {"values": forms.case_form_values(case), "mode": "edit",
+                                                 "case": case}, viewer=viewer)
+
+
+@router.post("/cases/{number}/edit")
+async def edit_case(request: Request, number: str) -> Response:
+    viewer, form = await posted(request)
+    w = web(request)
+    try:
+        data = forms.case_file(form)
+        await call(uc.edit_case, w.svc, viewer.user.name, number, data)
+    except DomainError as exc:
+        if exc.code in ("not_permitted", "not_found"):
+            return error_page(request, domain_status(exc), domain_message(exc), viewer)
+        return render(request, "case_form.html.j2", {"values": forms.form_values(form), "mode": "edit",
+                                                     "case": {"number": number}, "error": domain_message(exc)},
+                      domain_status(exc), viewer)
+    return RedirectResponse(_case_url(number, "edit"), status_code=303)
+
+
+# --- the case page ---------------------------------------------------------------------------------------------
+
+
+async def case_page(request: Request, viewer: Viewer, number: str, *, error: str = "", status: int = 200,
+                    values: dict[str, Any] | None = None) -> Response:
+    w = web(request)
+    svc, who = w.svc, viewer.user.name
+    try:
+        case = await call(uc.show_case, svc, who, number)
+        actions = await call(available_actions, svc, who, number)
+        panel = await call(panel_of, svc, who, number)
+        events = await call(uc.history, svc, who, number)
+    except DomainError as exc:
+        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    names = {a["action"] for a in actions}
+    pool = await call(uc.list_experts, svc, who) if "form_panel" in names else []
+    staff = await call(queries.liaisons, svc, who) if "schedule" in names else []
+    ok = request.query_params.get("ok", "") if status == 200 else ""
+    ctx = {
+        "case": case, "actions": actions, "action_names": names, "panel": panel, "events": events,
+        "deadlines": case_deadlines(svc, case), "diagram": diagram.render(case["status"]), "pool": pool,
+        "staff": staff, "error": error, "ok": ok, "values": values or {}, "material_kinds": MATERIAL_KINDS,
+        "pending_experts": [p for p in panel if not p["opinion"] and not p["absent"]],
+    }
+    return render(request, "case.html.j2", ctx, status, viewer)
+
+
+@router.get("/cases/{number}")
+async def show_case(request: Request, number: str) -> Response:
+    viewer = await page_viewer(request)
+    return await case_page(request, viewer, number)
+
+
+@router.get("/cases/{number}/version")
+async def case_version(request: Request, number: str) -> Response:
+    """The case's version: the case page asks after a live update whether it changed."""
+    viewer = await page_viewer(request)
+    try:
+        case = await call(uc.show_case, web(request).svc, viewer.user.name, number)
+    except DomainError as exc:
+        return JSONResponse({"error": domain_message(exc)}, status_code=domain_status(exc))
+    return JSONResponse({"number": case["number"], "version": case["version"], "status": case["status"]})
+
+
+async def _act(request: Request, number: str, ok: str, run: Callable[[Viewer, FormData], Any],
+               max_files: int = 0) -> Response:
+    """A form post on a case: run it, then show the case again (303), or the case with the refusal (4xx)."""
+    viewer, form = await posted(request, max_files)
+    try:
+        result = await call(run, viewer, form)
+    except DomainError as exc:
+        return await case_page(request, viewer, number, error=domain_message(exc), status=domain_status(exc),
+                               values=forms.form_values(form))
+    except UploadRefused as exc:
+        return await case_page(request, viewer, number, error=f"上传被拒绝：{exc.message}", status=exc.status,
+                               values=forms.form_values(form))
+    target = number
+    if ok == "reopen" and isinstance(result, tuple):
+        target = result[1].number
+    return RedirectResponse(_case_url(target, ok), status_code=303)
+
+
+@router.post("/cases/{number}/act/{action}")
+async def case_action(request: Request, number: str, action: str) -> Response:
+    if action not in SIMPLE_ACTIONS:
+        viewer = await page_viewer(request)
+        return error_page(request, 404, f"未找到：没有名为 {action!r} 的操作 / no action {action!r}", viewer)
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        reason = text(field(form, "reason"), "reason", max_len=2000)
+        return SIMPLE_ACTIONS[action](svc, viewer.user.name, number, reason)
+
+    return await _act(request, number, action, run)
+
+
+@router.post("/cases/{number}/verify")
+async def verify(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        return uc.verify(svc, viewer.user.name, number, text(field(form, "note"), "note", max_len=5000))
+
+    return await _act(request, number, "verify", run)
+
+
+@router.post("/cases/{number}/panel")
+async def form_panel(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        experts = [text(v, "experts", max_len=16) for v in forms._list(form, "experts")]
+        reason = text(field(form, "reason"), "reason", max_len=2000)
+        return uc.form_panel(svc, viewer.user.name, number, experts, reason)
+
+    return await _act(request, number, "form_panel", run)
+
+
+@router.post("/cases/{number}/materials")
+async def attach(request: Request, number: str) -> Response:
+    viewer, form = await posted(request, max_files=1)
+    svc = web(request).svc
+    try:
+        kind = text(field(form, "kind"), "kind", max_len=32) or "other"
+        # Who may attach, and in which state, comes first; then the file's name, size and type.
+        await call(queries.preflight, svc, viewer.user.name, number, "attach")
+        item = form.get("file")
+        if not isinstance(item, UploadFile):
+            raise UploadRefused(400, "FILE: choose a file to upload")
+        name = upload_name(item.filename)
+        data = await item.read()
+        check_upload(name, data, svc.max_material_bytes)
+        await call(uc.attach, svc, viewer.user.name, number, name, data, kind)
+    except DomainError as exc:
+        return await case_page(request, viewer, number, error=domain_message(exc), status=domain_status(exc))
+    except UploadRefused as exc:
+        return await case_page(request, viewer, number, error=f"上传被拒绝：{exc.message}", status=exc.status)
+    return RedirectResponse(_case_url(number, "attach"), status_code=303)
+
+
+@router.get("/cases/{number}/materials/{sha256}")
+async def download(request: Request, number: str, sha256: str) -> Response:
+    viewer = await page_viewer(request)
+    try:
+        item, data = await call(uc.material, web(request).svc, viewer.user.name, number, sha256)
+    except DomainError as exc:
+        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    return material_response(item, data)
+
+
+def material_response(item: dict[str, Any], data: bytes) -> Response:
+    name = str(item["filename"])
+    ascii_name = "".join(ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_" for ch in name) or "file"
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(data, media_type=mime_of(name), headers={"Content-Disposition": disposition,
+                                                             "X-Content-SHA256": str(item["sha256"])})
+
+
+@router.post("/cases/{number}/absence")
+async def absence(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        expert = text(field(form, "expert"), "expert", required=True, max_len=16)
+        return uc.record_absence(svc, viewer.user.name, number, expert, text(field(form, "reason"), "reason"))
+
+    return await _act(request, number, "record_absence", run)
+
+
+@router.post("/cases/{number}/track")
+async def track(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        return uc.track(svc, viewer.user.name, number, text(field(form, "note"), "note", max_len=5000))
+
+    return await _act(request, number, "track", run)
+
+
+def meeting_instant(raw: str) -> datetime:
+    """A datetime-local value (Beijing time) or an ISO instant with offset."""
+    raw = raw.strip()
+    if not raw:
+        raise InvalidInput("at: give the meeting's date and time")
+    try:
+        naive = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"at: {raw!r} is not a date and time (e.g. 2026-10-14T14:00)") from None
+    if naive.tzinfo is None:
+        return naive.replace(tzinfo=SHANGHAI)
+    return parse_instant(raw, "at")
+
+
+@router.post("/cases/{number}/schedule")
+async def schedule(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        at = meeting_instant(field(form, "at"))
+        platform = text(field(form, "platform"), "platform", max_len=200)
+        link = text(field(form, "link"), "link", max_len=500) or None
+        attendees = [text(v, "attendees", max_len=64) for v in forms._list(form, "attendees")]
+        order = [v for v in forms.SPLIT_RE.split(text(field(form, "order"), "order", max_len=500)) if v]
+        return uc.schedule_meeting(svc, viewer.user.name, number, at, platform, link, attendees, order)
+
+    return await _act(request, number, "schedule", run)
+
+
+# --- the experts' pages ----------------------------------------------------------------------------------------
+
+
+@router.get("/my/panels")
+async def my_panels(request: Request) -> Response:
+    viewer = await page_viewer(request)
+    try:
+        rows = await call(queries.my_panels, web(request).svc, viewer.user.name)
+    except DomainError as exc:
+        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    return render(request, "panels.html.j2", {"rows": rows}, viewer=viewer)
+
+
+async def _expert_page(request: Request, viewer: Viewer, number: str, template: str, action: str, *,
+                       error: str = "", status: int = 200, values: dict[str, Any] | None = None) -> Response:
+    w = web(request)
+    try:
+        case = await call(uc.show_case, w.svc, viewer.user.name, number)
+        actions = {a["action"] for a in await call(available_actions, w.svc, viewer.user.name, number)}
+        panel = await call(panel_of, w.svc, viewer.user.name, number)
+    except DomainError as exc:
+        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    me = viewer.user.expert_id
+    mine = next((p for p in panel if p["id"] == me), None)
+    if mine is None:
+        return error_page(request, 403, f"无权执行此操作：您不在 {number} 的专家组中 / you are not on the panel of "
+                                        f"{number}", viewer)
+    ctx = {"case": case, "mine": mine, "open": action in actions, "error": error, "values": values or {},
+           "panel": panel, "printed": printed}
+    return render(request, template, ctx, status, viewer)
+
+
+@router.get("/cases/{number}/analysis")
+async def analysis_form(request: Request, number: str) -> Response:
+    viewer = await page_viewer(request)
+    return await _expert_page(request, viewer, number, "analysis.html.j2", "record_analysis")
+
+
+@router.post("/cases/{number}/analysis")
+async def analysis(request: Request, number: str) -> Response:
+    viewer, form = await posted(request)
+    svc = web(request).svc
+    try:
+        body = text(field(form, "text"), "text", max_len=20000)
+        await call(uc.record_analysis, svc, viewer.user.name, number, viewer.user.expert_id or "", body)
+    except DomainError as exc:
+        if exc.code in ("not_permitted", "not_found"):
+            return error_page(request, domain_status(exc), domain_message(exc), viewer)
+        return await _expert_page(request, viewer, number, "analysis.html.j2", "record_analysis",
+                                  error=domain_message(exc), status=domain_status(exc),
+                                  values=forms.form_values(form))
+    return RedirectResponse(_case_url(number, "record_analysis"), status_code=303)
+
+
+@router.get("/cases/{number}/opinion")
+async def opinion_form(request: Request, number: str) -> Response:
+    viewer = await page_viewer(request)
+    return await _expert_page(request, viewer, number, "opinion.html.j2", "record_opinion")
+
+
+def _complete(data: dict[str, Any]) -> None:
+    causes = data.get("producer_cause", {})
+    for key in ("design", "manufacturing", "warning"):
+        if key not in causes:
+            raise InvalidInput(f"producer_cause.{key}: missing (answer 是 or 否)")
+
+
+@router.post("/cases/{number}/opinion")
+async def opinion(request: Request, number: str) -> Response:
+    viewer, form = await posted(request)
+    svc = web(request).svc
+    try:
+        data = forms.opinion(form)
+        if not field(form, "confirm"):
+            raise InvalidInput("confirm: tick 本人确认 to sign the form (signing is final)")
+        if "producer_cause" in data:
+            _complete(data)
+        await call(uc.record_opinion, svc, viewer.user.name, number, viewer.user.expert_id or "", data)
+    except DomainError as exc:
+        if exc.code in ("not_permitted", "not_found"):
+            return error_page(request, domain_status(exc), domain_message(exc), viewer)
+        return await _expert_page(request, viewer, number, "opinion.html.j2", "record_opinion",
+                                  error=domain_message(exc), status=domain_status(exc),
+                                  values=forms.form_values(form))
+    return RedirectResponse(_case_url(number, "record_opinion"), status_code=303)
+
+
+@router.post("/forms/preview")
+async def preview(request: Request) -> Response:
+    """The 会诊表's conclusions for the answers so far (the rules of states/rules.py; nothing is stored)."""
+    viewer = await page_viewer(request)
+    form = await read_form(request)
+    if not csrf_ok(viewer.csrf, request.headers.get("x-csrf-token") or form.get("csrf_token")):
+        raise WebError(403, CSRF_MESSAGE)
+    try:
+        result = queries.preview_opinion(forms.opinion(form))
+    except DomainError as exc:
+        return JSONResponse({"error": {"status": 400, "code": exc.code, "message": domain_message(exc)}},
+                            status_code=400)
+    return JSONResponse(result)
+
+
+# --- the auditors' room ----------------------------------------------------------------------------------------
+
+
+@router.get("/audit")
+async def audit(request: Request) -> Response:
+    viewer = await page_viewer(request)
+    svc = web(request).svc
+    try:
+        findings = await call(uc.verify_audit, svc, viewer.user.name)
+        cases = await call(uc.list_cases, svc, viewer.user.name)
+    except DomainError as exc:
+        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    return render(request, "audit.html.j2", {"findings": findings, "cases": cases}, viewer=viewer)
+
+
+def _at(request: Request) -> datetime | None:
+    raw = request.query_params.get("at", "").strip()
+    return parse_instant(raw, "at") if raw else None
+
+
+@router.get("/audit/cases/{number}")
+async def audit_case(request: Request, number: str) -> Response:
+    viewer = await page_viewer(request)
+    svc = web(request).svc
+    try:
+        findings = await call(uc.verify_audit, svc, viewer.user.name, number)
+        events = await call(uc.history, svc, viewer.user.name, number)
+        at = _at(request)
+        replay = await call(uc.replay_at, svc, viewer.user.name, number, at)
+    except DomainError as exc:
+        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    index = len(events) - 1
+    if at is not None:
+        index = max([i for i, e in enumerate(events) if datetime.fromisoformat(e["occurred_at"]) <= at] or [0])
+    return render(request, "audit_case.html.j2", {"number": number, "findings": findings, "events": events,
+                                                  "replay": replay, "index": index, "at": at,
+                                                  "diagram": diagram.render(replay["status"])}, viewer=viewer)
+
+
+@router.get("/audit/cases/{number}/replay")
+async def audit_replay(request: Request, number: str) -> Response:
+    viewer = await page_viewer(request)
+    try:
+        at = _at(request)
+        replay = await call(uc.replay_at, web(request).svc, viewer.user.name, number, at)
+    except DomainError as exc:
+        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    return render(request, "_replay.html.j2", {"replay": replay, "at": at,
+                                               "diagram": diagram.render(replay["status"])}, viewer=viewer)
+
+
+@router.get("/inbox")
+async def inbox(request: Request) -> Response:
+    """Your in-app messages: reminders (督办), invitations and minutes."""
+    viewer = await page_viewer(request)
+    from workflow import timekeeping
+
+    items = await call(timekeeping.inbox, web(request).svc, viewer.user.name, False)
+    return render(request, "inbox.html.j2", {"items": list(reversed(items))}, viewer=viewer)
+
+
+@router.post("/inbox/read")
+async def inbox_read(request: Request) -> Response:
+    viewer, _ = await posted(request)
+    from workflow import timekeeping
+
+    await call(timekeeping.inbox, web(request).svc, viewer.user.name, True)
+    return RedirectResponse("/inbox", status_code=303)
+
+
+@router.get("/help/api")
+async def api_help(request: Request) -> Response:
+    viewer = await page_viewer(request)
+    schema = request.app.openapi()
+    endpoints = []
+    for path, item in schema.get("paths", {}).items():
+        for method, op in item.items():
+            endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                              "description": (op.get("description") or "").split("\n")[0]})
+    return render(request, "api_help.html.j2", {"endpoints": endpoints}, viewer=viewer)
+
+
+STATUSES = [str(s) for s in CaseStatus]
