@@ -1,0 +1,332 @@
+# ruff: noqa: F811  (the fixtures come from websupport and are used as arguments)
+"""Every page and every API endpoint, called as every role and as a stranger: who is let in and who is refused.
+
+The roles: admin; the applicant's liaison (sh, SH applies); the lead's liaison (js, JS leads in 2026); another
+institution's liaison (zj); the auditor; an expert on the panel (x1) and one who is not (x5); a stranger (no
+session, no token). Each write is tried on a case in the state where it would succeed, so only permission decides:
+the refused roles first (nothing may change), then the one who may (it must go through).
+
+Refusals: a page answers 403 to a signed-in person and sends a stranger to the sign-in page; the API answers 403,
+or 401 without a token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from conftest import load_example, opinion, run_to
+from websupport import Site, db_url, site  # noqa: F401  (fixtures)
+
+from workflow import usecases as uc
+
+ROLES: tuple[str | None, ...] = ("admin", "sh", "js", "zj", "auditor", "x1", "x5", None)
+SIGNED = frozenset(r for r in ROLES if r)
+LIAISONS = frozenset({"sh", "js", "zj"})
+VIEW_SUBMITTED = frozenset({"admin", "auditor", "sh", "js", "zj", "x1"})
+VIEW_DRAFT = frozenset({"admin", "auditor", "sh"})
+AUDIT = frozenset({"admin", "auditor"})
+REPLAY = frozenset({"admin", "auditor", "sh", "js", "zj"})
+UNSURE = opinion("uncertain", 2, 3, public_opinion_risk=True)
+YEAR_2027 = "year: 2027\nnotice: 测试用通知（非官方）\nholidays:\n  - {date: 2027-01-01, name: 元旦}\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def reach(site: Site, state: str) -> str:
+    """A fresh case (SH applies, JS leads, panel x1–x3) in `state`."""
+    w, svc, ex = site.world, site.svc, site.world.experts
+    if state in ("drafted", "preliminary_review", "awaiting_experts", "convening", "convened", "decided", "minutes"):
+        n = run_to(w, state)
+    elif state == "ready":
+        n = run_to(w, "preliminary_review")
+        uc.verify(svc, "sh", n, "核实无误")
+        uc.form_panel(svc, "sh", n, ex[:3])
+        uc.attach(svc, "sh", n, "report.txt", b"test report", "test_report")
+    elif state == "analysed":
+        n = run_to(w, "awaiting_experts")
+        for i, e in enumerate(ex[:3], start=1):
+            w.clock.advance(minutes=1)
+            uc.record_analysis(svc, f"x{i}", n, e, "分析意见")
+    elif state == "scheduled":
+        n = run_to(w, "convening")
+        w.clock.advance(minutes=5)
+        from datetime import datetime
+
+        uc.schedule_meeting(svc, "js", n, datetime.fromisoformat("2026-10-14T14:00:00+08:00"), "腾讯会议")
+    elif state == "forms_in":
+        n = run_to(w, "convened")
+        for i, e in enumerate(ex[:3], start=1):
+            w.clock.advance(minutes=1)
+            uc.record_opinion(svc, f"x{i}", n, e, opinion())
+    elif state == "attention":
+        n = run_to(w, "continued_attention", opinions=[UNSURE] * 3)
+    elif state == "attention_minutes":
+        n = run_to(w, "continued_attention", opinions=[UNSURE] * 3)
+        w.clock.advance(hours=1)
+        uc.issue_minutes(svc, "js", n)
+    else:
+        raise AssertionError(state)
+    w.clock.advance(minutes=10)
+    return n
+
+
+def material_of(site: Site, number: str) -> str:
+    with site.svc.uow(readonly=True) as uow:
+        return str(uow.cases.snapshot(number)["materials"][0]["sha256"])
+
+
+Call = Callable[[Site, str | None, str], Any]
+
+
+@dataclass
+class Route:
+    name: str
+    state: str | None  # the case state it needs (None: no case)
+    call: Call
+    allowed: frozenset[str]
+    write: bool = False
+
+
+def page_get(path: str) -> Call:
+    return lambda s, who, n: s.client(who).get(path.format(n=n))
+
+
+def page_post(path: str, data: dict[str, Any] | None = None, files: dict[str, Any] | None = None) -> Call:
+    def go(s: Site, who: str | None, n: str) -> Any:
+        body = dict(data or {})
+        if who:
+            body["csrf_token"] = s.csrf(who)
+        return s.client(who).post(path.format(n=n), data=body, files=files)
+
+    return go
+
+
+def api(method: str, path: str, json: Any = None, **kw: Any) -> Call:
+    def go(s: Site, who: str | None, n: str) -> Any:
+        url = path.format(n=n, sha=material_of(s, n) if "{sha}" in path else "")
+        return s.api(who).request(method, url, json=json, **kw)
+
+    template = path.split("?")[0].replace("{n}", "{number}").replace("{sha}", "{sha256}").replace("/x5/", "/{name}/")
+    go.key = (method, template)  # type: ignore[attr-defined]
+    return go
+
+
+CASE_FORM = {"product.name": "儿童电动滑板车", "product.model": "KS-200", "product.brand": "酷速",
+             "product.producer": "某某智能科技有限公司", "product.registered_province": "SH",
+             "product.production_province": "ZJ", "product.test_basis": "GB/T 40019-2021",
+             "product.report_numbers": "SH-2026-JC-0815", "product.suspected_defect": "锁止销可能脱出",
+             "sources": "spot_check"}
+OPINION_FORM = {"standard_noncompliance": "yes", "nonstandard_danger": "no", "no_standard_danger": "no",
+                "severity": "4", "likelihood": "8", "cause_design": "yes", "cause_manufacturing": "no",
+                "cause_warning": "no", "universality": "yes", "similar_recall": "no", "public_opinion_risk": "no",
+                "confirm": "yes"}
+DOWNLOAD = "/cases/{n}/materials/"
+
+PAGES: list[Route] = [
+    Route("GET /", None, page_get("/"), SIGNED),
+    Route("GET /healthz", None, page_get("/healthz"), frozenset(ROLES)),  # type: ignore[arg-type]
+    Route("GET /dashboard", None, page_get("/dashboard"), SIGNED),
+    Route("GET /dashboard/rows", None, page_get("/dashboard/rows"), SIGNED),
+    Route("GET /my/panels", None, page_get("/my/panels"), frozenset({"x1", "x5"})),
+    Route("GET /audit", None, page_get("/audit"), AUDIT),
+    Route("GET /help/api", None, page_get("/help/api"), SIGNED),
+    Route("GET /inbox", None, page_get("/inbox"), SIGNED),
+    Route("POST /inbox/read", None, page_post("/inbox/read"), SIGNED),
+    Route("GET /cases/new", None, page_get("/cases/new"), LIAISONS),
+    Route("GET /events/stream", None, page_get("/events/stream"), SIGNED),
+    Route("POST /forms/preview", None, page_post("/forms/preview", {"severity": "2"}), SIGNED),
+    Route("GET /cases/{n} (draft)", "drafted", page_get("/cases/{n}"), VIEW_DRAFT),
+    Route("GET /cases/{n} (submitted)", "awaiting_experts", page_get("/cases/{n}"), VIEW_SUBMITTED),
+    Route("GET /cases/{n}/version", "awaiting_experts", page_get("/cases/{n}/version"), VIEW_SUBMITTED),
+    Route("GET /cases/{n}/edit", "drafted", page_get("/cases/{n}/edit"), frozenset({"sh"})),
+    Route("GET material", "awaiting_experts",
+          lambda s, who, n: s.client(who).get(f"/cases/{n}/materials/{material_of(s, n)}"), VIEW_SUBMITTED),
+    Route("GET /cases/{n}/analysis", "awaiting_experts", page_get("/cases/{n}/analysis"), frozenset({"x1"})),
+    Route("GET /cases/{n}/opinion", "convened", page_get("/cases/{n}/opinion"), frozenset({"x1"})),
+    Route("GET /audit/cases/{n}", "awaiting_experts", page_get("/audit/cases/{n}"), AUDIT),
+    Route("GET /audit/cases/{n}/replay", "awaiting_experts", page_get("/audit/cases/{n}/replay"), REPLAY),
+    Route("POST /cases/new", None, page_post("/cases/new", CASE_FORM), LIAISONS, True),
+    Route("POST edit", "drafted", page_post("/cases/{n}/edit", CASE_FORM), frozenset({"sh"}), True),
+    Route("POST submit", "drafted", page_post("/cases/{n}/act/submit"), frozenset({"sh"}), True),
+    Route("POST verify", "preliminary_review", page_post("/cases/{n}/verify", {"note": "核实"}), frozenset({"sh"}),
+          True),
+    Route("POST panel", "preliminary_review", page_post("/cases/{n}/panel", {"experts": ["E0001", "E0002", "E0003"]}),
+          frozenset({"sh"}), True),
+    Route("POST materials", "preliminary_review",
+          page_post("/cases/{n}/materials", {"kind": "other"}, {"file": ("photo.png", PNG, "image/png")}),
+          frozenset({"sh"}), True),
+    Route("POST dispatch", "ready", page_post("/cases/{n}/act/dispatch"), frozenset({"sh"}), True),
+    Route("POST analysis", "awaiting_experts", page_post("/cases/{n}/analysis", {"text": "初步分析"}),
+          frozenset({"x1"}), True),
+    Route("POST refer", "analysed", page_post("/cases/{n}/act/refer"), frozenset({"sh"}), True),
+    Route("POST schedule", "convening", page_post("/cases/{n}/schedule", {"at": "2026-10-14T14:00",
+                                                                          "platform": "腾讯会议"}),
+          frozenset({"js"}), True),
+    Route("POST cancel_meeting", "scheduled", page_post("/cases/{n}/act/cancel_meeting", {"reason": "改期"}),
+          frozenset({"js"}), True),
+    Route("POST convene", "convening", page_post("/cases/{n}/act/convene"), frozenset({"js"}), True),
+    Route("POST opinion", "convened", page_post("/cases/{n}/opinion", OPINION_FORM), frozenset({"x1"}), True),
+    Route("POST absence", "convened", page_post("/cases/{n}/absence", {"expert": "E0003", "reason": "出差"}),
+          frozenset({"js"}), True),
+    Route("POST decide", "forms_in", page_post("/cases/{n}/act/decide"), frozenset({"js"}), True),
+    Route("POST issue_minutes", "decided", page_post("/cases/{n}/act/issue_minutes"), frozenset({"js"}), True),
+    Route("POST archive", "minutes", page_post("/cases/{n}/act/archive"), frozenset({"js"}), True),
+    Route("POST track", "attention", page_post("/cases/{n}/track", {"note": "跟踪"}), frozenset({"sh"}), True),
+    Route("POST conclude", "attention_minutes", page_post("/cases/{n}/act/conclude", {"reason": "跟踪结束"}),
+          frozenset({"sh"}), True),
+    Route("POST reopen", "attention_minutes", page_post("/cases/{n}/act/reopen", {"reason": "重新会诊"}),
+          frozenset({"sh"}), True),
+    Route("POST withdraw", "preliminary_review", page_post("/cases/{n}/act/withdraw", {"reason": "撤回"}),
+          frozenset({"sh"}), True),
+]
+
+CASE_JSON = load_example("case.yaml")
+API: list[Route] = [
+    Route("GET /me", None, api("GET", "/api/v1/me"), SIGNED),
+    Route("GET /cases", None, api("GET", "/api/v1/cases"), SIGNED),
+    Route("GET /dashboard", None, api("GET", "/api/v1/dashboard"), SIGNED),
+    Route("GET /events/latest", None, api("GET", "/api/v1/events/latest"), SIGNED),
+    Route("GET /diagram", None, api("GET", "/api/v1/diagram?current=convened"), SIGNED),
+    Route("GET /experts", None, api("GET", "/api/v1/experts"), frozenset({"admin", "auditor"}) | LIAISONS),
+    Route("GET /users", None, api("GET", "/api/v1/users"), AUDIT),
+    Route("GET /inbox", None, api("GET", "/api/v1/inbox"), SIGNED),
+    Route("POST /inbox/read", None, api("POST", "/api/v1/inbox/read"), SIGNED),
+    Route("GET /reminders", None, api("GET", "/api/v1/reminders"), SIGNED),
+    Route("GET /rotation/lead", None, api("GET", "/api/v1/rotation/lead?date=2026-09-24"), SIGNED),
+    Route("GET /calendar/due", None, api("GET", "/api/v1/calendar/due?start=2026-09-29&n=3"), SIGNED),
+    Route("GET /calendar/workday", None, api("GET", "/api/v1/calendar/workday?date=2026-10-01"), SIGNED),
+    Route("GET /calendar/status", None, api("GET", "/api/v1/calendar/status"), SIGNED),
+    Route("POST /form/preview", None, api("POST", "/api/v1/form/preview", {"severity": 2}), SIGNED),
+    Route("POST /form/check", None, api("POST", "/api/v1/form/check", opinion()), SIGNED),
+    Route("GET /audit/verify", None, api("GET", "/api/v1/audit/verify"), AUDIT),
+    Route("GET /cases/{n} (draft)", "drafted", api("GET", "/api/v1/cases/{n}"), VIEW_DRAFT),
+    Route("GET /cases/{n}", "awaiting_experts", api("GET", "/api/v1/cases/{n}"), VIEW_SUBMITTED),
+    Route("GET actions", "awaiting_experts", api("GET", "/api/v1/cases/{n}/actions"), VIEW_SUBMITTED),
+    Route("GET panel", "awaiting_experts", api("GET", "/api/v1/cases/{n}/panel"), VIEW_SUBMITTED),
+    Route("GET history", "awaiting_experts", api("GET", "/api/v1/cases/{n}/history"), VIEW_SUBMITTED),
+    Route("GET replay", "awaiting_experts", api("GET", "/api/v1/cases/{n}/replay"), REPLAY),
+    Route("GET export", "awaiting_experts", api("GET", "/api/v1/cases/{n}/export"), AUDIT),
+    Route("GET material", "awaiting_experts", api("GET", "/api/v1/cases/{n}/materials/{sha}"), VIEW_SUBMITTED),
+    Route("GET papers/form", "awaiting_experts", api("GET", "/api/v1/cases/{n}/papers/form?format=docx"),
+          VIEW_SUBMITTED),
+    Route("GET papers/minutes", "decided", api("GET", "/api/v1/cases/{n}/papers/minutes?format=docx"),
+          VIEW_SUBMITTED),
+    Route("GET dossier", "drafted", api("GET", "/api/v1/cases/{n}/dossier"), AUDIT),
+    Route("POST /experts", None, api("POST", "/api/v1/experts", {"name": "新专家", "field": "机械", "employer": "某院",
+                                                                "title": "工程师", "province": "SH"}),
+          frozenset({"admin", "sh"}), True),
+    Route("POST /users", None, api("POST", "/api/v1/users", {"name": "new-auditor", "role": "auditor"}),
+          frozenset({"admin"}), True),
+    Route("POST password", None, api("POST", "/api/v1/users/x5/password", {"password": "a new password"}),
+          frozenset({"admin", "x5"}), True),
+    Route("POST tokens", None, api("POST", "/api/v1/users/x5/tokens", {"label": "ci"}), frozenset({"admin", "x5"}),
+          True),
+    Route("POST /calendar/years", None, api("POST", "/api/v1/calendar/years", {"content": YEAR_2027}),
+          frozenset({"admin"}), True),
+    Route("POST /cases", None, api("POST", "/api/v1/cases", CASE_JSON), LIAISONS, True),
+    Route("PUT /cases/{n}", "drafted", api("PUT", "/api/v1/cases/{n}", CASE_JSON), frozenset({"sh"}), True),
+    Route("POST submit", "drafted", api("POST", "/api/v1/cases/{n}/submit"), frozenset({"sh"}), True),
+    Route("POST verify", "preliminary_review", api("POST", "/api/v1/cases/{n}/verify", {"note": "核实"}),
+          frozenset({"sh"}), True),
+    Route("POST panel", "preliminary_review", api("POST", "/api/v1/cases/{n}/panel",
+                                                  {"experts": ["E0001", "E0002", "E0003"]}), frozenset({"sh"}), True),
+    Route("POST materials", "preliminary_review", api("POST", "/api/v1/cases/{n}/materials", None,
+                                                      files={"file": ("photo.png", PNG, "image/png")}),
+          frozenset({"sh"}), True),
+    Route("POST dispatch", "ready", api("POST", "/api/v1/cases/{n}/dispatch"), frozenset({"sh"}), True),
+    Route("POST analyses", "awaiting_experts", api("POST", "/api/v1/cases/{n}/analyses",
+                                                   {"expert": "E0001", "text": "分析"}), frozenset({"x1"}), True),
+    Route("POST refer", "analysed", api("POST", "/api/v1/cases/{n}/refer"), frozenset({"sh"}), True),
+    Route("POST meeting", "convening", api("POST", "/api/v1/cases/{n}/meeting",
+                                           {"at": "2026-10-14T14:00:00+08:00", "platform": "腾讯会议"}),
+          frozenset({"js"}), True),
+    Route("POST meeting/cancel", "scheduled", api("POST", "/api/v1/cases/{n}/meeting/cancel", {"reason": "改期"}),
+          frozenset({"js"}), True),
+    Route("POST convene", "convening", api("POST", "/api/v1/cases/{n}/convene"), frozenset({"js"}), True),
+    Route("POST opinions", "convened", api("POST", "/api/v1/cases/{n}/opinions",
+                                           {"expert": "E0001", "answers": opinion()}), frozenset({"x1"}), True),
+    Route("POST absences", "convened", api("POST", "/api/v1/cases/{n}/absences", {"expert": "E0003", "reason": "出差"}),
+          frozenset({"js"}), True),
+    Route("POST decide", "forms_in", api("POST", "/api/v1/cases/{n}/decide"), frozenset({"js"}), True),
+    Route("POST minutes", "decided", api("POST", "/api/v1/cases/{n}/minutes"), frozenset({"js"}), True),
+    Route("POST archive", "minutes", api("POST", "/api/v1/cases/{n}/archive"), frozenset({"js"}), True),
+    Route("POST tracking", "attention", api("POST", "/api/v1/cases/{n}/tracking", {"note": "跟踪"}),
+          frozenset({"sh"}), True),
+    Route("POST conclude", "attention_minutes", api("POST", "/api/v1/cases/{n}/conclude", {"reason": "结束"}),
+          frozenset({"sh"}), True),
+    Route("POST reopen", "attention_minutes", api("POST", "/api/v1/cases/{n}/reopen", {"reason": "重新会诊"}),
+          frozenset({"sh"}), True),
+    Route("POST withdraw", "preliminary_review", api("POST", "/api/v1/cases/{n}/withdraw", {"reason": "撤回"}),
+          frozenset({"sh"}), True),
+]
+
+
+def _outcome(resp: Any, who: str | None, is_api: bool) -> str:
+    """allow | deny | unexpected:<status>"""
+    status = resp.status_code
+    if status >= 500:
+        return f"unexpected:{status}"
+    if is_api:
+        if status in (200, 201):
+            return "allow"
+        if (who is None and status == 401) or (who is not None and status == 403):
+            return "deny"
+        return f"unexpected:{status} {resp.text[:200]}"
+    if status in (200,) or (status == 303 and "/login" not in resp.headers.get("location", "")):
+        return "allow"
+    if who is None and (status == 401 or (status == 303 and resp.headers["location"].startswith("/login"))):
+        return "deny"
+    if who is not None and status == 403:
+        return "deny"
+    return f"unexpected:{status} {resp.text[:300]}"
+
+
+def _run(site: Site, routes: list[Route], is_api: bool) -> list[str]:
+    site.svc.after_commit.clear()  # no minutes PDFs or invitations here: the outbox has its own tests
+    problems: list[str] = []
+    for route in routes:
+        # Reads: everyone on one case. Writes: the refused first (nothing changes), then each who may.
+        order = sorted(ROLES, key=lambda r: (r in route.allowed, r or ""))
+        number = reach(site, route.state) if route.state else ""
+        for who in order:
+            before = (site.version(number), site.event_count()) if number else site.event_count()
+            resp = route.call(site, who, number)
+            got = _outcome(resp, who, is_api)
+            want = "allow" if who in route.allowed else "deny"
+            if got != want:
+                problems.append(f"{route.name} as {who or 'stranger'}: expected {want}, got {got}")
+            if want == "deny" and route.write:
+                after = (site.version(number), site.event_count()) if number else site.event_count()
+                if after != before:
+                    problems.append(f"{route.name} as {who or 'stranger'}: refused but something changed")
+            if route.write and route.state and who in route.allowed:
+                break  # the case moved on: the one who may has acted
+    return problems
+
+
+def test_every_page_as_every_role(site: Site) -> None:
+    problems = _run(site, PAGES, is_api=False)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_api_endpoint_as_every_role(site: Site) -> None:
+    problems = _run(site, API, is_api=True)
+    assert not problems, "\n".join(problems)
+
+
+def test_every_api_route_is_in_the_matrix(site: Site) -> None:
+    """A new endpoint must join the matrix: each operation of the OpenAPI schema is called above."""
+    called = {r.call.key for r in API}  # type: ignore[attr-defined]
+    schema = site.web.openapi()
+    operations = {(m.upper(), p) for p, item in schema["paths"].items() for m in item}
+    assert len(operations) >= 45
+    assert operations - called == set(), f"endpoints not in the permission matrix: {sorted(operations - called)}"
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/cases/YRD-2026-0001", "/audit", "/my/panels"])
+def test_a_stranger_is_sent_to_sign_in_and_comes_back(site: Site, path: str) -> None:
+    resp = site.client(None).get(path)
+    assert resp.status_code == 303
+    assert resp.headers["location"].startswith("/login?next=")
