@@ -89,8 +89,20 @@ class Route:
     write: bool = False
 
 
+def _page_key(method: str, path: str) -> tuple[str, str]:
+    """The route template a page call reaches: /cases/{n}/act/submit → ("POST", "/cases/{number}/act/{action}")."""
+    template = path.replace("{n}", "{number}")
+    if "/act/" in template:
+        template = template.split("/act/")[0] + "/act/{action}"
+    return method, template
+
+
 def page_get(path: str) -> Call:
-    return lambda s, who, n: s.client(who).get(path.format(n=n))
+    def go(s: Site, who: str | None, n: str) -> Any:
+        return s.client(who).get(path.format(n=n))
+
+    go.key = _page_key("GET", path)  # type: ignore[attr-defined]
+    return go
 
 
 def page_post(path: str, data: dict[str, Any] | None = None, files: dict[str, Any] | None = None) -> Call:
@@ -100,6 +112,7 @@ def page_post(path: str, data: dict[str, Any] | None = None, files: dict[str, An
             body["csrf_token"] = s.csrf(who)
         return s.client(who).post(path.format(n=n), data=body, files=files)
 
+    go.key = _page_key("POST", path)  # type: ignore[attr-defined]
     return go
 
 
@@ -124,6 +137,13 @@ OPINION_FORM = {"standard_noncompliance": "yes", "nonstandard_danger": "no", "no
                 "confirm": "yes"}
 DOWNLOAD = "/cases/{n}/materials/"
 
+
+def material_download(s: Site, who: str | None, n: str) -> Any:
+    return s.client(who).get(f"/cases/{n}/materials/{material_of(s, n)}")
+
+
+material_download.key = ("GET", "/cases/{number}/materials/{sha256}")  # type: ignore[attr-defined]
+
 PAGES: list[Route] = [
     Route("GET /", None, page_get("/"), SIGNED),
     Route("GET /healthz", None, page_get("/healthz"), frozenset(ROLES)),  # type: ignore[arg-type]
@@ -141,8 +161,7 @@ PAGES: list[Route] = [
     Route("GET /cases/{n} (submitted)", "awaiting_experts", page_get("/cases/{n}"), VIEW_SUBMITTED),
     Route("GET /cases/{n}/version", "awaiting_experts", page_get("/cases/{n}/version"), VIEW_SUBMITTED),
     Route("GET /cases/{n}/edit", "drafted", page_get("/cases/{n}/edit"), frozenset({"sh"})),
-    Route("GET material", "awaiting_experts",
-          lambda s, who, n: s.client(who).get(f"/cases/{n}/materials/{material_of(s, n)}"), VIEW_SUBMITTED),
+    Route("GET material", "awaiting_experts", material_download, VIEW_SUBMITTED),
     Route("GET /cases/{n}/analysis", "awaiting_experts", page_get("/cases/{n}/analysis"), frozenset({"x1"})),
     Route("GET /cases/{n}/opinion", "convened", page_get("/cases/{n}/opinion"), frozenset({"x1"})),
     Route("GET /audit/cases/{n}", "awaiting_experts", page_get("/audit/cases/{n}"), AUDIT),
@@ -323,6 +342,23 @@ def test_every_api_route_is_in_the_matrix(site: Site) -> None:
     operations = {(m.upper(), p) for p, item in schema["paths"].items() for m in item}
     assert len(operations) >= 45
     assert operations - called == set(), f"endpoints not in the permission matrix: {sorted(operations - called)}"
+
+
+def test_every_page_route_is_in_the_matrix(site: Site) -> None:
+    """A new page must join the matrix too: every route outside the API (but signing in and out, and the static
+    files everyone may fetch) is called above as every role."""
+    from fastapi.routing import APIRoute
+
+    from huizhen.web import pages, sse
+
+    called = {r.call.key for r in PAGES}  # type: ignore[attr-defined]
+    # FastAPI keeps included routers behind a private wrapper: read the two page routers and the app's own routes.
+    every = [*pages.router.routes, *sse.router.routes, *site.web.routes]
+    routes = {(m, r.path) for r in every if isinstance(r, APIRoute) and not r.path.startswith("/api/")
+              for m in r.methods if m != "HEAD"}
+    routes -= {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
+    assert len(routes) >= 30
+    assert routes - called == set(), f"pages not in the permission matrix: {sorted(routes - called)}"
 
 
 @pytest.mark.parametrize("path", ["/dashboard", "/cases/YRD-2026-0001", "/audit", "/my/panels"])
