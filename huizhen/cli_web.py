@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from huizhen.cli import actor, app, err, get_app, out, users_app
+from huizhen.cli import JsonOpt, actor, app, emit_json, err, get_app, out, users_app
 from states.errors import InvalidInput
 from workflow import web_usecases as wu
 
@@ -55,6 +55,29 @@ def users_token(name: str, label: Annotated[str, typer.Option(help="What the tok
     token = wu.issue_token(a.services, _store(a), actor(), name, label)
     err.print(f"API token for {name} (shown once; only its SHA-256 is kept). Use: Authorization: Bearer <token>")
     sys.stdout.write(token + "\n")
+
+
+@users_app.command("tokens")
+def users_tokens(name: str, as_json: JsonOpt = False) -> None:
+    """List NAME's API tokens: id, label, when issued, last used, revoked (never the tokens themselves)."""
+    from rich.table import Table
+
+    a = get_app()
+    rows = wu.list_tokens(a.services, _store(a), actor(), name)
+    if as_json:
+        return emit_json(rows)
+    table = Table("id", "用途 label", "签发 created", "最近使用 last used", "吊销 revoked")
+    for r in rows:
+        table.add_row(str(r["id"]), r["label"], *(str(r[k] or "") for k in ("created_at", "last_used_at", "revoked_at")))
+    out.print(table if rows else f"{name} has no API tokens")
+
+
+@users_app.command("revoke-token")
+def users_revoke_token(name: str, token_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
+    """Revoke NAME's API token ID (from `users tokens NAME`) now; requests with it are refused from then on."""
+    a = get_app()
+    wu.revoke_token(a.services, _store(a), actor(), name, token_id)
+    out.print(f"API token {token_id} of {name} revoked")
 
 
 def _demo_app(database_url: str | None) -> Any:

@@ -79,6 +79,17 @@ class WebStore:
             ).mappings()
             return [dict(r) for r in rows]
 
+    def revoke_token(self, user_name: str, token_id: int, at: datetime) -> str:
+        """"revoked", "already" (revoked before) or "missing" (no such token of this user)."""
+        tok = w.api_tokens
+        with self.engine.begin() as conn:
+            done = conn.execute(update(tok).where(tok.c.id == token_id, tok.c.user_name == user_name,
+                                                  tok.c.revoked_at.is_(None)).values(revoked_at=at)).rowcount
+            if done:
+                return "revoked"
+            exists = conn.execute(select(tok.c.id).where(tok.c.id == token_id, tok.c.user_name == user_name)).first()
+            return "already" if exists else "missing"
+
     # -- sign-in attempts ------------------------------------------------------------------------------------
     def record_login(self, user_name: str, client: str, ok: bool, at: datetime) -> None:
         with self.engine.begin() as conn:

@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from states.errors import InvalidInput
 from workflow.errors import NotFound, NotPermitted
@@ -30,6 +30,10 @@ class Credentials(Protocol):
     def set_password_hash(self, name: str, password_hash: str) -> None: ...
 
     def add_token(self, token_sha256: str, user_name: str, label: str, at: datetime) -> None: ...
+
+    def tokens_of(self, user_name: str) -> list[dict[str, Any]]: ...
+
+    def revoke_token(self, user_name: str, token_id: int, at: datetime) -> str: ...
 
 
 def token_digest(token: str) -> str:
@@ -76,3 +80,19 @@ def issue_token(svc: Services, creds: Credentials, actor: str | None, name: str,
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     creds.add_token(token_digest(token), target.name, label, svc.clock.now())
     return token
+
+
+def list_tokens(svc: Services, creds: Credentials, actor: str | None, name: str) -> list[dict[str, Any]]:
+    """NAME's API tokens (id, label, created, last used, revoked); never the tokens themselves."""
+    target = _target(svc, actor, name, "list API tokens")
+    return creds.tokens_of(target.name)
+
+
+def revoke_token(svc: Services, creds: Credentials, actor: str | None, name: str, token_id: int) -> None:
+    """End one of NAME's API tokens now (admin for anyone, a user for themself). Revoking twice is refused."""
+    target = _target(svc, actor, name, "revoke an API token")
+    outcome = creds.revoke_token(target.name, token_id, svc.clock.now())
+    if outcome == "missing":
+        raise NotFound(f"TOKEN: {name} has no API token {token_id} (see: huizhen users tokens {name})")
+    if outcome == "already":
+        raise InvalidInput(f"TOKEN: token {token_id} of {name} is already revoked")

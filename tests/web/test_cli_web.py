@@ -68,6 +68,22 @@ def test_passwords_and_tokens_from_the_command_line(tmp_path: Path) -> None:
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     resp = web.post("/login", data={"username": "sh", "password": "a fine password", "csrf_token": csrf})
     assert resp.status_code == 303 and resp.headers["location"] == "/dashboard"
+
+    # The token can be listed (never shown again) and revoked; from then on the API refuses it.
+    listed = hz(db, "users", "tokens", "sh", "--json", user="admin")
+    assert listed.returncode == 0, listed.stderr
+    import json
+
+    (row,) = json.loads(listed.stdout)
+    assert row["label"] == "scripts" and row["revoked_at"] is None and token not in listed.stdout
+    assert hz(db, "users", "tokens", "admin", user="sh").returncode == 3
+    revoked = hz(db, "users", "revoke-token", "sh", str(row["id"]), user="sh")
+    assert revoked.returncode == 0 and f"API token {row['id']} of sh revoked" in revoked.stdout
+    assert web.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    again = hz(db, "users", "revoke-token", "sh", str(row["id"]), user="sh")
+    assert again.returncode == 2 and "already revoked" in again.stderr
+    missing = hz(db, "users", "revoke-token", "sh", "999", user="admin")
+    assert missing.returncode == 4 and "TOKEN: sh has no API token 999" in missing.stderr
     app.engine.dispose()
 
 
