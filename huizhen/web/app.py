@@ -3,6 +3,9 @@ package's own static files, and errors mapped to one clear Chinese + English lin
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -51,9 +54,45 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "输入有误：" + "; ".join(parts)
 
 
+class InBackground:
+    """An after-commit handler (the outbox: minutes PDF and mail, meeting invitations) run on one background thread,
+    so the person who issued the minutes sees the page at once instead of waiting for the PDF and the SMTP server.
+    The order of sends is kept (one thread). A crash before the send is caught up by the scheduler's sweep, as for
+    the CLI (ARCHITECTURE decision 7), and the ledger keeps each send single."""
+
+    def __init__(self, handler: Callable[..., None], pool: ThreadPoolExecutor) -> None:
+        self.handler, self.pool = handler, pool
+
+    def __call__(self, number: str, events: Sequence[Any], svc: Any) -> None:
+        self.pool.submit(self._run, number, events, svc)
+
+    def _run(self, number: str, events: Sequence[Any], svc: Any) -> None:
+        try:
+            self.handler(number, events, svc)
+        except Exception as exc:  # logged; the sweep's catch-up retries
+            logger.bind(case=number, error=f"{type(exc).__name__}: {exc}").warning("background papers failed")
+
+
+def _defer_papers(hz: App) -> ThreadPoolExecutor:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="huizhen-papers")
+    handlers = hz.services.after_commit
+    handlers[:] = [h if isinstance(h, InBackground) else InBackground(h, pool) for h in handlers]
+    return pool
+
+
 def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = False, fast_hash: bool = False,
-               sse_poll: float = 1.0, sse_max: float = 300.0, demo_note: str | None = None) -> FastAPI:
-    """The web service over one bootstrapped huizhen App (its services, clock and database)."""
+               sse_poll: float = 1.0, sse_max: float = 300.0, demo_note: str | None = None,
+               papers_in_background: bool = True) -> FastAPI:
+    """The web service over one bootstrapped huizhen App (its services, clock and database). With
+    `papers_in_background`, what follows a commit (minutes PDF and mail, invitations) runs after the response."""
+    pool = _defer_papers(hz) if papers_in_background else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if pool is not None:
+            pool.shutdown(wait=True)  # a clean stop sends what is queued
+
     store = WebStore(hz.engine)
     hasher = make_hasher(fast_hash)
     web = Web(hz=hz, store=store, sessions=Sessions(secret or load_secret(hz.settings)),
@@ -66,6 +105,7 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # the hosted Swagger UI would load its scripts from a CDN: /help/api lists the endpoints
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.web = web
 

@@ -395,3 +395,35 @@ def test_reminders_reach_the_inbox_page(site: Site) -> None:
     assert site.post("sh", "/inbox/read").status_code == 303
     assert "●" not in site.client("sh").get("/inbox").text
     assert n not in site.client("x5").get("/inbox").text
+
+
+def test_issuing_minutes_answers_at_once_and_the_papers_follow(site: Site) -> None:
+    """The minutes PDF and its mail go out on the web's background thread: the lead's page comes back while they
+    are still queued, and they reach every other institution (one ledger row each) right after."""
+    from huizhen.web.app import InBackground
+
+    handlers = site.svc.after_commit
+    assert handlers and all(isinstance(h, InBackground) for h in handlers)
+    gate, started = threading.Event(), threading.Event()
+
+    def hold(number: str, events: Any, svc: Any) -> None:
+        started.set()
+        gate.wait(30)
+
+    handlers.insert(0, InBackground(hold, handlers[0].pool))  # one thread: the outbox queues behind the gate
+    n = run_to(site.world, "decided")
+    site.world.clock.advance(minutes=5)
+    resp = site.post("js", f"/cases/{n}/act/issue_minutes")
+    assert resp.status_code == 303 and started.wait(10)
+
+    def minutes_sent() -> set[str]:
+        with site.svc.uow(readonly=True) as uow:
+            return {k for k in uow.reminders.known_keys(f"{n}|") if "|minutes|" in k}
+
+    assert minutes_sent() == set()  # answered before anything was sent
+    gate.set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(minutes_sent()) < 3:
+        time.sleep(0.2)
+    recipients = {k.split("|")[2] for k in minutes_sent()}
+    assert {"zj", "ah"} <= recipients and "js" not in recipients, minutes_sent()
