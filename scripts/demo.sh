@@ -77,3 +77,4 @@ as 审计员 2026-10-16T11:00:00+08:00 audit replay "$case" --at 2026-10-09T12:0
 say "The auditor verifies every hash and replays every case"
 as 审计员 2026-10-16T11:00:00+08:00 audit verify
 say "Done: $case went from drafted to archived. Database: var/demo.db (try: HUIZHEN_USER=审计员 .venv/bin/huizhen case list); papers: var/demo-papers/"
+echo "The web service with 14 demo cases in every state: .venv/bin/huizhen serve --demo   (then open http://127.0.0.1:8000/)"
