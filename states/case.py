@@ -10,13 +10,15 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from states.errors import GuardFailed, InvalidInput, InvalidTransition
 from states.machine import allowed_triggers, fire, panel_problem
 from states.rules import Conclusions, Opinion, derive_conclusions, majority_vote, parse_opinion
 from states.status import STATUS_LABELS, CaseStatus, Defect, Outcome
+from states.yearly import CURRENCY, money
 
 SOURCES = (
     "samr_referral",
@@ -169,6 +171,9 @@ class Case:
     closing_reason: str = ""
     closed_at: datetime | None = None
     deadlines: list[Deadline] = field(default_factory=list)
+    # The yearly account (issue 6): each panel expert's fee (Art. 10) and the disposal record (Art. 9).
+    fees: dict[str, dict[str, Any]] = field(default_factory=dict)
+    retention: dict[str, Any] = field(default_factory=dict)
     version: int = 0
     last_event_at: datetime | None = None
 
@@ -197,6 +202,23 @@ class Case:
 
     def open_deadlines(self) -> list[Deadline]:
         return [d for d in self.deadlines if d.status == "armed"]
+
+    def active_hold(self) -> dict[str, Any] | None:
+        """The legal hold in force (placed and not yet released), if any."""
+        for h in reversed(self.retention.get("holds", [])):
+            if not h.get("released_at"):
+                return dict(h)
+        return None
+
+    @property
+    def appraisal(self) -> dict[str, Any] | None:
+        found = self.retention.get("appraisal")
+        return dict(found) if found else None
+
+    @property
+    def dispatched(self) -> bool:
+        """The materials went to the panel (T1 was armed): from then on the experts work, and are paid."""
+        return any(d.kind == "expert_analysis" for d in self.deadlines)
 
     # --- the stored shape ---------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -238,7 +260,17 @@ class Case:
             "closed_at": iso(self.closed_at),
             "deadlines": [d.to_dict() for d in self.deadlines],
             "version": self.version,
-        }
+        } | self._yearly_dict()
+
+    def _yearly_dict(self) -> dict[str, Any]:
+        # Only when present: snapshots written before the yearly account have neither key, and `audit verify`
+        # compares the stored snapshot with the replay key by key.
+        extra: dict[str, Any] = {}
+        if self.fees:
+            extra["fees"] = copy.deepcopy(self.fees)
+        if self.retention:
+            extra["retention"] = copy.deepcopy(self.retention)
+        return extra
 
 
 # --- validating a case file ---------------------------------------------------------------------------------
@@ -561,6 +593,44 @@ def _delivered(case: Case, ev: Event) -> None:
                            | {"at": ev.occurred_at.isoformat()})
 
 
+@event_type("FeeRecorded", "record_fee")
+def _fee_recorded(case: Case, ev: Event) -> None:
+    p = ev.payload
+    case.fees[p["expert"]] = {"amount": p["amount"], "currency": p["currency"], "paid_on": p.get("paid_on"),
+                              "payer": p["payer"], "recorded_by": ev.actor, "recorded_at": ev.occurred_at.isoformat()}
+
+
+@event_type("FeeCorrected", "correct_fee")
+def _fee_corrected(case: Case, ev: Event) -> None:
+    p = ev.payload
+    fee = case.fees[p["expert"]]
+    fee.update(amount=p["amount"], paid_on=p.get("paid_on"), corrected_by=ev.actor,
+               corrected_at=ev.occurred_at.isoformat(), correction_reason=p["reason"])
+
+
+@event_type("DisposalAppraised", "appraise_disposal")
+def _appraised(case: Case, ev: Event) -> None:
+    case.retention["appraisal"] = {"approver": ev.payload["approver"], "note": ev.payload["note"], "by": ev.actor,
+                                   "at": ev.occurred_at.isoformat()}
+
+
+@event_type("LegalHoldPlaced", "place_hold")
+def _hold_placed(case: Case, ev: Event) -> None:
+    case.retention.setdefault("holds", []).append(
+        {"reason": ev.payload["reason"], "by": ev.actor, "at": ev.occurred_at.isoformat(), "released_at": None})
+
+
+@event_type("LegalHoldReleased", "release_hold")
+def _hold_released(case: Case, ev: Event) -> None:
+    holds = case.retention.get("holds", [])
+    for h in reversed(holds):
+        if not h.get("released_at"):
+            h.update(released_at=ev.occurred_at.isoformat(), released_by=ev.actor,
+                     release_reason=ev.payload.get("reason", ""))
+            return
+    raise GuardFailed(f"{case.number}: there is no legal hold to release")
+
+
 # --- commands ------------------------------------------------------------------------------------------------
 
 
@@ -779,3 +849,84 @@ def record_delivery(case: Case, what: str, recipient: str, channel: str, key: st
                     now: datetime) -> Event:
     payload = {"what": what, "recipient": recipient, "channel": channel, "key": key}
     return _act(case, "DeliveryRecorded", payload, actor, now)
+
+
+# --- the yearly account: fees (Art. 10) and disposal (Art. 9) ------------------------------------------------------
+
+
+def _fee_panel_member(case: Case, expert: str) -> None:
+    if not case.dispatched:
+        raise GuardFailed(f"{case.number}: the materials never went to the panel; there is no expert fee to record")
+    if expert not in case.panel:
+        raise InvalidInput(f"--expert: {expert} is not on the panel of {case.number} ({', '.join(case.panel) or 'none'})")
+
+
+def _paid_on(paid_on: date | None, today: date) -> str | None:
+    if paid_on is None:
+        return None
+    if paid_on > today:
+        raise InvalidInput(f"--paid-on: {paid_on.isoformat()} is in the future (today is {today.isoformat()})")
+    return paid_on.isoformat()
+
+
+def record_fee(case: Case, expert: str, amount: Decimal, paid_on: date | None, actor: str, now: datetime,
+               today: date) -> Event:
+    """Art. 10: the applicant pays each panel expert's fee. Amount and payment date only, never bank details."""
+    ensure_allowed(case, "record_fee")
+    _fee_panel_member(case, expert)
+    if expert in case.fees:
+        raise GuardFailed(f"{case.number}: the fee of {expert} is already recorded "
+                          f"({case.fees[expert]['amount']} CNY); use huizhen fee correct with --reason")
+    payload = {"expert": expert, "amount": money(amount), "currency": CURRENCY, "paid_on": _paid_on(paid_on, today),
+               "payer": case.applicant}
+    return _act(case, "FeeRecorded", payload, actor, now)
+
+
+def correct_fee(case: Case, expert: str, amount: Decimal | None, paid_on: date | None, reason: str, actor: str,
+                now: datetime, today: date) -> Event:
+    """A recorded fee corrected (amount and/or payment date), with the reason; the old value stays in the history."""
+    ensure_allowed(case, "correct_fee")
+    _fee_panel_member(case, expert)
+    if expert not in case.fees:
+        raise GuardFailed(f"{case.number}: no fee of {expert} is recorded yet; use huizhen fee record")
+    if amount is None and paid_on is None:
+        raise InvalidInput("--amount/--paid-on: give the corrected amount, the payment date, or both")
+    if not reason.strip():
+        raise InvalidInput("--reason: say why the fee is corrected")
+    old = case.fees[expert]
+    payload = {"expert": expert, "amount": money(amount) if amount is not None else old["amount"],
+               "paid_on": _paid_on(paid_on, today) if paid_on is not None else old.get("paid_on"),
+               "reason": reason.strip()}
+    return _act(case, "FeeCorrected", payload, actor, now)
+
+
+def _text(value: str, field_: str, limit: int) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(f"{field_}: must not be empty")
+    if len(text) > limit:
+        raise InvalidInput(f"{field_}: at most {limit} characters")
+    return text
+
+
+def appraise_disposal(case: Case, approver: str, note: str, actor: str, now: datetime) -> Event:
+    """The disposal appraisal (鉴定) of a terminal case: who approved destroying it once its retention runs out."""
+    ensure_allowed(case, "appraise_disposal")
+    payload = {"approver": _text(approver, "--approver", 100), "note": _text(note, "--note", 2000)}
+    return _act(case, "DisposalAppraised", payload, actor, now)
+
+
+def place_hold(case: Case, reason: str, actor: str, now: datetime) -> Event:
+    """A legal hold: the case may not be destroyed, whatever its retention says, until the hold is released."""
+    ensure_allowed(case, "place_hold")
+    held = case.active_hold()
+    if held:
+        raise GuardFailed(f"{case.number}: already under a legal hold since {held['at']} ({held['reason']})")
+    return _act(case, "LegalHoldPlaced", {"reason": _text(reason, "--reason", 2000)}, actor, now)
+
+
+def release_hold(case: Case, reason: str, actor: str, now: datetime) -> Event:
+    ensure_allowed(case, "release_hold")
+    if case.active_hold() is None:
+        raise GuardFailed(f"{case.number}: there is no legal hold to release")
+    return _act(case, "LegalHoldReleased", {"reason": (reason or "").strip()[:2000]}, actor, now)

@@ -20,6 +20,11 @@ from states.status import STATUS_LABELS, CaseStatus, Outcome
 S = CaseStatus
 ACTIVE_BEFORE_DECISION = [S.drafted, S.preliminary_review, S.awaiting_experts, S.convening, S.convened]
 OPEN_STATES = ACTIVE_BEFORE_DECISION + [S.decided, S.continued_attention]
+TERMINAL_STATES = [S.archived, S.withdrawn]
+# Fees (Art. 10) are owed once the panel has the materials: from the dispatch on, also after the case is closed
+# (fees are often paid after the meeting, or for the analysis of a case withdrawn later).
+PANEL_AT_WORK = [S.awaiting_experts, S.convening, S.convened, S.decided, S.continued_attention, S.archived,
+                 S.withdrawn]
 
 
 def _event(ev: EventData) -> Any:
@@ -182,6 +187,13 @@ TABLE: list[dict[str, Any]] = [
     {"trigger": "recompute_deadlines", "source": OPEN_STATES, "dest": None},
     # An invitation or the minutes reached someone: history only, also after archiving (the cc trail).
     {"trigger": "record_delivery", "source": OPEN_STATES + [S.archived], "dest": None},
+    # The yearly account (Art. 10): each panel expert's fee, entered and corrected by the applicant.
+    {"trigger": "record_fee", "source": PANEL_AT_WORK, "dest": None},
+    {"trigger": "correct_fee", "source": PANEL_AT_WORK, "dest": None},
+    # Retention (Art. 9): only a closed case is appraised for disposal or put under a legal hold.
+    {"trigger": "appraise_disposal", "source": TERMINAL_STATES, "dest": None},
+    {"trigger": "place_hold", "source": TERMINAL_STATES, "dest": None},
+    {"trigger": "release_hold", "source": TERMINAL_STATES, "dest": None},
 ]
 
 TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(row["trigger"] for row in TABLE))

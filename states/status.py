@@ -85,3 +85,12 @@ DEADLINE_LABELS: dict[str, str] = {
     "convening": "组织会诊（T2）",
     "tracking": "持续关注跟踪",
 }
+
+FEE_LABELS: dict[str, str] = {"paid": "已支付", "unpaid": "未支付"}
+
+REPORT_OUTCOME_LABELS: dict[str, str] = {
+    "investigate": "建议开展缺陷调查",
+    "no_investigation": "不建议开展缺陷调查",
+    "continued_attention": "持续关注",
+    "withdrawn": "已撤回",
+}

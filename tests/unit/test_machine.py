@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -125,6 +126,14 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "withdraw": lambda c, now, reason="申请撤回": dom.withdraw(c, reason, ACTOR, now),
     "recompute_deadlines": lambda c, now: dom.recompute_deadlines(c, [], "日历更新", ACTOR, now),
     "record_delivery": lambda c, now: dom.record_delivery(c, "minutes", "JS", "email", "k-1", ACTOR, now),
+    # the yearly account (issue 6): fees once the panel has the materials, disposal on closed cases
+    "record_fee": lambda c, now: dom.record_fee(c, c.panel[0] if c.panel else "E1", Decimal("1500.00"), None,
+                                                ACTOR, now, now.date()),
+    "correct_fee": lambda c, now: dom.correct_fee(c, c.panel[0] if c.panel else "E1", Decimal("1600.00"), None,
+                                                  "更正", ACTOR, now, now.date()),
+    "appraise_disposal": lambda c, now: dom.appraise_disposal(c, "王主任", "保管期满，同意销毁", ACTOR, now),
+    "place_hold": lambda c, now: dom.place_hold(c, "诉讼保全", ACTOR, now),
+    "release_hold": lambda c, now: dom.release_hold(c, "诉讼结束", ACTOR, now),
 }
 
 # What each command may change in the case's stored shape (besides its version), written from DOMAIN.md.
@@ -152,6 +161,11 @@ CHANGES: dict[str, set[str]] = {
     "withdraw": CLOSING,
     "recompute_deadlines": {"deadlines"},
     "record_delivery": {"deliveries"},
+    "record_fee": {"fees"},
+    "correct_fee": {"fees"},
+    "appraise_disposal": {"retention"},
+    "place_hold": {"retention"},
+    "release_hold": {"retention"},
 }
 
 
@@ -199,17 +213,20 @@ def flow_in(state: CaseStatus) -> Flow:
 
 # --- which trigger exists in which state (hand-written from DOMAIN.md's lifecycle and machine.TABLE) ---------
 EVERYWHERE_OPEN = {"recompute_deadlines", "record_delivery"}
+FEES = {"record_fee", "correct_fee"}  # once the panel has the materials (Art. 10), also after closing
+DISPOSAL = {"appraise_disposal", "place_hold", "release_hold"}  # closed cases only (Art. 9)
 EXPECTED: dict[CaseStatus, set[str]] = {
     S.drafted: {"edit", "submit", "attach", "withdraw"} | EVERYWHERE_OPEN,
     S.preliminary_review: {"verify", "form_panel", "attach", "dispatch", "withdraw"} | EVERYWHERE_OPEN,
-    S.awaiting_experts: {"attach", "record_analysis", "refer", "withdraw"} | EVERYWHERE_OPEN,
-    S.convening: {"attach", "schedule", "cancel_meeting", "convene"} | EVERYWHERE_OPEN,
-    S.convened: {"attach", "record_opinion", "record_absence", "decide"} | EVERYWHERE_OPEN,
-    S.decided: {"issue_minutes", "archive"} | EVERYWHERE_OPEN,
-    S.continued_attention: {"issue_minutes", "track", "conclude", "reopen"} | EVERYWHERE_OPEN,
-    S.archived: {"record_delivery"},
-    S.withdrawn: set(),
+    S.awaiting_experts: {"attach", "record_analysis", "refer", "withdraw"} | EVERYWHERE_OPEN | FEES,
+    S.convening: {"attach", "schedule", "cancel_meeting", "convene"} | EVERYWHERE_OPEN | FEES,
+    S.convened: {"attach", "record_opinion", "record_absence", "decide"} | EVERYWHERE_OPEN | FEES,
+    S.decided: {"issue_minutes", "archive"} | EVERYWHERE_OPEN | FEES,
+    S.continued_attention: {"issue_minutes", "track", "conclude", "reopen"} | EVERYWHERE_OPEN | FEES,
+    S.archived: {"record_delivery"} | FEES | DISPOSAL,
+    S.withdrawn: FEES | DISPOSAL,
 }
+CLOSED_TRIGGERS = {"record_delivery"} | FEES | DISPOSAL
 PAIRS = [(s, t) for s in CaseStatus for t in TRIGGERS]
 
 
@@ -277,6 +294,11 @@ BAD_INPUTS: dict[str, Callable[[Case, datetime], Any]] = {
     "withdraw": lambda c, now: dom.withdraw(c, " ", ACTOR, now),
     "recompute_deadlines": lambda c, now: dom.recompute_deadlines(
         c, [(f"{c.number}/D1", plan("expert_analysis", now, f"{c.number}/D9"))], "日历更新", ACTOR, now),
+    "record_fee": lambda c, now: dom.record_fee(c, "E9", Decimal("1"), None, ACTOR, now, now.date()),
+    "correct_fee": lambda c, now: dom.correct_fee(c, "E9", None, None, " ", ACTOR, now, now.date()),
+    "appraise_disposal": lambda c, now: dom.appraise_disposal(c, " ", " ", ACTOR, now),
+    "place_hold": lambda c, now: dom.place_hold(c, " ", ACTOR, now),
+    "release_hold": lambda c, now: dom.release_hold(c, " ", ACTOR, now),
 }
 
 
@@ -290,8 +312,11 @@ def test_the_state_is_checked_before_the_inputs(state: CaseStatus, trigger: str)
 
 
 def test_terminal_states() -> None:
-    assert allowed_triggers(S.archived) == ["record_delivery"]
-    assert allowed_triggers(S.withdrawn) == []
+    """A closed case only takes history: deliveries of the minutes, fees, and its disposal record."""
+    assert allowed_triggers(S.archived) == ["record_delivery", "record_fee", "correct_fee", "appraise_disposal",
+                                            "place_hold", "release_hold"]
+    assert allowed_triggers(S.withdrawn) == ["record_fee", "correct_fee", "appraise_disposal", "place_hold",
+                                             "release_hold"]
 
 
 # --- the diagram --------------------------------------------------------------------------------------------
@@ -750,7 +775,7 @@ class CaseWalk(RuleBasedStateMachine):
         self.deepest = max(self.deepest, DEPTH[f.case.status])
         assert trigger in EXPECTED[status], f"{trigger} ran in {status}"
         if status in CLOSED:
-            assert trigger == "record_delivery"
+            assert trigger in CLOSED_TRIGGERS and f.case.status is status
 
     @rule(step=steps_st, trigger=st.sampled_from(sorted(set(TRIGGERS) - {
         "edit", "verify", "form_panel", "record_analysis", "refer", "record_opinion", "record_absence",
@@ -855,7 +880,7 @@ class CaseWalk(RuleBasedStateMachine):
     @invariant()
     def closed_cases_accept_only_deliveries(self) -> None:
         if self.flow.case.status in CLOSED:
-            assert set(allowed_triggers(self.flow.case.status)) <= {"record_delivery"}
+            assert set(allowed_triggers(self.flow.case.status)) <= CLOSED_TRIGGERS
 
 
 CaseWalk.TestCase.settings = settings(
