@@ -42,6 +42,7 @@ def policy_from(settings: Settings) -> Policy:
         case_prefix=settings.case_prefix,
         minutes_title=f"{settings.region}缺陷消费品专家会诊会议纪要",
         provinces={i.code: i.province for i in settings.institutions},
+        retention_years=settings.retention_years,
     )
 
 

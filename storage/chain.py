@@ -34,3 +34,20 @@ def event_hash(*, case_number: str, seq: int, type_: str, schema_version: int, a
         }
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+TOMBSTONE_FIELDS = (
+    "number", "batch", "applicant", "lead", "status", "outcome", "product_name", "product_model", "opened_at",
+    "submitted_at", "terminal_at", "retention_until", "appraised_at", "approver", "appraisal_note", "purged_at",
+    "purged_by", "events", "materials", "final_event_hash",
+)
+
+
+def tombstone_hash(row: dict[str, Any], prev_hash: str) -> str:
+    """SHA-256 over a tombstone's every field (instants in UTC with microseconds) and the previous tombstone's hash."""
+    body: dict[str, Any] = {}
+    for key in TOMBSTONE_FIELDS:
+        value = row.get(key)
+        body[key] = instant(value) if isinstance(value, datetime) else value
+    body["prev_hash"] = prev_hash
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()

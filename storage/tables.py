@@ -206,3 +206,37 @@ inbox = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("read_at", UTCDateTime()),
 )
+
+# --- the yearly account: retention (migration 0005) -----------------------------------------------------------
+
+# What is left of a case destroyed after its retention ran out (Art. 9): enough for the destruction list (销毁清单)
+# and for the audit. Tombstones form their own hash chain (prev_hash → hash, in id order): a tombstone edited or
+# removed behind the application's back is named by `audit verify`. `final_event_hash` is the hash the case's own
+# chain ended on, so a dossier exported before the purge can still be matched against it.
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("number", String(32), nullable=False, unique=True),
+    Column("batch", String(32), nullable=False, index=True),
+    Column("applicant", String(8), nullable=False),
+    Column("lead", String(8)),
+    Column("status", String(32), nullable=False),
+    Column("outcome", String(32)),
+    Column("product_name", Text, nullable=False),
+    Column("product_model", Text, nullable=False),
+    Column("opened_at", UTCDateTime(), nullable=False),
+    Column("submitted_at", UTCDateTime()),
+    Column("terminal_at", UTCDateTime(), nullable=False),
+    Column("retention_until", String(10), nullable=False),
+    Column("appraised_at", UTCDateTime(), nullable=False),
+    Column("approver", String(100), nullable=False),
+    Column("appraisal_note", Text, nullable=False),
+    Column("purged_at", UTCDateTime(), nullable=False),
+    Column("purged_by", String(64), nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("materials", Integer, nullable=False),
+    Column("final_event_hash", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False, unique=True),
+    Column("hash", String(64), nullable=False),
+)

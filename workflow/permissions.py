@@ -2,7 +2,9 @@
 
 Liaisons act for their institution: the applicant's liaisons run their own cases up to the referral and track them
 afterwards; the lead's liaisons convene, decide, issue the minutes and archive. Experts record only their own
-analysis and opinion. Auditors only read. Admins manage users, experts and the calendar.
+analysis and opinion. Auditors only read. Admins manage users, experts and the calendar, and dispose of records
+whose retention has run out (appraisal, legal holds, purge). The applicant's liaisons enter the experts' fees
+(Art. 10: the applicant pays).
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from workflow.errors import NotPermitted
 from workflow.ports import User
 
 APPLICANT_ACTIONS = frozenset(
-    {"edit", "submit", "verify", "form_panel", "dispatch", "refer", "withdraw", "track", "conclude", "reopen"}
+    {"edit", "submit", "verify", "form_panel", "dispatch", "refer", "withdraw", "track", "conclude", "reopen",
+     "record_fee", "correct_fee"}
 )
 LEAD_ACTIONS = frozenset(
     {"convene", "record_absence", "decide", "issue_minutes", "archive", "schedule", "cancel_meeting"}
 )
 EXPERT_ACTIONS = frozenset({"record_analysis", "record_opinion"})
+ADMIN_ACTIONS = frozenset({"appraise_disposal", "place_hold", "release_hold"})
 LEAD_MAY_ATTACH = frozenset({CaseStatus.convening, CaseStatus.convened})
 
 
@@ -50,6 +54,8 @@ def require_view(user: User, case: dict[str, Any]) -> None:
 
 
 def may_act(user: User, action: str, case: dict[str, Any], expert: str | None = None) -> bool:
+    if action in ADMIN_ACTIONS:
+        return user.role == "admin"
     if user.role == "liaison":
         if action in APPLICANT_ACTIONS:
             return bool(case["applicant"] == user.institution)
@@ -77,6 +83,8 @@ def require_act(user: User, action: str, case: dict[str, Any], expert: str | Non
         whose = f"the lead institution's liaisons ({case.get('lead') or 'not yet set'})"
     elif action in EXPERT_ACTIONS:
         whose = "the expert themself"
+    elif action in ADMIN_ACTIONS:
+        whose = "an admin"
     else:
         whose = "the applicant's liaisons, or the lead's during the meeting"
     raise NotPermitted(f"{_who(user)} may not {action.replace('_', ' ')} case {case['number']}: only {whose} may")

@@ -90,6 +90,7 @@ class Policy:
     case_prefix: str = "YRD"
     minutes_title: str = "长三角缺陷消费品专家会诊会议纪要"
     provinces: Mapping[str, str] = field(default_factory=dict)  # code -> 上海市, for the printed papers
+    retention_years: int = 5  # Art. 9: records kept this long after the case is closed, then appraised
 
 
 class CaseRepository(Protocol):
@@ -188,6 +189,24 @@ class CalendarYears(Protocol):
     def fingerprint(self) -> str: ...
 
 
+class RetentionStore(Protocol):
+    """Tombstones of purged cases (their own hash chain) and the deletion of a purged case's rows."""
+
+    def tombstone(self, number: str) -> dict[str, Any] | None: ...
+
+    def tombstones(self, batch: str | None = None) -> list[dict[str, Any]]: ...
+
+    def next_batch(self, year: int) -> str: ...
+
+    def add_tombstone(self, row: dict[str, Any]) -> dict[str, Any]: ...
+
+    def delete_case(self, number: str) -> dict[str, int]: ...
+
+    def issued_numbers(self, prefix: str) -> list[str]: ...
+
+    def findings(self) -> list[str]: ...
+
+
 @dataclass(frozen=True)
 class Attachment:
     filename: str
@@ -232,6 +251,7 @@ class UnitOfWork(Protocol):
     reminders: ReminderLedger
     inbox: Inbox
     calendar_years: CalendarYears
+    retention: RetentionStore
 
     def __enter__(self) -> UnitOfWork: ...
 

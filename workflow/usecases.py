@@ -494,7 +494,17 @@ def show_case(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
         if snap is None:
             raise NotFound(f"case {number} does not exist")
         require_view(user, snap)
-        return present(snap, svc.clock.now())
+        return with_retention(svc, present(snap, svc.clock.now()))
+
+
+def with_retention(svc: Services, shown: dict[str, Any]) -> dict[str, Any]:
+    """Art. 9: a closed case carries the last day it is kept (closing day + retention_years, Beijing time)."""
+    if shown["status"] in (CaseStatus.archived, CaseStatus.withdrawn) and shown.get("closed_at"):
+        from states.yearly import retention_until
+
+        closed = datetime.fromisoformat(shown["closed_at"]).astimezone(_tz()).date()
+        shown["retention_until"] = retention_until(closed, svc.policy.retention_years).isoformat()
+    return shown
 
 
 def list_cases(svc: Services, actor: str | None, status: str | None = None) -> list[dict[str, Any]]:
@@ -505,7 +515,7 @@ def list_cases(svc: Services, actor: str | None, status: str | None = None) -> l
         from workflow.permissions import can_view
 
         now = svc.clock.now()
-        return [present(s, now) for s in uow.cases.summaries(status) if can_view(user, s)]
+        return [with_retention(svc, present(s, now)) for s in uow.cases.summaries(status) if can_view(user, s)]
 
 
 def event_dict(s: StoredEvent) -> dict[str, Any]:
@@ -560,7 +570,7 @@ def replay_at(svc: Services, actor: str | None, number: str, at: datetime | None
         case = domain.replay((s.event for s in stored), until=at)
         if case is None:
             raise NotFound(f"case {number} did not exist yet at {at.isoformat() if at else 'that instant'}")
-        return present(case.to_dict(), at or svc.clock.now())
+        return with_retention(svc, present(case.to_dict(), at or svc.clock.now()))
 
 
 def _diff(a: Any, b: Any, path: str = "") -> str | None:
@@ -581,9 +591,15 @@ def verify_audit(svc: Services, actor: str | None, number: str | None = None) ->
         user = _user(uow, actor)
         require_role(user, "auditor", "admin")
         numbers = [number] if number else uow.cases.numbers()
-        if number and uow.cases.snapshot(number) is None and not uow.cases.events(number):
-            raise NotFound(f"case {number} does not exist")
         findings: list[str] = []
+        if number and uow.cases.snapshot(number) is None and not uow.cases.events(number):
+            if uow.retention.tombstone(number) is None:
+                raise NotFound(f"case {number} does not exist")
+            # Purged after its retention: what verifies now is its tombstone, in the tombstones' own chain.
+            return [f for f in uow.retention.findings() if f.startswith(f"{number} ")]
+        if not number:
+            findings.extend(uow.retention.findings())
+            findings.extend(_missing_numbers(uow, svc.policy.case_prefix))
         for n in numbers:
             findings.extend(uow.cases.chain_findings(n))
             stored = uow.cases.events(n)
@@ -612,6 +628,13 @@ def verify_audit(svc: Services, actor: str | None, number: str | None = None) ->
                     findings.append(f"{n} after event {stored[-1].seq}: case row column {key} is "
                                     f"{columns.get(key)!r}, replay gives {value!r}")
         return findings
+
+
+def _missing_numbers(uow: UnitOfWork, prefix: str) -> list[str]:
+    """Every number the counters issued is a case or a tombstone: a case deleted without a purge is named."""
+    present = set(uow.cases.numbers()) | {t["number"] for t in uow.retention.tombstones()}
+    return [f"{n}: the number was issued but there is neither a case nor a tombstone — deleted without a purge?"
+            for n in uow.retention.issued_numbers(prefix) if n not in present]
 
 
 def _failing_seq(stored: Sequence[StoredEvent]) -> int:
