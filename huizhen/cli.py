@@ -545,7 +545,7 @@ def audit_export(number: CaseArg, fmt: Annotated[str, typer.Option("--format", h
 
 def _register_extensions() -> None:
     """Commands that live in their own modules (calendar, scheduler, ...) attach themselves here."""
-    from huizhen import cli_papers, cli_time, cli_web  # noqa: F401
+    from huizhen import cli_papers, cli_time, cli_web, cli_yearly  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:
