@@ -499,15 +499,17 @@ def audit_verify(number: Annotated[str | None, typer.Argument(metavar="[CASE]")]
     findings = uc.verify_audit(a.services, actor(), number)
     with a.services.uow(readonly=True) as uow:
         count = len([number]) if number else len(uow.cases.numbers())
+        purged = 0 if number else len(uow.retention.tombstones())
     if as_json:
-        emit_json({"ok": not findings, "cases": count, "findings": findings})
+        emit_json({"ok": not findings, "cases": count, "tombstones": purged, "findings": findings})
     else:
         for f in findings:
             sys.stdout.write(f + "\n")
         if findings:
             err.print(f"audit: {len(findings)} finding(s) in {count} case(s)")
         else:
-            out.print(f"audit: {count} case(s) verified — every hash recomputed, every replay matches its case")
+            out.print(f"audit: {count} case(s) verified — every hash recomputed, every replay matches its case"
+                      + (f"; {purged} purged case(s)' tombstones chained and intact" if purged else ""))
     if findings:
         raise typer.Exit(1)
 

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Scope
 
 from huizhen.bootstrap import App
-from huizhen.web import api, pages, sse
+from huizhen.web import api, api_yearly, pages, sse
 from huizhen.web.auth import Authenticator, Sessions, load_secret, make_hasher
 from huizhen.web.common import (
     HTTP_TITLES,
@@ -120,6 +120,7 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
     app.include_router(pages.router)
     app.include_router(sse.router)
     app.include_router(api.router)
+    app.include_router(api_yearly.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:

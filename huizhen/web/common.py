@@ -80,6 +80,8 @@ EVENT_LABELS: dict[str, str] = {
     "MinutesIssued": "印发会议纪要", "TrackingNoted": "持续关注跟踪记录", "CaseArchived": "归档",
     "CaseConcluded": "结束持续关注并归档", "CaseReopened": "重新会诊（新案件）并归档", "CaseWithdrawn": "撤回",
     "DeadlinesRecomputed": "期限重新计算", "DeliveryRecorded": "送达记录",
+    "FeeRecorded": "登记专家费用", "FeeCorrected": "更正专家费用", "DisposalAppraised": "销毁鉴定",
+    "LegalHoldPlaced": "法律保全", "LegalHoldReleased": "解除法律保全",
 }
 ACTION_LABELS: dict[str, str] = {
     "edit": "修改草稿", "submit": "提交申请", "verify": "记录初步核实", "form_panel": "组建专家组",

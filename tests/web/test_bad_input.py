@@ -275,15 +275,17 @@ GARBAGE = [
 def test_no_route_answers_500_to_garbage(site: Site, prelim: str) -> None:
     """Every POST/PUT route of the pages and the API, fed garbage as each kind of body."""
     n = prelim
-    from huizhen.web import api, pages
+    from huizhen.web import api, api_yearly, pages
 
-    routes = [(r.path, sorted(r.methods or [])) for router in (pages.router, api.router) for r in router.routes]
+    routes = [(r.path, sorted(r.methods or [])) for router in (pages.router, api.router, api_yearly.router)
+              for r in router.routes]
     tried = 0
     for path, methods in routes:
         for method in methods:
-            if method not in ("POST", "PUT"):
+            if method not in ("POST", "PUT", "DELETE"):
                 continue
-            url = path.replace("{number}", n).replace("{action}", "submit").replace("{name}", "sh")
+            url = (path.replace("{number}", n).replace("{action}", "submit").replace("{name}", "sh")
+                   .replace("{expert}", "E0001").replace("{token_id}", "1"))
             client = site.api("sh") if url.startswith("/api/") else site.client("sh")
             for kind, body in GARBAGE:
                 if kind == "form":
@@ -297,3 +299,37 @@ def test_no_route_answers_500_to_garbage(site: Site, prelim: str) -> None:
                 if body == b"\xff\xfe not json" and not url.endswith(("/inbox/read", "/logout")):
                     assert 400 <= resp.status_code < 500, (method, url, kind, resp.status_code)
     assert tried > 150
+
+
+def test_api_fees_and_retention_refuse_bad_input(site: Site) -> None:
+    """The yearly account's endpoints: each refusal names the field, and nothing is written."""
+    site.svc.after_commit.clear()
+    n = run_to(site.world, "awaiting_experts")
+    sh, admin = site.api("sh"), site.api("admin")
+    url = f"/api/v1/cases/{n}/fees"
+    refused(site, lambda: sh.post(url, json={"expert": "E0001"}), 400, "amount")
+    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": 1500}), 400, "amount")
+    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "abc"}), 400, "amount")
+    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "1500.005"}), 400, "amount")
+    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "-5"}), 400, "amount")
+    refused(site, lambda: sh.post(url, json={"expert": "E0005", "amount": "1500"}), 400, "not on the panel")
+    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "1500", "iban": "DE00"}), 400, "iban")
+    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "1500", "paid_on": "2026-02-30"}), 400,
+            "paid-on")
+    refused(site, lambda: sh.post(url, json={"expert": SCRIPT, "amount": "1500"}), 400, "markup")
+    refused(site, lambda: sh.put(f"{url}/E0001", json={"amount": "1800", "reason": "更正"}), 409, "")
+    refused(site, lambda: sh.get("/api/v1/fees/statement?institution=SH&year=20x6"), 400, "year")
+    refused(site, lambda: sh.get("/api/v1/fees/statement?institution=XX&year=2026"), 400, "institution")
+    refused(site, lambda: sh.get("/api/v1/fees/statement?institution=SH&year=2026&format=pdf"), 400, "format")
+    refused(site, lambda: sh.get("/api/v1/reports/year/1066"), 400, "year")
+    refused(site, lambda: sh.get("/api/v1/reports/year/2026?institution=XX"), 400, "institution")
+    refused(site, lambda: admin.post(f"/api/v1/cases/{n}/retention/hold", json={"reason": "保全"}), 409, "")
+    refused(site, lambda: admin.post("/api/v1/retention/purge", json={"cases": "YRD-2026-0001"}), 400, "cases")
+    refused(site, lambda: admin.get("/api/v1/retention/destruction-lists/2031-999"), 404, "does not exist")
+    ok = sh.post(url, json={"expert": "E0001", "amount": "1500.00", "paid_on": "2026-09-29"})
+    assert ok.status_code == 201 and ok.json()["amount"] == "1500.00" and ok.json()["status"] == "paid"
+    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "1600.00"}), 409, "")
+    refused(site, lambda: sh.put(f"{url}/E0001", json={"amount": "1800"}), 400, "reason")
+    xlsx = sh.get("/api/v1/fees/statement?institution=SH&year=2026&format=xlsx")
+    assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
+    assert 'filename="fees-SH-2026.xlsx"' in xlsx.headers["content-disposition"]

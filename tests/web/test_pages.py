@@ -427,3 +427,11 @@ def test_issuing_minutes_answers_at_once_and_the_papers_follow(site: Site) -> No
         time.sleep(0.2)
     recipients = {k.split("|")[2] for k in minutes_sent()}
     assert {"zj", "ah"} <= recipients and "js" not in recipients, minutes_sent()
+
+
+def test_every_event_type_has_a_chinese_label_in_the_timeline() -> None:
+    """A new event type must be named in people's words on the case page, not shown by its code name."""
+    from huizhen.web.common import EVENT_LABELS
+    from states.case import MUTATORS
+
+    assert set(MUTATORS) - set(EVENT_LABELS) == set()

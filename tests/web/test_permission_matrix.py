@@ -60,6 +60,23 @@ def reach(site: Site, state: str) -> str:
         for i, e in enumerate(ex[:3], start=1):
             w.clock.advance(minutes=1)
             uc.record_opinion(svc, f"x{i}", n, e, opinion())
+    elif state == "fee_recorded":
+        from workflow import accounts
+
+        n = run_to(w, "awaiting_experts")
+        w.clock.advance(minutes=5)
+        accounts.record_fee(svc, "sh", n, ex[0], "1500.00")
+    elif state in ("archived", "held", "purged"):
+        from workflow import accounts
+
+        n = run_to(w, "archived")
+        w.clock.advance(minutes=5)
+        if state == "held":
+            accounts.place_hold(svc, "admin", n, "诉讼保全")
+        if state == "purged":
+            accounts.appraise(svc, "admin", n, "张主任", "保存期满")
+            w.clock.set("2031-11-03T10:00:00+08:00")  # five years after the archive, and a day
+            assert [t["number"] for t in accounts.purge(svc, "admin", [n]).purged] == [n]
     elif state == "attention":
         n = run_to(w, "continued_attention", opinions=[UNSURE] * 3)
     elif state == "attention_minutes":
@@ -116,14 +133,38 @@ def page_post(path: str, data: dict[str, Any] | None = None, files: dict[str, An
     return go
 
 
-def api(method: str, path: str, json: Any = None, **kw: Any) -> Call:
+def api(method: str, path: str, json: Any = None, template: str | None = None, **kw: Any) -> Call:
     def go(s: Site, who: str | None, n: str) -> Any:
-        url = path.format(n=n, sha=material_of(s, n) if "{sha}" in path else "")
+        url = path.format(n=n, sha=material_of(s, n) if "{sha}" in path else "",
+                          batch=batch_of(s, n) if "{batch}" in path else "",
+                          token=live_token_of(s, "x5") if "{token}" in path else "")
         return s.api(who).request(method, url, json=json, **kw)
 
-    template = path.split("?")[0].replace("{n}", "{number}").replace("{sha}", "{sha256}").replace("/x5/", "/{name}/")
-    go.key = (method, template)  # type: ignore[attr-defined]
+    template = template or path.split("?")[0].replace("{n}", "{number}").replace("{sha}", "{sha256}")
+    template = template.replace("/x5/", "/{name}/").replace("{token}", "{token_id}")
+    go.key = (method, "/api/v1" + template.removeprefix("/api/v1"))  # type: ignore[attr-defined]
     return go
+
+
+def batch_of(site: Site, number: str) -> str:
+    """The destruction list a purged case went into."""
+    from workflow import accounts
+
+    (row,) = [t for t in accounts.retention_list(site.svc, "admin", purged=True) if t["number"] == number]
+    return str(row["batch"])
+
+
+def live_token_of(site: Site, name: str) -> int:
+    """One of NAME's API tokens that is not revoked (issued here if there is none), never the one NAME's own
+    client signs in with."""
+    from workflow import web_usecases as wu
+
+    def live() -> list[dict[str, Any]]:
+        return [t for t in site.store.tokens_of(name) if t["revoked_at"] is None and t["label"] == "matrix"]
+
+    if not live():
+        wu.issue_token(site.svc, site.store, "admin", name, "matrix")
+    return int(live()[-1]["id"])
 
 
 CASE_FORM = {"product.name": "儿童电动滑板车", "product.model": "KS-200", "product.brand": "酷速",
@@ -279,6 +320,30 @@ API: list[Route] = [
           frozenset({"sh"}), True),
     Route("POST withdraw", "preliminary_review", api("POST", "/api/v1/cases/{n}/withdraw", {"reason": "撤回"}),
           frozenset({"sh"}), True),
+    # The yearly account: fees (the applicant's liaison), statistics, retention (admins act, auditors read).
+    Route("GET fees", "fee_recorded", api("GET", "/api/v1/cases/{n}/fees"), VIEW_SUBMITTED),
+    Route("POST fees", "awaiting_experts", api("POST", "/api/v1/cases/{n}/fees",
+                                               {"expert": "E0001", "amount": "1500.00"}), frozenset({"sh"}), True),
+    Route("PUT fee", "fee_recorded", api("PUT", "/api/v1/cases/{n}/fees/E0001",
+                                         {"amount": "1800.00", "reason": "按标准更正"},
+                                         template="/cases/{number}/fees/{expert}"), frozenset({"sh"}), True),
+    Route("GET /fees/statement", None, api("GET", "/api/v1/fees/statement?institution=SH&year=2026"),
+          frozenset({"admin", "auditor", "sh"})),
+    Route("GET /reports/year", None, api("GET", "/api/v1/reports/year/2026", template="/reports/year/{year}"),
+          AUDIT | LIAISONS),
+    Route("GET /retention", None, api("GET", "/api/v1/retention"), AUDIT | LIAISONS),
+    Route("POST appraise", "archived", api("POST", "/api/v1/cases/{n}/retention/appraise",
+                                           {"approver": "张主任", "note": "保存期满"}), frozenset({"admin"}), True),
+    Route("POST hold", "archived", api("POST", "/api/v1/cases/{n}/retention/hold", {"reason": "诉讼保全"}),
+          frozenset({"admin"}), True),
+    Route("POST release", "held", api("POST", "/api/v1/cases/{n}/retention/release", {"reason": "诉讼结束"}),
+          frozenset({"admin"}), True),
+    Route("POST /retention/purge", None, api("POST", "/api/v1/retention/purge", {"dry_run": True}),
+          frozenset({"admin"}), True),
+    Route("GET tokens", None, api("GET", "/api/v1/users/x5/tokens"), frozenset({"admin", "x5"})),
+    Route("DELETE token", None, api("DELETE", "/api/v1/users/x5/tokens/{token}"), frozenset({"admin", "x5"}), True),
+    # Last: it moves the clock five years on.
+    Route("GET destruction list", "purged", api("GET", "/api/v1/retention/destruction-lists/{batch}"), AUDIT),
 ]
 
 
