@@ -94,19 +94,25 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
             pass
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
+def fresh_database(kind: str, tmp_path: Path, prefix: str = "hz_t") -> Iterator[str]:
+    """A fresh, migrated database of KIND ("sqlite" or "postgresql"; the latter a copy of the migrated template,
+    dropped afterwards); yields its URL."""
+    if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'huizhen.db'}"
         return
     require_pg()
     template = _pg_template()
-    name = f"hz_t_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     try:
         yield _pg_url(name)
     finally:
         _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from fresh_database(request.param, tmp_path)
 
 
 @pytest.fixture

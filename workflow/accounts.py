@@ -21,9 +21,9 @@ from states.errors import InvalidInput
 from states.status import STATUS_LABELS, CaseStatus
 from states.yearly import money, parse_amount, retention_until
 from workflow.errors import NotFound, NotPermitted
-from workflow.permissions import require_role, require_view
+from workflow.permissions import require_role
 from workflow.ports import UnitOfWork, User
-from workflow.usecases import Services, _user, act
+from workflow.usecases import Services, _user, act, visible_snapshot
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TERMINAL = (CaseStatus.archived, CaseStatus.withdrawn)
@@ -113,10 +113,7 @@ def list_fees(svc: Services, actor: str | None, number: str) -> list[dict[str, A
     """The fees of one case: for those who may see the case; an expert sees only their own fee."""
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
-        snap = uow.cases.snapshot(number)
-        if snap is None:
-            raise NotFound(f"case {number} does not exist")
-        require_view(user, snap)
+        snap = visible_snapshot(uow, user, number)
         rows = _fee_rows(uow, snap)
     if user.role == "expert":
         rows = [r for r in rows if r["expert"] == user.expert_id]

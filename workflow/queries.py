@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from states import case as domain
+from states import yearly
 from states.case import Case
 from states.errors import DomainError, InvalidInput, InvalidTransition
 from states.machine import allowed_triggers
@@ -32,7 +33,7 @@ from workflow import usecases as uc
 from workflow.errors import NotFound
 from workflow.permissions import EXPERT_ACTIONS, may_act, require_act, require_role, require_view
 from workflow.ports import User
-from workflow.usecases import Services, _user
+from workflow.usecases import Services, _user, visible_snapshot
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -59,17 +60,8 @@ def _local_date(at: datetime) -> date:
 
 
 def working_days_between(is_workday: Callable[[date], bool], start: date, end: date) -> int:
-    """The working days d with start < d ≤ end (0 when end ≤ start): the start day is never counted."""
-    if end <= start:
-        return 0
-    end = min(end, start + timedelta(days=MAX_SPAN_DAYS))
-    count = 0
-    d = start + timedelta(days=1)
-    while d <= end:
-        if is_workday(d):
-            count += 1
-        d += timedelta(days=1)
-    return count
+    """The working days d with start < d ≤ end (0 when end ≤ start), counted over at most MAX_SPAN_DAYS."""
+    return yearly.working_days_between(start, min(end, start + timedelta(days=MAX_SPAN_DAYS)), is_workday)
 
 
 def deadline_view(deadline: Mapping[str, Any], now: datetime, is_workday: Callable[[date], bool]) -> dict[str, Any]:
@@ -310,10 +302,7 @@ def panel_of(svc: Services, actor: str | None, number: str) -> list[dict[str, An
     """The panel of a case with each expert's record and progress: for those who may see the case."""
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
-        snap = uow.cases.snapshot(number)
-        if snap is None:
-            raise NotFound(f"case {number} does not exist")
-        require_view(user, snap)
+        snap = visible_snapshot(uow, user, number)
         out = []
         for eid in snap["panel"]:
             ex = uow.experts.get(eid)

@@ -79,6 +79,15 @@ def _user(uow: UnitOfWork, name: str | None) -> User:
     return user
 
 
+def visible_snapshot(uow: UnitOfWork, user: User, number: str) -> dict[str, Any]:
+    """The case's snapshot for someone who may see it: not found, or not permitted, otherwise."""
+    snap = uow.cases.snapshot(number)
+    if snap is None:
+        raise NotFound(f"case {number} does not exist")
+    require_view(user, snap)
+    return snap
+
+
 def _load(uow: UnitOfWork, number: str) -> Case:
     case = uow.cases.load(number, lock=True)
     if case is None:
@@ -490,10 +499,7 @@ def present(case: dict[str, Any], now: datetime) -> dict[str, Any]:
 def show_case(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
-        snap = uow.cases.snapshot(number)
-        if snap is None:
-            raise NotFound(f"case {number} does not exist")
-        require_view(user, snap)
+        snap = visible_snapshot(uow, user, number)
         return with_retention(svc, present(snap, svc.clock.now()))
 
 
@@ -536,20 +542,14 @@ def event_dict(s: StoredEvent) -> dict[str, Any]:
 def history(svc: Services, actor: str | None, number: str) -> list[dict[str, Any]]:
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
-        snap = uow.cases.snapshot(number)
-        if snap is None:
-            raise NotFound(f"case {number} does not exist")
-        require_view(user, snap)
+        visible_snapshot(uow, user, number)
         return [event_dict(s) for s in uow.cases.events(number)]
 
 
 def material(svc: Services, actor: str | None, number: str, sha256: str) -> tuple[dict[str, Any], bytes]:
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
-        snap = uow.cases.snapshot(number)
-        if snap is None:
-            raise NotFound(f"case {number} does not exist")
-        require_view(user, snap)
+        snap = visible_snapshot(uow, user, number)
         item = next((m for m in snap["materials"] if m["sha256"] == sha256), None)
         data = uow.blobs.get(sha256) if item else None
         if item is None or data is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import World, _pg_exec, _pg_template, _pg_url, require_pg
+from conftest import World, fresh_database
 from fastapi.testclient import TestClient
 
 PASSWORD = "correct horse 7"
@@ -25,19 +25,7 @@ ROLES = ("admin", "sh", "js", "zj", "ah", "auditor", "x1", "x5")
 @pytest.fixture(params=["sqlite"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """SQLite unless a test asks for BOTH (indirect parametrisation)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'huizhen.db'}"
-        return
-    import uuid
-
-    require_pg()
-    template = _pg_template()
-    name = f"hz_w_{uuid.uuid4().hex[:12]}"
-    _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
-        yield _pg_url(name)
-    finally:
-        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from fresh_database(request.param, tmp_path, "hz_w")
 
 
 @dataclass
