@@ -48,7 +48,7 @@ URGENCY_LABELS: dict[str, str] = {ON_TRACK: "正常", DUE_SOON: "1个工作日�
 CASE_ACTIONS: tuple[str, ...] = (
     "edit", "submit", "verify", "form_panel", "attach", "dispatch", "record_analysis", "refer", "schedule",
     "cancel_meeting", "convene", "record_opinion", "record_absence", "decide", "issue_minutes", "track", "archive",
-    "conclude", "reopen", "withdraw",
+    "conclude", "reopen", "withdraw", "record_fee", "correct_fee",
 )
 NEEDS_REASON = frozenset({"withdraw", "conclude", "reopen"})
 YEAR_RE = re.compile(r"^\d{4}$")
@@ -243,6 +243,10 @@ def _relevant(case: Case, user: User, action: str) -> bool:
         return bool(case.meeting and not case.meeting.get("cancelled"))
     if action == "issue_minutes":
         return not case.minutes
+    if action == "record_fee":
+        return any(e not in case.fees for e in case.panel)
+    if action == "correct_fee":
+        return bool(case.fees)
     return True
 
 

@@ -500,7 +500,14 @@ def show_case(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
         snap = visible_snapshot(uow, user, number)
-        return with_retention(svc, present(snap, svc.clock.now()))
+        return for_viewer(user, with_retention(svc, present(snap, svc.clock.now())))
+
+
+def for_viewer(user: User, shown: dict[str, Any]) -> dict[str, Any]:
+    """What a viewer's role does not see of a case they may see: an expert sees their own fee, not colleagues'."""
+    if user.role == "expert" and shown.get("fees"):
+        shown["fees"] = {e: f for e, f in shown["fees"].items() if e == user.expert_id}
+    return shown
 
 
 def with_retention(svc: Services, shown: dict[str, Any]) -> dict[str, Any]:
@@ -521,7 +528,8 @@ def list_cases(svc: Services, actor: str | None, status: str | None = None) -> l
         from workflow.permissions import can_view
 
         now = svc.clock.now()
-        return [with_retention(svc, present(s, now)) for s in uow.cases.summaries(status) if can_view(user, s)]
+        return [for_viewer(user, with_retention(svc, present(s, now))) for s in uow.cases.summaries(status)
+                if can_view(user, s)]
 
 
 def event_dict(s: StoredEvent) -> dict[str, Any]:
@@ -543,7 +551,15 @@ def history(svc: Services, actor: str | None, number: str) -> list[dict[str, Any
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
         visible_snapshot(uow, user, number)
-        return [event_dict(s) for s in uow.cases.events(number)]
+        return [event_dict(s) for s in uow.cases.events(number) if _may_read_event(user, s.event)]
+
+
+def _may_read_event(user: User, event: Event) -> bool:
+    """An expert reads every event of their panel's case but a colleague's fee (personal information); the
+    auditors' export and verification see everything."""
+    if user.role == "expert" and event.type in ("FeeRecorded", "FeeCorrected"):
+        return bool(event.payload.get("expert") == user.expert_id)
+    return True
 
 
 def material(svc: Services, actor: str | None, number: str, sha256: str) -> tuple[dict[str, Any], bytes]:

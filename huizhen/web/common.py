@@ -90,6 +90,7 @@ ACTION_LABELS: dict[str, str] = {
     "convene": "召开会诊", "record_opinion": "填写会诊表", "record_absence": "记录专家缺席",
     "decide": "形成会诊意见（少数服从多数）", "issue_minutes": "印发会议纪要", "track": "记录跟踪情况",
     "archive": "归档", "conclude": "结束持续关注", "reopen": "重新会诊", "withdraw": "撤回申请",
+    "record_fee": "登记专家费用", "correct_fee": "更正专家费用",
 }
 DONE_LABELS: dict[str, str] = {
     "new": "草稿已创建", "edit": "草稿已保存", "submit": "申请已提交", "verify": "初步核实已记录",
@@ -99,6 +100,7 @@ DONE_LABELS: dict[str, str] = {
     "record_absence": "缺席已记录", "decide": "会诊意见已形成", "issue_minutes": "会议纪要已印发并抄送",
     "track": "跟踪记录已保存", "archive": "案件已归档", "conclude": "持续关注已结束，案件已归档",
     "reopen": "已重新会诊：新案件已创建", "withdraw": "申请已撤回",
+    "record_fee": "专家费用已登记", "correct_fee": "专家费用已更正",
 }
 ROLE_LABELS: dict[str, str] = {"liaison": "联络员", "expert": "专家", "auditor": "审计", "admin": "管理员"}
 

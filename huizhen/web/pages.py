@@ -38,7 +38,7 @@ from huizhen.web.common import (
 from huizhen.web.inputs import UploadRefused, check_upload, mime_of, text, upload_name
 from states.errors import DomainError, InvalidInput
 from states.status import MATERIAL_KINDS, CaseStatus
-from workflow import queries
+from workflow import accounts, queries
 from workflow import usecases as uc
 from workflow.queries import available_actions, case_deadlines, panel_of
 
@@ -247,6 +247,7 @@ async def case_page(request: Request, viewer: Viewer, number: str, *, error: str
         actions = await call(available_actions, svc, who, number)
         panel = await call(panel_of, svc, who, number)
         events = await call(uc.history, svc, who, number)
+        fees = await call(accounts.list_fees, svc, who, number) if case.get("fees") else []
     except DomainError as exc:
         return error_page(request, domain_status(exc), domain_message(exc), viewer)
     names = {a["action"] for a in actions}
@@ -258,6 +259,7 @@ async def case_page(request: Request, viewer: Viewer, number: str, *, error: str
         "deadlines": case_deadlines(svc, case), "diagram": diagram.render(case["status"]), "pool": pool,
         "staff": staff, "error": error, "ok": ok, "values": values or {}, "material_kinds": MATERIAL_KINDS,
         "pending_experts": [p for p in panel if not p["opinion"] and not p["absent"]],
+        "fees": fees, "unpaid_experts": [p for p in panel if p["id"] not in case.get("fees", {})],
     }
     return render(request, "case.html.j2", ctx, status, viewer)
 
@@ -382,6 +384,34 @@ async def absence(request: Request, number: str) -> Response:
         return uc.record_absence(svc, viewer.user.name, number, expert, text(field(form, "reason"), "reason"))
 
     return await _act(request, number, "record_absence", run)
+
+
+@router.post("/cases/{number}/fees")
+async def record_fee(request: Request, number: str) -> Response:
+    """Art. 10: the applicant's liaison records a panel expert's fee (amount in CNY, the date paid if paid)."""
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        expert = text(field(form, "expert"), "expert", required=True, max_len=16)
+        amount = text(field(form, "amount"), "amount", required=True, max_len=20)
+        paid_on = text(field(form, "paid_on"), "paid_on", max_len=10) or None
+        return accounts.record_fee(svc, viewer.user.name, number, expert, amount, paid_on)
+
+    return await _act(request, number, "record_fee", run)
+
+
+@router.post("/cases/{number}/fees/correct")
+async def correct_fee(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        expert = text(field(form, "expert"), "expert", required=True, max_len=16)
+        amount = text(field(form, "amount"), "amount", max_len=20) or None
+        paid_on = text(field(form, "paid_on"), "paid_on", max_len=10) or None
+        reason = text(field(form, "reason"), "reason", required=True, max_len=2000)
+        return accounts.correct_fee(svc, viewer.user.name, number, expert, reason, amount, paid_on)
+
+    return await _act(request, number, "correct_fee", run)
 
 
 @router.post("/cases/{number}/track")

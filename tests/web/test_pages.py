@@ -200,7 +200,8 @@ def test_the_case_page_shows_only_the_buttons_the_viewer_may_use_now(site: Site)
     m = run_to(site.world, "convened")
     assert _actions(site.client("x1").get(f"/cases/{m}").text) == {"record_opinion"}
     assert _actions(site.client("js").get(f"/cases/{m}").text) == {"attach", "record_absence", "decide"}
-    assert _actions(site.client("sh").get(f"/cases/{m}").text) == {"attach"}  # the applicant may add materials
+    # The applicant may add materials, and record the experts' fees (Art. 10) from dispatch on.
+    assert _actions(site.client("sh").get(f"/cases/{m}").text) == {"attach", "record_fee"}
     page = site.client("js").get(f"/cases/{m}").text
     assert "自2026-09-29起算（当日不计）第3个工作日为2026-10-09" in page  # the T1 deadline explains itself
     assert "2026-10-09 24:00" in page and "按期完成" in page
@@ -435,3 +436,34 @@ def test_every_event_type_has_a_chinese_label_in_the_timeline() -> None:
     from states.case import MUTATORS
 
     assert set(MUTATORS) - set(EVENT_LABELS) == set()
+
+
+def test_fees_on_the_case_page_for_the_applicant_and_each_expert_sees_only_their_own(site: Site) -> None:
+    """Art. 10: the applicant's liaison records each panel expert's fee on the case page; the lead sees them all;
+    a panel expert sees their own fee, in the list and in the timeline, and not a colleague's."""
+    site.svc.after_commit.clear()
+    n = run_to(site.world, "awaiting_experts")
+    page = site.client("sh").get(f"/cases/{n}").text
+    assert 'id="fee-form"' in page and "尚未登记专家费用" in page
+    assert 'id="fee-form"' not in site.client("js").get(f"/cases/{n}").text  # the applicant pays, not the lead
+
+    bad = site.post("sh", f"/cases/{n}/fees", {"expert": "E0001", "amount": "15.005"})
+    assert bad.status_code == 400 and "amount" in error_text(bad.text)
+    site.world.clock.advance(minutes=5)
+    done = site.post("sh", f"/cases/{n}/fees", {"expert": "E0001", "amount": "1500", "paid_on": "2026-09-29"})
+    assert done.status_code == 303
+    site.world.clock.advance(minutes=5)
+    assert site.post("sh", f"/cases/{n}/fees", {"expert": "E0002", "amount": "1200.50"}).status_code == 303
+
+    page = site.client("sh").get(done.headers["location"]).text
+    assert "专家费用已登记" in page or "1500.00" in page
+    assert "1500.00" in page and "1200.50" in page and "未支付" in page and "登记专家费用" in page
+    lead = site.client("js").get(f"/cases/{n}").text
+    assert "1500.00" in lead and "1200.50" in lead
+    mine = site.client("x1").get(f"/cases/{n}").text
+    assert "1500.00" in mine and "1200.50" not in mine
+    history = site.api("x2").get(f"/api/v1/cases/{n}/history").json()
+    fees = [e["payload"]["expert"] for e in history if e["type"] == "FeeRecorded"]
+    assert fees == ["E0002"]
+    assert set(site.api("x2").get(f"/api/v1/cases/{n}").json()["fees"]) == {"E0002"}
+    assert set(site.api("auditor").get(f"/api/v1/cases/{n}").json()["fees"]) == {"E0001", "E0002"}

@@ -240,6 +240,11 @@ PAGES: list[Route] = [
           frozenset({"sh"}), True),
     Route("POST withdraw", "preliminary_review", page_post("/cases/{n}/act/withdraw", {"reason": "撤回"}),
           frozenset({"sh"}), True),
+    Route("POST fees", "awaiting_experts", page_post("/cases/{n}/fees", {"expert": "E0001", "amount": "1500.00"}),
+          frozenset({"sh"}), True),
+    Route("POST fees/correct", "fee_recorded", page_post("/cases/{n}/fees/correct",
+                                                         {"expert": "E0001", "amount": "1800", "reason": "更正"}),
+          frozenset({"sh"}), True),
 ]
 
 CASE_JSON = load_example("case.yaml")
