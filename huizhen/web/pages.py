@@ -491,20 +491,30 @@ async def analysis_form(request: Request, number: str) -> Response:
     return await _expert_page(request, viewer, number, "analysis.html.j2", "record_analysis")
 
 
-@router.post("/cases/{number}/analysis")
-async def analysis(request: Request, number: str) -> Response:
+async def _expert_post(request: Request, number: str, template: str, action: str,
+                       run: Callable[[Viewer, FormData], Any]) -> Response:
+    """An expert's form posted: done → the case page; refused → the same form with the message and what was typed
+    (or an error page when the expert may not be here at all)."""
     viewer, form = await posted(request)
-    svc = web(request).svc
     try:
-        body = text(field(form, "text"), "text", max_len=20000)
-        await call(uc.record_analysis, svc, viewer.user.name, number, viewer.user.expert_id or "", body)
+        await call(run, viewer, form)
     except DomainError as exc:
         if exc.code in ("not_permitted", "not_found"):
             return error_page(request, domain_status(exc), domain_message(exc), viewer)
-        return await _expert_page(request, viewer, number, "analysis.html.j2", "record_analysis",
-                                  error=domain_message(exc), status=domain_status(exc),
-                                  values=forms.form_values(form))
-    return RedirectResponse(_case_url(number, "record_analysis"), status_code=303)
+        return await _expert_page(request, viewer, number, template, action, error=domain_message(exc),
+                                  status=domain_status(exc), values=forms.form_values(form))
+    return RedirectResponse(_case_url(number, action), status_code=303)
+
+
+@router.post("/cases/{number}/analysis")
+async def analysis(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        body = text(field(form, "text"), "text", max_len=20000)
+        return uc.record_analysis(svc, viewer.user.name, number, viewer.user.expert_id or "", body)
+
+    return await _expert_post(request, number, "analysis.html.j2", "record_analysis", run)
 
 
 @router.get("/cases/{number}/opinion")
@@ -522,22 +532,17 @@ def _complete(data: dict[str, Any]) -> None:
 
 @router.post("/cases/{number}/opinion")
 async def opinion(request: Request, number: str) -> Response:
-    viewer, form = await posted(request)
     svc = web(request).svc
-    try:
+
+    def run(viewer: Viewer, form: FormData) -> Any:
         data = forms.opinion(form)
         if not field(form, "confirm"):
             raise InvalidInput("confirm: tick 本人确认 to sign the form (signing is final)")
         if "producer_cause" in data:
             _complete(data)
-        await call(uc.record_opinion, svc, viewer.user.name, number, viewer.user.expert_id or "", data)
-    except DomainError as exc:
-        if exc.code in ("not_permitted", "not_found"):
-            return error_page(request, domain_status(exc), domain_message(exc), viewer)
-        return await _expert_page(request, viewer, number, "opinion.html.j2", "record_opinion",
-                                  error=domain_message(exc), status=domain_status(exc),
-                                  values=forms.form_values(form))
-    return RedirectResponse(_case_url(number, "record_opinion"), status_code=303)
+        return uc.record_opinion(svc, viewer.user.name, number, viewer.user.expert_id or "", data)
+
+    return await _expert_post(request, number, "opinion.html.j2", "record_opinion", run)
 
 
 @router.post("/forms/preview")
