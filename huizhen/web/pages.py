@@ -36,10 +36,12 @@ from huizhen.web.common import (
     web,
 )
 from huizhen.web.inputs import UploadRefused, check_upload, mime_of, text, upload_name
+from huizhen.yearly_render import CHART_NAMES
 from states.errors import DomainError, InvalidInput
 from states.status import MATERIAL_KINDS, CaseStatus
-from workflow import accounts, queries
+from workflow import accounts, queries, reports
 from workflow import usecases as uc
+from workflow.errors import NotFound
 from workflow.queries import available_actions, case_deadlines, panel_of
 
 router = APIRouter(include_in_schema=False)
@@ -558,6 +560,68 @@ async def preview(request: Request) -> Response:
         return JSONResponse({"error": {"status": 400, "code": exc.code, "message": domain_message(exc)}},
                             status_code=400)
     return JSONResponse(result)
+
+
+# --- the year in figures ------------------------------------------------------------------------------------
+
+_chart_cache: dict[str, dict[str, bytes]] = {}
+
+
+def _report_query(request: Request, svc: Any) -> tuple[int, str | None]:
+    raw = request.query_params.get("year", "").strip() or str(svc.clock.now().astimezone(SHANGHAI).year)
+    if not raw.isdigit() or len(raw) != 4:
+        raise InvalidInput(f"year: {raw[:20]!r} is not a year")
+    inst = request.query_params.get("institution", "").strip().upper() or None
+    return int(raw), inst
+
+
+def _charts_of(report: dict[str, Any]) -> dict[str, bytes]:
+    """The report's PNG charts, drawn once per distinct set of figures (the web keeps the last few)."""
+    import hashlib
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from huizhen.yearly_render import draw_charts
+
+    figures = {k: v for k, v in report.items() if k != "generated_at"}
+    key = hashlib.sha256(json.dumps(figures, sort_keys=True, default=str).encode()).hexdigest()
+    if key not in _chart_cache:
+        with tempfile.TemporaryDirectory(prefix="huizhen-charts-") as tmp:
+            files = draw_charts(report, Path(tmp), "chart")
+            _chart_cache[key] = {name: (Path(tmp) / file).read_bytes() for name, file in files.items()}
+        while len(_chart_cache) > 16:
+            _chart_cache.pop(next(iter(_chart_cache)))
+    return _chart_cache[key]
+
+
+@router.get("/reports")
+async def report_page(request: Request) -> Response:
+    """年度统计: the figures of `huizhen report year` for liaisons, admins and auditors, with the charts."""
+    viewer = await page_viewer(request)
+    svc = web(request).svc
+    try:
+        year, inst = _report_query(request, svc)
+        report = await call(reports.yearly_report, svc, viewer.user.name, year, inst)
+    except DomainError as exc:
+        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    return render(request, "report.html.j2", {"r": report, "charts": CHART_NAMES}, viewer=viewer)
+
+
+@router.get("/reports/charts/{name}")
+async def report_chart(request: Request, name: str) -> Response:
+    viewer = await page_viewer(request)
+    svc = web(request).svc
+    chart = name.removesuffix(".png")
+    try:
+        if chart not in CHART_NAMES:
+            raise NotFound(f"chart {name[:40]!r} does not exist ({', '.join(CHART_NAMES)})")
+        year, inst = _report_query(request, svc)
+        report = await call(reports.yearly_report, svc, viewer.user.name, year, inst)
+        data = (await call(_charts_of, report))[chart]
+    except DomainError as exc:
+        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
 
 
 # --- the auditors' room ----------------------------------------------------------------------------------------

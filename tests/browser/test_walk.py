@@ -335,3 +335,19 @@ def test_a_refusal_reads_clearly_in_the_browser(server: Server, browsers: tuple[
     page.login("wangjg")
     page.go("/audit")
     assert "无权执行此操作" in page.by_id("error").text
+
+
+def test_the_year_in_figures_shows_its_charts(server: Server, browsers: tuple[Any, Any]) -> None:
+    """年度统计 in the browser: the figures and every chart image load (drawn with the CJK font)."""
+    page = Page(browsers[1], server.url)
+    page.login("auditor")
+    page.go("/reports?year=2026")
+    assert "2026年度会诊工作统计" in page.d.title + page.d.page_source
+    page.wait(lambda d: d.execute_script(
+        "return [...document.querySelectorAll('img.chart')].every(i => i.complete && i.naturalWidth > 300);"),
+        timeout=60)
+    charts = page.d.execute_script("return document.querySelectorAll('img.chart').length;")
+    assert charts >= 5
+    page.d.set_window_size(1440, 2400)
+    page.d.save_screenshot(str(ARTIFACTS / "yearly-report.png"))
+    assert (ARTIFACTS / "yearly-report.png").stat().st_size > 10_000

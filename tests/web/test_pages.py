@@ -467,3 +467,25 @@ def test_fees_on_the_case_page_for_the_applicant_and_each_expert_sees_only_their
     assert fees == ["E0002"]
     assert set(site.api("x2").get(f"/api/v1/cases/{n}").json()["fees"]) == {"E0002"}
     assert set(site.api("auditor").get(f"/api/v1/cases/{n}").json()["fees"]) == {"E0001", "E0002"}
+
+
+def test_the_year_in_figures_with_its_charts(site: Site) -> None:
+    """年度统计: the same figures as `huizhen report year`, readable by liaisons, admins and auditors, with charts."""
+    site.svc.after_commit.clear()
+    run_to(site.world, "archived")
+    run_to(site.world, "awaiting_experts")
+    page = site.client("zj").get("/reports?year=2026").text
+    assert "2026年度会诊工作统计" in page
+    assert re.search(r'id="opened-total">2<', page) and re.search(r'id="closed-total">1<', page)
+    assert re.search(r'id="t1-rate">100.0%<', page)  # both analyses came in on time
+    assert 'href="/reports">年度统计</a>' in page
+    scoped = site.client("zj").get("/reports?year=2026&institution=JS").text
+    assert "JS 江苏" in scoped and re.search(r'id="opened-total">2<', scoped)  # JS leads both
+    png = site.client("sh").get("/reports/charts/outcomes.png?year=2026")
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert png.content.startswith(b"\x89PNG\r\n\x1a\n") and len(png.content) > 5000
+    assert site.client("sh").get("/reports/charts/secrets.png?year=2026").status_code == 404
+    assert site.client("sh").get("/reports?year=20x6").status_code == 400
+    assert site.client("sh").get("/reports?year=2026&institution=XX").status_code == 400
+    assert site.client("x1").get("/reports?year=2026").status_code == 403
+    assert 'href="/reports"' not in site.client("x1").get("/my/panels").text

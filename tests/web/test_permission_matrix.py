@@ -108,7 +108,7 @@ class Route:
 
 def _page_key(method: str, path: str) -> tuple[str, str]:
     """The route template a page call reaches: /cases/{n}/act/submit → ("POST", "/cases/{number}/act/{action}")."""
-    template = path.replace("{n}", "{number}")
+    template = path.split("?")[0].replace("{n}", "{number}")
     if "/act/" in template:
         template = template.split("/act/")[0] + "/act/{action}"
     return method, template
@@ -185,6 +185,13 @@ def material_download(s: Site, who: str | None, n: str) -> Any:
 
 material_download.key = ("GET", "/cases/{number}/materials/{sha256}")  # type: ignore[attr-defined]
 
+
+def report_chart(s: Site, who: str | None, n: str) -> Any:
+    return s.client(who).get("/reports/charts/outcomes.png?year=2026")
+
+
+report_chart.key = ("GET", "/reports/charts/{name}")  # type: ignore[attr-defined]
+
 PAGES: list[Route] = [
     Route("GET /", None, page_get("/"), SIGNED),
     Route("GET /healthz", None, page_get("/healthz"), frozenset(ROLES)),  # type: ignore[arg-type]
@@ -240,6 +247,8 @@ PAGES: list[Route] = [
           frozenset({"sh"}), True),
     Route("POST withdraw", "preliminary_review", page_post("/cases/{n}/act/withdraw", {"reason": "撤回"}),
           frozenset({"sh"}), True),
+    Route("GET /reports", None, page_get("/reports?year=2026"), AUDIT | LIAISONS),
+    Route("GET /reports/charts/{name}", None, report_chart, AUDIT | LIAISONS),
     Route("POST fees", "awaiting_experts", page_post("/cases/{n}/fees", {"expert": "E0001", "amount": "1500.00"}),
           frozenset({"sh"}), True),
     Route("POST fees/correct", "fee_recorded", page_post("/cases/{n}/fees/correct",
