@@ -137,11 +137,11 @@ def draw_charts(report: Mapping[str, Any], out_dir: Path, stem: str) -> dict[str
         import numpy as np
 
         series = [("受理（申请机构）", report["opened"]["by_applicant"]), ("受理（牵头机构）", report["opened"]["by_lead"]),
-                  ("办结（申请机构）", report["closed"]["by_applicant"])]
+                  ("办结（申请机构）", report["closed"]["by_applicant"]), ("办结（牵头机构）", report["closed"]["by_lead"])]
         x = np.arange(len(members))
-        width = 0.26
+        width = 0.2
         for i, (label, data) in enumerate(series):
-            bars = ax.bar(x + (i - 1) * width, [data.get(m, 0) for m in members], width, label=label)
+            bars = ax.bar(x + (i - 1.5) * width, [data.get(m, 0) for m in members], width, label=label)
             _label_bars(ax, bars)
         ax.set_xticks(x, members)
         ax.set_title(f"{year}年各机构受理与办结案件{scope}")
