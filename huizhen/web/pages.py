@@ -624,6 +624,111 @@ async def report_chart(request: Request, name: str) -> Response:
     return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
 
 
+# --- retention (Art. 9): what is kept until when; admins appraise, hold and purge ---------------------------
+
+
+async def retention_page(request: Request, viewer: Viewer, *, error: str = "", status: int = 200,
+                         result: dict[str, Any] | None = None) -> Response:
+    svc = web(request).svc
+    try:
+        rows = await call(accounts.retention_list, svc, viewer.user.name)
+        purged = await call(accounts.retention_list, svc, viewer.user.name, True)
+    except DomainError as exc:
+        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    ok = request.query_params.get("ok", "") if status == 200 else ""
+    ctx = {"rows": rows, "purged": purged, "error": error, "ok": ok, "result": result,
+           "years": svc.policy.retention_years}
+    return render(request, "retention.html.j2", ctx, status, viewer)
+
+
+@router.get("/retention")
+async def retention(request: Request) -> Response:
+    return await retention_page(request, await page_viewer(request))
+
+
+async def _retention_act(request: Request, ok: str, run: Callable[[Viewer, FormData], Any]) -> Response:
+    viewer, form = await posted(request)
+    try:
+        await call(run, viewer, form)
+    except DomainError as exc:
+        return await retention_page(request, viewer, error=domain_message(exc), status=domain_status(exc))
+    return RedirectResponse(f"/retention?ok={ok}", status_code=303)
+
+
+@router.post("/retention/{number}/appraise")
+async def retention_appraise(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        approver = text(field(form, "approver"), "approver", required=True, max_len=100)
+        note = text(field(form, "note"), "note", required=True, max_len=2000)
+        return accounts.appraise(svc, viewer.user.name, number, approver, note)
+
+    return await _retention_act(request, "appraised", run)
+
+
+@router.post("/retention/{number}/hold")
+async def retention_hold(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        reason = text(field(form, "reason"), "reason", required=True, max_len=2000)
+        return accounts.place_hold(svc, viewer.user.name, number, reason)
+
+    return await _retention_act(request, "held", run)
+
+
+@router.post("/retention/{number}/release")
+async def retention_release(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        return accounts.release_hold(svc, viewer.user.name, number, text(field(form, "reason"), "reason",
+                                                                           max_len=2000))
+
+    return await _retention_act(request, "released", run)
+
+
+@router.post("/retention/purge")
+async def retention_purge(request: Request) -> Response:
+    """Destroy what is eligible (never anything else); the page then lists what went and what was refused, with
+    the destruction list to download."""
+    viewer, form = await posted(request)
+    svc = web(request).svc
+    try:
+        if field(form, "confirm") != "yes":
+            raise InvalidInput("confirm: tick 确认销毁 to destroy the eligible cases (this cannot be undone)")
+        result = await call(accounts.purge, svc, viewer.user.name, [])
+    except DomainError as exc:
+        return await retention_page(request, viewer, error=domain_message(exc), status=domain_status(exc))
+    return await retention_page(request, viewer, result=result.to_dict())
+
+
+@router.get("/retention/destruction-lists/{name}")
+async def destruction_list_file(request: Request, name: str) -> Response:
+    """销毁清单 BATCH as CSV or PDF, drawn from its tombstones."""
+    import tempfile
+    from pathlib import Path
+
+    from huizhen.yearly_render import write_destruction_list
+
+    viewer = await page_viewer(request)
+    w = web(request)
+    batch, _, fmt = name.rpartition(".")
+    try:
+        if fmt not in ("csv", "pdf") or not batch:
+            raise NotFound(f"{name[:60]!r}: ask for BATCH.csv or BATCH.pdf")
+        rows = await call(accounts.destruction_list, w.svc, viewer.user.name, batch)
+        with tempfile.TemporaryDirectory(prefix="huizhen-destruction-") as tmp:
+            files = await call(write_destruction_list, batch, rows, w.hz.settings.members, Path(tmp))
+            data = Path(files[fmt]).read_bytes()
+    except DomainError as exc:
+        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    media = "application/pdf" if fmt == "pdf" else "text/csv; charset=utf-8"
+    return Response(data, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="destruction-list-{batch}.{fmt}"'})
+
+
 # --- the auditors' room ----------------------------------------------------------------------------------------
 
 

@@ -489,3 +489,40 @@ def test_the_year_in_figures_with_its_charts(site: Site) -> None:
     assert site.client("sh").get("/reports?year=2026&institution=XX").status_code == 400
     assert site.client("x1").get("/reports?year=2026").status_code == 403
     assert 'href="/reports"' not in site.client("x1").get("/my/panels").text
+
+
+def test_retention_page_appraise_hold_and_purge(site: Site) -> None:
+    """档案保存 as the admin works it: appraise, hold, a purge that refuses, release, a purge five years on that
+    destroys, the destruction list as PDF, and the audit still clean."""
+    site.svc.after_commit.clear()
+    n = run_to(site.world, "archived")  # archived 2026-10-14
+    clock = site.world.clock
+    page = site.client("admin").get("/retention").text
+    assert n in page and "2031-10-14" in page and f'id="appraise-{n}"' in page
+    assert f'id="appraise-{n}"' not in site.client("sh").get("/retention").text  # liaisons read, admins act
+    assert "2031-10-14" in site.client("sh").get(f"/cases/{n}").text  # the case says how long it is kept
+
+    bad = site.post("admin", f"/retention/{n}/appraise", {"approver": "", "note": "期满"})
+    assert bad.status_code == 400 and "approver" in error_text(bad.text)
+    clock.advance(minutes=5)
+    assert site.post("admin", f"/retention/{n}/appraise", {"approver": "张主任", "note": "保存期满，无保留价值"}
+                     ).status_code == 303
+    clock.advance(minutes=5)
+    assert site.post("admin", f"/retention/{n}/hold", {"reason": "诉讼保全"}).status_code == 303
+    unconfirmed = site.post("admin", "/retention/purge", {})
+    assert unconfirmed.status_code == 400 and "confirm" in error_text(unconfirmed.text)
+    refused = site.post("admin", "/retention/purge", {"confirm": "yes"}).text
+    assert 'id="nothing-eligible"' in refused and "2031-10-14" in refused and "诉讼保全" in refused
+
+    clock.set("2031-10-15T10:00:00+08:00")
+    assert site.post("admin", f"/retention/{n}/release", {"reason": "诉讼结束"}).status_code == 303
+    done = site.post("admin", "/retention/purge", {"confirm": "yes"}).text
+    batch = re.search(r'/retention/destruction-lists/([0-9-]+)\.pdf" id="destruction-pdf"', done)
+    assert batch and batch.group(1) == "2031-001" and n in done
+    pdf = site.client("auditor").get(f"/retention/destruction-lists/{batch.group(1)}.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert site.client("auditor").get("/retention/destruction-lists/2031-001.exe").status_code == 404
+    assert site.client("sh").get(f"/retention/destruction-lists/{batch.group(1)}.pdf").status_code == 403
+    assert site.client("admin").get(f"/cases/{n}").status_code == 404
+    assert 'id="tombstones"' in site.client("admin").get("/retention").text
+    assert "全部" in site.client("auditor").get("/audit").text and "发现" not in site.client("auditor").get("/audit").text

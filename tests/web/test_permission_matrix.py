@@ -192,6 +192,13 @@ def report_chart(s: Site, who: str | None, n: str) -> Any:
 
 report_chart.key = ("GET", "/reports/charts/{name}")  # type: ignore[attr-defined]
 
+
+def destruction_file(s: Site, who: str | None, n: str) -> Any:
+    return s.client(who).get(f"/retention/destruction-lists/{batch_of(s, n)}.pdf")
+
+
+destruction_file.key = ("GET", "/retention/destruction-lists/{name}")  # type: ignore[attr-defined]
+
 PAGES: list[Route] = [
     Route("GET /", None, page_get("/"), SIGNED),
     Route("GET /healthz", None, page_get("/healthz"), frozenset(ROLES)),  # type: ignore[arg-type]
@@ -249,11 +256,22 @@ PAGES: list[Route] = [
           frozenset({"sh"}), True),
     Route("GET /reports", None, page_get("/reports?year=2026"), AUDIT | LIAISONS),
     Route("GET /reports/charts/{name}", None, report_chart, AUDIT | LIAISONS),
+    Route("GET /retention", None, page_get("/retention"), AUDIT | LIAISONS),
+    Route("POST appraise", "archived", page_post("/retention/{n}/appraise", {"approver": "张主任", "note": "期满"}),
+          frozenset({"admin"}), True),
+    Route("POST hold", "archived", page_post("/retention/{n}/hold", {"reason": "诉讼保全"}), frozenset({"admin"}),
+          True),
+    Route("POST release", "held", page_post("/retention/{n}/release", {"reason": "诉讼结束"}), frozenset({"admin"}),
+          True),
+    Route("POST /retention/purge", None, page_post("/retention/purge", {"confirm": "yes"}), frozenset({"admin"}),
+          True),
     Route("POST fees", "awaiting_experts", page_post("/cases/{n}/fees", {"expert": "E0001", "amount": "1500.00"}),
           frozenset({"sh"}), True),
     Route("POST fees/correct", "fee_recorded", page_post("/cases/{n}/fees/correct",
                                                          {"expert": "E0001", "amount": "1800", "reason": "更正"}),
           frozenset({"sh"}), True),
+    # Last: it moves the clock five years on.
+    Route("GET destruction list", "purged", destruction_file, AUDIT),
 ]
 
 CASE_JSON = load_example("case.yaml")
