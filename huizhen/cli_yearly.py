@@ -23,6 +23,7 @@ import typer
 from rich.table import Table
 
 from huizhen.cli import CaseArg, JsonOpt, _done, actor, app, emit_json, err, get_app, out
+from huizhen.yearly_render import percent
 from states.status import FEE_LABELS, REPORT_OUTCOME_LABELS, STATUS_LABELS
 from workflow import accounts, reports
 
@@ -152,15 +153,11 @@ def report_year(
               + ", ".join(f"{REPORT_OUTCOME_LABELS[k]} {v}" for k, v in full["outcomes"].items()))
     out.print(f"周期 中位数 {ct['median_working_days'] if ct['median_working_days'] is not None else '—'} / "
               f"P90 {ct['p90_working_days'] if ct['p90_working_days'] is not None else '—'} 个工作日; "
-              + "; ".join(f"{k.upper()} 按时率 {_pct(v['rate'])} ({v['met']}/{v['resolved']})"
+              + "; ".join(f"{k.upper()} 按时率 {percent(v['rate'])} ({v['met']}/{v['resolved']})"
                           for k, v in full["on_time"].items()))
     files = full["files"]
     for name in [files["markdown"], files["json"], *files["charts"].values()]:
         sys.stdout.write(str(folder / name) + "\n")
-
-
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v * 100:.1f}%"
 
 
 # --- retention ------------------------------------------------------------------------------------------------------

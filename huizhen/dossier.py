@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from huizhen.papers import atomic_write
 from states.errors import InvalidInput
 from storage.chain import GENESIS, canonical_json, event_hash
 from workflow import usecases as uc
@@ -63,15 +64,15 @@ def build(svc: Services, actor: str | None, number: str, out: Path, now: datetim
         "last_event_hash": events[-1]["hash"] if events else None,
         "files": [{"path": p, "sha256": _sha(d), "size": len(d)} for p, d in sorted(files.items())],
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-        for path, data in sorted(files.items()):
-            zf.writestr(path, data)
-        zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
-        zf.writestr("manifest.sha256", "".join(f"{f['sha256']}  {f['path']}\n" for f in manifest["files"]))
-        zf.writestr("README.txt", README)
-    tmp.replace(out)  # never leave a half-written dossier under the final name
+    def write(part: Path) -> None:
+        with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_STORED) as zf:
+            for path, data in sorted(files.items()):
+                zf.writestr(path, data)
+            zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+            zf.writestr("manifest.sha256", "".join(f"{f['sha256']}  {f['path']}\n" for f in manifest["files"]))
+            zf.writestr("README.txt", README)
+
+    atomic_write(out, write)  # never leave a half-written dossier under the final name
     return manifest
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from loguru import logger
 
+from huizhen.papers import atomic_write
 from states.status import FEE_LABELS, OUTCOME_LABELS, REPORT_OUTCOME_LABELS, STATUS_LABELS
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Source Han Sans SC",
@@ -24,19 +25,8 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Sou
 CHART_NAMES = ("outcomes", "institutions", "cycle_time", "on_time", "attention", "fees")
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    try:
-        write(part)
-        part.replace(path)
-    finally:
-        part.unlink(missing_ok=True)
-    return path
-
-
 def _write_text(path: Path, text: str) -> Path:
-    return _atomic(path, lambda p: p.write_text(text, encoding="utf-8"))
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 # --- fonts for the charts ----------------------------------------------------------------------------------------
@@ -99,7 +89,7 @@ def _chart(path: Path, draw: Callable[[Any], None], size: tuple[float, float] = 
         ax = fig.add_subplot(1, 1, 1)
         draw(ax)
         fig.tight_layout()
-        _atomic(path, lambda p: fig.savefig(p, format="png"))
+        atomic_write(path, lambda p: fig.savefig(p, format="png"))
     return path
 
 
@@ -237,7 +227,7 @@ def _num(v: Any) -> str:
     return str(v)
 
 
-def _pct(v: float | None) -> str:
+def percent(v: float | None) -> str:
     return "—" if v is None else f"{v * 100:.1f}%"
 
 
@@ -279,7 +269,7 @@ def markdown(report: Mapping[str, Any], charts: Mapping[str, str]) -> str:
               "|---|---:|---:|---:|---:|---:|"]
     for key, label in (("t1", "T1 专家初步分析"), ("t2", "T2 组织会诊")):
         d = report["on_time"][key]
-        lines.append(f"| {label} | {d['met']} | {d['missed']} | {d['resolved']} | {_pct(d['rate'])} | "
+        lines.append(f"| {label} | {d['met']} | {d['missed']} | {d['resolved']} | {percent(d['rate'])} | "
                      f"{d['open_overdue']} |")
     lines += ["", f"![期限按时率]({charts.get('on_time', '')})", ""]
 
@@ -345,7 +335,7 @@ def write_statement(statement: Mapping[str, Any], out_dir: Path) -> dict[str, st
     rows = statement["rows"]
     totals = statement["totals"]
     csv_path = out_dir / f"{stem}.csv"
-    _atomic(csv_path, lambda p: p.write_text(_csv(STATEMENT_COLUMNS, rows), encoding="utf-8-sig"))
+    atomic_write(csv_path, lambda p: p.write_text(_csv(STATEMENT_COLUMNS, rows), encoding="utf-8-sig"))
 
     wb = Workbook()
     ws = wb.active
@@ -375,7 +365,7 @@ def write_statement(statement: Mapping[str, Any], out_dir: Path) -> dict[str, st
     for col, width in zip("ABCDEFGHIJK", (16, 24, 8, 10, 10, 12, 6, 12, 10, 12, 8), strict=True):
         ws.column_dimensions[col].width = width
     xlsx_path = out_dir / f"{stem}.xlsx"
-    _atomic(xlsx_path, lambda p: wb.save(p))
+    atomic_write(xlsx_path, lambda p: wb.save(p))
     return {"csv": str(csv_path), "xlsx": str(xlsx_path)}
 
 
@@ -391,11 +381,7 @@ def _day(iso: Any) -> str:
 
 
 def destruction_html(batch: str, rows: Sequence[Mapping[str, Any]], members: Mapping[str, str]) -> str:
-    import jinja2
-
-    env = jinja2.Environment(loader=jinja2.PackageLoader("huizhen.papers", "templates"), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
-    from huizhen.papers.pdf_render import CSS_FONTS
+    from huizhen.papers.pdf_render import html_page
 
     items = []
     for i, r in enumerate(rows, start=1):
@@ -407,24 +393,18 @@ def destruction_html(batch: str, rows: Sequence[Mapping[str, Any]], members: Map
             "outcome": OUTCOME_LABELS.get(outcome, "") if outcome else STATUS_LABELS.get(r["status"], r["status"]),
             "approver": r["approver"], "purged": _day(r["purged_at"]), "hash": r["final_event_hash"],
         })
-    return env.get_template("destruction.html.j2").render(batch=batch, items=items, fonts=CSS_FONTS,
-                                                          purged_by=rows[0]["purged_by"] if rows else "")
+    return html_page("destruction.html.j2", batch=batch, items=items,
+                     purged_by=rows[0]["purged_by"] if rows else "")
 
 
 def write_destruction_list(batch: str, rows: Sequence[Mapping[str, Any]], members: Mapping[str, str],
                            out_dir: Path) -> dict[str, str]:
     """destruction-list-BATCH.csv and .pdf, drawn from the tombstones of one purge."""
-    from huizhen.papers import fonts
-    from huizhen.papers.errors import PaperError
+    from huizhen.papers.pdf_render import write_pdf
 
     stem = f"destruction-list-{batch}"
-    csv_path = _atomic(out_dir / f"{stem}.csv",
+    csv_path = atomic_write(out_dir / f"{stem}.csv",
                        lambda p: p.write_text(_csv(DESTRUCTION_COLUMNS, rows), encoding="utf-8-sig"))
-    fonts.require_pdf_fonts()
-    try:
-        import weasyprint
-    except OSError as exc:
-        raise PaperError(f"PDF needs the Pango library ({exc})") from exc
     html = destruction_html(batch, rows, members)
-    pdf_path = _atomic(out_dir / f"{stem}.pdf", lambda p: weasyprint.HTML(string=html).write_pdf(p))
+    pdf_path = atomic_write(out_dir / f"{stem}.pdf", lambda p: write_pdf(html, p))
     return {"csv": str(csv_path), "pdf": str(pdf_path)}

@@ -18,7 +18,7 @@ from states.errors import GuardFailed, InvalidInput, InvalidTransition
 from states.machine import allowed_triggers, fire, panel_problem
 from states.rules import Conclusions, Opinion, derive_conclusions, majority_vote, parse_opinion
 from states.status import STATUS_LABELS, CaseStatus, Defect, Outcome
-from states.yearly import CURRENCY, money
+from states.yearly import CURRENCY, active_hold, money
 
 SOURCES = (
     "samr_referral",
@@ -205,10 +205,8 @@ class Case:
 
     def active_hold(self) -> dict[str, Any] | None:
         """The legal hold in force (placed and not yet released), if any."""
-        for h in reversed(self.retention.get("holds", [])):
-            if not h.get("released_at"):
-                return dict(h)
-        return None
+        hold = active_hold(self.retention)
+        return dict(hold) if hold else None
 
     @property
     def appraisal(self) -> dict[str, Any] | None:
@@ -622,13 +620,11 @@ def _hold_placed(case: Case, ev: Event) -> None:
 
 @event_type("LegalHoldReleased", "release_hold")
 def _hold_released(case: Case, ev: Event) -> None:
-    holds = case.retention.get("holds", [])
-    for h in reversed(holds):
-        if not h.get("released_at"):
-            h.update(released_at=ev.occurred_at.isoformat(), released_by=ev.actor,
-                     release_reason=ev.payload.get("reason", ""))
-            return
-    raise GuardFailed(f"{case.number}: there is no legal hold to release")
+    hold = active_hold(case.retention)
+    if hold is None:
+        raise GuardFailed(f"{case.number}: there is no legal hold to release")
+    hold.update(released_at=ev.occurred_at.isoformat(), released_by=ev.actor,
+                release_reason=ev.payload.get("reason", ""))
 
 
 # --- commands ------------------------------------------------------------------------------------------------
@@ -636,9 +632,14 @@ def _hold_released(case: Case, ev: Event) -> None:
 
 def ensure_allowed(case: Case, trigger: str) -> None:
     """The state comes first: a command that does not exist in this state is refused as such, before its inputs."""
-    if trigger not in allowed_triggers(case.status):
-        label = STATUS_LABELS.get(str(case.status), str(case.status))
-        raise InvalidTransition(f"{case.number}: cannot {trigger.replace('_', ' ')} a case that is {case.status} ({label})")
+    ensure_allowed_in(case.number, case.status, trigger)
+
+
+def ensure_allowed_in(number: str, status: CaseStatus, trigger: str) -> None:
+    """`ensure_allowed` for a case known only by its number and state (a snapshot)."""
+    if trigger not in allowed_triggers(status):
+        label = STATUS_LABELS.get(str(status), str(status))
+        raise InvalidTransition(f"{number}: cannot {trigger.replace('_', ' ')} a case that is {status} ({label})")
 
 
 def _act(case: Case, type_: str, payload: dict[str, Any], actor: str, now: datetime) -> Event:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -256,3 +257,62 @@ def majority_vote(conclusions: Iterable[Conclusions]) -> Tally:
         conclusions=Conclusions(winner, investigate, attention),
         outcome=outcome,
     )
+
+
+# --- the live preview of a form being filled in --------------------------------------------------------------
+
+_NEUTRAL: dict[str, Any] = {
+    **{name: {"answer": False, "detail": ""} for name in YES_NO_FIELDS},
+    "injury_types": {k: None for k in INJURY_TYPES},
+    "severity": 1,
+    "likelihood": 1,
+    "producer_cause": {k: False for k in PRODUCER_CAUSES},
+    "universality": "no",
+}
+DEFECT_INPUTS = ("standard_noncompliance", "nonstandard_danger", "no_standard_danger", "producer_cause",
+                 "universality")
+
+
+def preview_conclusions(data: Any) -> dict[str, Any]:
+    """The conclusions the form's rules give for the answers so far (states.rules, the same as on signing).
+
+    A conclusion whose inputs are not all answered yet is None; `missing` names the unanswered fields. Answers
+    that are present must be valid: a wrong value is refused, naming the field.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidInput("opinion: must be a mapping of the form's fields")
+    given = {str(k) for k in data}
+    causes = data.get("producer_cause")
+    if isinstance(causes, Mapping) and set(map(str, causes)) != set(PRODUCER_CAUSES):
+        given.discard("producer_cause")  # only some causes answered: not yet an answer
+    filled: dict[str, Any] = copy.deepcopy(_NEUTRAL)
+    for key, value in data.items():
+        if key == "producer_cause" and isinstance(value, Mapping) and isinstance(filled["producer_cause"], dict):
+            filled["producer_cause"].update(value)
+        else:
+            filled[str(key)] = value
+    op: Opinion = parse_opinion(filled)  # validates what was given (unknown keys, wrong values)
+    missing = [k for k in sorted(set(_NEUTRAL)) if k not in given]
+    defect_known = all(k in given for k in DEFECT_INPUTS)
+    matrix_known = "severity" in given and "likelihood" in given
+    defect = derive_defect(op) if defect_known else None
+    recall_known = "similar_recall" in given
+    investigate: bool | None = None
+    if (matrix_known and in_investigate_matrix(op.severity, op.likelihood)) or (recall_known and op.similar_recall.answer):
+        investigate = True
+    elif matrix_known and recall_known:
+        investigate = derive_investigate(op)
+    attention: bool | None = None
+    if matrix_known and in_attention_matrix(op.severity, op.likelihood):
+        attention = True
+    elif matrix_known and defect is not None and defect is not Defect.uncertain:
+        attention = False
+    elif matrix_known and defect is not None and "public_opinion_risk" in given:
+        attention = op.public_opinion_risk.answer
+    return {
+        "complete": not missing,
+        "missing": missing,
+        "defect": str(defect) if defect is not None else None,
+        "investigate": investigate,
+        "attention": attention,
+    }

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from typing import Any, cast
 
 from states.errors import InvalidInput
+from states.machine import TERMINAL_STATES
+from states.status import STATUS_LABELS
 
 CURRENCY = "CNY"
 # One expert's fee for one consultation: a few hundred to a few thousand yuan; anything beyond this is a typo.
@@ -44,6 +47,17 @@ def money(amount: Decimal) -> str:
     return f"{amount.quantize(CENT):.2f}"
 
 
+def fee_totals(fees: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """How many fees, their total, what is paid (a payment date is recorded) and what is not, in CNY."""
+    count, total, paid = 0, Decimal(0), Decimal(0)
+    for fee in fees:
+        count += 1
+        total += Decimal(fee["amount"])
+        if fee.get("paid_on"):
+            paid += Decimal(fee["amount"])
+    return {"fees": count, "total": money(total), "paid": money(paid), "unpaid": money(total - paid)}
+
+
 def add_years(day: date, years: int) -> date:
     """The corresponding day `years` later; 29 February becomes 28 February in a common year
     (民法典 Art. 202: without a corresponding day, the period ends on the last day of that month)."""
@@ -61,6 +75,56 @@ def retention_until(terminal_day: date, years: int) -> date:
 
 def retention_expired(terminal_day: date, years: int, today: date) -> bool:
     return today > retention_until(terminal_day, years)
+
+
+def active_hold(retention: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The legal hold in force (the last placed and not yet released), itself; None when there is none."""
+    for hold in reversed(retention.get("holds", [])):
+        if not hold.get("released_at"):
+            return cast(dict[str, Any], hold)
+    return None
+
+
+def retention_standing(closed_day: date, retention: Mapping[str, Any], years: int, today: date) -> dict[str, Any]:
+    """Where a closed case stands under Art. 9: closed on, kept until (inclusive), disposable from, expired,
+    appraised (and by whom), held (and why)."""
+    until = retention_until(closed_day, years)
+    appraisal = retention.get("appraisal")
+    hold = active_hold(retention)
+    return {
+        "closed_on": closed_day.isoformat(),
+        "retention_until": until.isoformat(),
+        "disposable_from": (until + timedelta(days=1)).isoformat(),
+        "expired": retention_expired(closed_day, years, today),
+        "appraised": appraisal is not None,
+        "approver": appraisal["approver"] if appraisal else None,
+        "appraised_at": appraisal["at"] if appraisal else None,
+        "held": hold is not None,
+        "hold_reason": hold["reason"] if hold else None,
+    }
+
+
+def disposal_candidate(standing: Mapping[str, Any]) -> bool:
+    """A purge without named cases looks at every closed case that is appraised or whose retention ran out."""
+    return bool(standing["appraised"] or standing["expired"])
+
+
+def disposal_problems(number: str, status: str, standing: Mapping[str, Any] | None, years: int) -> list[str]:
+    """Why a case may not be destroyed today (empty when it may): every reason that applies, in this order.
+    `standing` is None while the case is not closed."""
+    if status not in TERMINAL_STATES or standing is None:
+        label = STATUS_LABELS.get(status, status)
+        return [f"not closed: it is {status} ({label}); only an archived or withdrawn case is destroyed"]
+    problems = []
+    if not standing["expired"]:
+        problems.append(f"not expired: kept until {standing['retention_until']} ({years} years from "
+                        f"{standing['closed_on']}); disposable from {standing['disposable_from']}")
+    if standing["held"]:
+        problems.append(f"under a legal hold: {standing['hold_reason']} (release it with: huizhen retention release)")
+    if not standing["appraised"]:
+        problems.append("not appraised: record the disposal appraisal first "
+                        f"(huizhen retention appraise {number} --approver NAME --note TEXT)")
+    return problems
 
 
 def working_days_between(start: date, end: date, is_workday: Callable[[date], bool]) -> int:

@@ -10,31 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from states import case as domain
+from states import yearly
 from states.case import Case, Event
 from states.errors import InvalidInput
-from states.status import STATUS_LABELS, CaseStatus
-from states.yearly import money, parse_amount, retention_until
+from states.machine import TERMINAL_STATES
+from states.yearly import (
+    CURRENCY,
+    disposal_candidate,
+    fee_totals,
+    parse_amount,
+    retention_standing,
+    retention_until,
+)
 from workflow.errors import NotFound, NotPermitted
 from workflow.permissions import require_role
 from workflow.ports import UnitOfWork, User
-from workflow.usecases import Services, _user, act, visible_snapshot
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-TERMINAL = (CaseStatus.archived, CaseStatus.withdrawn)
-
-
-def local_day(instant: datetime) -> date:
-    return instant.astimezone(SHANGHAI).date()
-
-
-def _iso_day(value: str | None) -> date | None:
-    return local_day(datetime.fromisoformat(value)) if value else None
+from workflow.usecases import BEIJING, Services, _user, act, beijing_day, for_viewer, visible_snapshot
 
 
 def parse_day(value: str | None, field_: str) -> date | None:
@@ -70,7 +66,7 @@ def record_fee(svc: Services, actor: str | None, number: str, expert: str, amoun
         value = parse_amount(amount)
         paid = parse_day(paid_on, "--paid-on")
         eid = _panel_expert(uow, case, expert)
-        return [domain.record_fee(case, eid, value, paid, user.name, now, local_day(now))]
+        return [domain.record_fee(case, eid, value, paid, user.name, now, beijing_day(now))]
 
     return act(svc, actor, number, "record_fee", run)[0]
 
@@ -83,7 +79,7 @@ def correct_fee(svc: Services, actor: str | None, number: str, expert: str, reas
         value: Decimal | None = parse_amount(amount) if amount is not None else None
         paid = parse_day(paid_on, "--paid-on")
         eid = _panel_expert(uow, case, expert)
-        return [domain.correct_fee(case, eid, value, paid, reason, user.name, now, local_day(now))]
+        return [domain.correct_fee(case, eid, value, paid, reason, user.name, now, beijing_day(now))]
 
     return act(svc, actor, number, "correct_fee", run)[0]
 
@@ -103,7 +99,7 @@ def _fee_rows(uow: UnitOfWork, snap: dict[str, Any]) -> list[dict[str, Any]]:
             "currency": fee["currency"],
             "paid_on": fee.get("paid_on"),
             "status": "paid" if fee.get("paid_on") else "unpaid",
-            "recorded_on": local_day(datetime.fromisoformat(fee["recorded_at"])).isoformat(),
+            "recorded_on": beijing_day(datetime.fromisoformat(fee["recorded_at"])).isoformat(),
             "corrected": bool(fee.get("corrected_at")),
         })
     return rows
@@ -113,10 +109,7 @@ def list_fees(svc: Services, actor: str | None, number: str) -> list[dict[str, A
     """The fees of one case: for those who may see the case; an expert sees only their own fee."""
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
-        snap = visible_snapshot(uow, user, number)
-        rows = _fee_rows(uow, snap)
-    if user.role == "expert":
-        rows = [r for r in rows if r["expert"] == user.expert_id]
+        rows = _fee_rows(uow, for_viewer(user, visible_snapshot(uow, user, number)))
     return sorted(rows, key=lambda r: r["expert"])
 
 
@@ -130,10 +123,7 @@ class Statement:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def totals(self) -> dict[str, Any]:
-        total = sum((Decimal(r["amount"]) for r in self.rows), Decimal("0"))
-        paid = sum((Decimal(r["amount"]) for r in self.rows if r["status"] == "paid"), Decimal("0"))
-        return {"fees": len(self.rows), "total": money(total), "paid": money(paid), "unpaid": money(total - paid),
-                "currency": "CNY"}
+        return fee_totals(self.rows) | {"currency": CURRENCY}
 
     def to_dict(self) -> dict[str, Any]:
         return {"institution": self.institution, "institution_name": self.institution_name, "year": self.year,
@@ -167,46 +157,16 @@ def fee_statement(svc: Services, actor: str | None, institution: str, year: int)
 
 
 def retention_of(snap: dict[str, Any], years: int, today: date) -> dict[str, Any] | None:
-    """Where a closed case stands: closed on, kept until (inclusive), expired, appraised, held. None while open."""
-    if snap["status"] not in TERMINAL or not snap.get("closed_at"):
+    """Where a closed case stands (states.yearly.retention_standing); None while it is open."""
+    if snap["status"] not in TERMINAL_STATES or not snap.get("closed_at"):
         return None
-    closed = _iso_day(snap["closed_at"])
-    assert closed is not None
-    until = retention_until(closed, years)
-    ret = snap.get("retention", {})
-    appraisal = ret.get("appraisal")
-    hold = next((h for h in reversed(ret.get("holds", [])) if not h.get("released_at")), None)
-    return {
-        "closed_on": closed.isoformat(),
-        "retention_until": until.isoformat(),
-        "disposable_from": (until + timedelta(days=1)).isoformat(),
-        "expired": today > until,
-        "appraised": appraisal is not None,
-        "approver": appraisal["approver"] if appraisal else None,
-        "appraised_at": appraisal["at"] if appraisal else None,
-        "held": hold is not None,
-        "hold_reason": hold["reason"] if hold else None,
-    }
+    return retention_standing(beijing_day(datetime.fromisoformat(snap["closed_at"])), snap.get("retention", {}),
+                              years, today)
 
 
 def disposal_problems(snap: dict[str, Any], years: int, today: date) -> list[str]:
-    """Why a case may not be destroyed today (empty when it may): every reason that applies, in this order."""
-    status = snap["status"]
-    if status not in TERMINAL:
-        label = STATUS_LABELS.get(status, status)
-        return [f"not closed: it is {status} ({label}); only an archived or withdrawn case is destroyed"]
-    r = retention_of(snap, years, today)
-    assert r is not None
-    problems = []
-    if not r["expired"]:
-        problems.append(f"not expired: kept until {r['retention_until']} ({years} years from {r['closed_on']}); "
-                        f"disposable from {r['disposable_from']}")
-    if r["held"]:
-        problems.append(f"under a legal hold: {r['hold_reason']} (release it with: huizhen retention release)")
-    if not r["appraised"]:
-        problems.append("not appraised: record the disposal appraisal first "
-                        f"(huizhen retention appraise {snap['number']} --approver NAME --note TEXT)")
-    return problems
+    """Why a case may not be destroyed today (empty when it may)."""
+    return yearly.disposal_problems(snap["number"], snap["status"], retention_of(snap, years, today), years)
 
 
 def retention_list(svc: Services, actor: str | None, purged: bool = False) -> list[dict[str, Any]]:
@@ -220,8 +180,8 @@ def retention_list(svc: Services, actor: str | None, purged: bool = False) -> li
             if user.role == "liaison":
                 rows = [r for r in rows if user.institution in (r["applicant"], r["lead"])]
             return rows
-        snaps = [s for status in TERMINAL for s in uow.cases.summaries(str(status))]
-    today = local_day(svc.clock.now())
+        snaps = [s for status in TERMINAL_STATES for s in uow.cases.summaries(str(status))]
+    today = beijing_day(svc.clock.now())
     years = svc.policy.retention_years
     out = []
     for snap in snaps:
@@ -264,7 +224,7 @@ def tombstone_dict(row: dict[str, Any]) -> dict[str, Any]:
     for key, value in row.items():
         if key == "id":
             continue
-        out[key] = value.astimezone(SHANGHAI).isoformat() if isinstance(value, datetime) else value
+        out[key] = value.astimezone(BEIJING).isoformat() if isinstance(value, datetime) else value
     return out
 
 
@@ -284,10 +244,10 @@ class PurgeResult:
 def _candidates(uow: UnitOfWork, years: int, today: date) -> list[str]:
     """Without named cases: every closed case that is appraised or whose retention ran out."""
     found = []
-    for status in TERMINAL:
+    for status in TERMINAL_STATES:
         for snap in uow.cases.summaries(str(status)):
             r = retention_of(snap, years, today)
-            if r is not None and (r["appraised"] or r["expired"]):
+            if r is not None and disposal_candidate(r):
                 found.append(snap["number"])
     return sorted(found)
 
@@ -301,13 +261,13 @@ def purge(svc: Services, actor: str | None, numbers: Sequence[str] = (), *, dry_
     with svc.uow(readonly=True) as uow:
         require_role(_user(uow, actor), "admin")
         wanted = list(dict.fromkeys(n.strip() for n in numbers if n.strip())) or _candidates(
-            uow, years, local_day(svc.clock.now()))
+            uow, years, beijing_day(svc.clock.now()))
     for number in wanted:
         with svc.uow() as uow:
             user = _user(uow, actor)
             require_role(user, "admin")
             now = svc.clock.now()
-            today = local_day(now)
+            today = beijing_day(now)
             tomb = uow.retention.tombstone(number)
             if tomb is not None:
                 result.already.append({"number": number, "purged_at": tombstone_dict(tomb)["purged_at"],
@@ -327,7 +287,7 @@ def purge(svc: Services, actor: str | None, numbers: Sequence[str] = (), *, dry_
                 continue
             stored = uow.cases.events(number)
             if result.batch is None and not dry_run:
-                result.batch = uow.retention.next_batch(now.astimezone(SHANGHAI).year)
+                result.batch = uow.retention.next_batch(now.astimezone(BEIJING).year)
             row = _tombstone_row(case, snap, stored[-1].hash, len(stored), years, user.name, now,
                                  result.batch or "(dry run)")
             if dry_run:
@@ -349,7 +309,7 @@ def _tombstone_row(case: Case, snap: dict[str, Any], final_hash: str, events: in
         "status": str(case.status), "outcome": str(case.outcome) if case.outcome else None,
         "product_name": str(case.product.get("name", "")), "product_model": str(case.product.get("model", "")),
         "opened_at": case.created_at, "submitted_at": case.submitted_at, "terminal_at": case.closed_at,
-        "retention_until": retention_until(local_day(case.closed_at), years).isoformat(),
+        "retention_until": retention_until(beijing_day(case.closed_at), years).isoformat(),
         "appraised_at": datetime.fromisoformat(appraisal["at"]).astimezone(UTC), "approver": appraisal["approver"],
         "appraisal_note": appraisal["note"], "purged_at": now.astimezone(UTC), "purged_by": actor,
         "events": events, "materials": len(snap.get("materials", [])), "final_event_hash": final_hash,

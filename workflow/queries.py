@@ -10,32 +10,19 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from states import case as domain
 from states import yearly
 from states.case import Case
-from states.errors import DomainError, InvalidInput, InvalidTransition
+from states.errors import DomainError, InvalidInput
 from states.machine import allowed_triggers
-from states.rules import (
-    INJURY_TYPES,
-    PRODUCER_CAUSES,
-    YES_NO_FIELDS,
-    Opinion,
-    derive_defect,
-    derive_investigate,
-    in_attention_matrix,
-    in_investigate_matrix,
-    parse_opinion,
-)
-from states.status import STATUS_LABELS, CaseStatus, Defect
+from states.rules import preview_conclusions as preview_opinion  # noqa: F401  (the web's live preview)
+from states.status import CaseStatus
 from workflow import usecases as uc
 from workflow.errors import NotFound
 from workflow.permissions import EXPERT_ACTIONS, may_act, require_act, require_role, require_view
 from workflow.ports import User
-from workflow.usecases import Services, _user, visible_snapshot
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from workflow.usecases import Services, _user, beijing_day, visible_snapshot
 
 # 督办 colours of a deadline: on track · due within one working day · overdue.
 ON_TRACK = "on_track"
@@ -55,10 +42,6 @@ YEAR_RE = re.compile(r"^\d{4}$")
 MAX_SPAN_DAYS = 800  # counting working days over a longer span is not useful on a dashboard
 
 
-def _local_date(at: datetime) -> date:
-    return at.astimezone(SHANGHAI).date()
-
-
 def working_days_between(is_workday: Callable[[date], bool], start: date, end: date) -> int:
     """The working days d with start < d ≤ end (0 when end ≤ start), counted over at most MAX_SPAN_DAYS."""
     return yearly.working_days_between(start, min(end, start + timedelta(days=MAX_SPAN_DAYS)), is_workday)
@@ -69,7 +52,7 @@ def deadline_view(deadline: Mapping[str, Any], now: datetime, is_workday: Callab
     out = dict(deadline)
     due_at = datetime.fromisoformat(str(deadline["due_at"]))
     due_date = date.fromisoformat(str(deadline["due_date"]))
-    today = _local_date(now)
+    today = beijing_day(now)
     out["urgency"] = None
     out["days_left"] = None
     out["days_overdue"] = None
@@ -288,10 +271,7 @@ def preflight(svc: Services, actor: str | None, number: str, action: str, expert
     if snap is None:
         raise NotFound(f"case {number} does not exist")
     require_act(user, action, snap, expert)
-    status = CaseStatus(snap["status"])
-    if action not in allowed_triggers(status):
-        label = STATUS_LABELS.get(str(status), str(status))
-        raise InvalidTransition(f"{number}: cannot {action.replace('_', ' ')} a case that is {status} ({label})")
+    domain.ensure_allowed_in(number, CaseStatus(snap["status"]), action)
 
 
 def may_open_case(user: User) -> bool:
@@ -352,62 +332,3 @@ def my_panels(svc: Services, actor: str | None) -> list[dict[str, Any]]:
         rows.append(row)
     rows.sort(key=lambda r: (0 if r["todo"] else 1, URGENCY_RANK[r["urgency"]], str(r["number"])))
     return rows
-
-
-# --- the 会诊表 previewed as the expert ticks boxes -------------------------------------------------------------
-
-_NEUTRAL: dict[str, Any] = {
-    **{name: {"answer": False, "detail": ""} for name in YES_NO_FIELDS},
-    "injury_types": {k: None for k in INJURY_TYPES},
-    "severity": 1,
-    "likelihood": 1,
-    "producer_cause": {k: False for k in PRODUCER_CAUSES},
-    "universality": "no",
-}
-DEFECT_INPUTS = ("standard_noncompliance", "nonstandard_danger", "no_standard_danger", "producer_cause",
-                 "universality")
-
-
-def preview_opinion(data: Any) -> dict[str, Any]:
-    """The conclusions the form's rules give for the answers so far (states.rules, the same as on signing).
-
-    A conclusion whose inputs are not all answered yet is None; `missing` names the unanswered fields. Answers
-    that are present must be valid: a wrong value is refused, naming the field.
-    """
-    if not isinstance(data, Mapping):
-        raise InvalidInput("opinion: must be a mapping of the form's fields")
-    given = {str(k) for k in data}
-    causes = data.get("producer_cause")
-    if isinstance(causes, Mapping) and set(map(str, causes)) != set(PRODUCER_CAUSES):
-        given.discard("producer_cause")  # only some causes answered: not yet an answer
-    filled: dict[str, Any] = copy.deepcopy(_NEUTRAL)
-    for key, value in data.items():
-        if key == "producer_cause" and isinstance(value, Mapping) and isinstance(filled["producer_cause"], dict):
-            filled["producer_cause"].update(value)
-        else:
-            filled[str(key)] = value
-    op: Opinion = parse_opinion(filled)  # validates what was given (unknown keys, wrong values)
-    missing = [k for k in sorted(set(_NEUTRAL)) if k not in given]
-    defect_known = all(k in given for k in DEFECT_INPUTS)
-    matrix_known = "severity" in given and "likelihood" in given
-    defect = derive_defect(op) if defect_known else None
-    recall_known = "similar_recall" in given
-    investigate: bool | None = None
-    if (matrix_known and in_investigate_matrix(op.severity, op.likelihood)) or (recall_known and op.similar_recall.answer):
-        investigate = True
-    elif matrix_known and recall_known:
-        investigate = derive_investigate(op)
-    attention: bool | None = None
-    if matrix_known and in_attention_matrix(op.severity, op.likelihood):
-        attention = True
-    elif matrix_known and defect is not None and defect is not Defect.uncertain:
-        attention = False
-    elif matrix_known and defect is not None and "public_opinion_risk" in given:
-        attention = op.public_opinion_risk.answer
-    return {
-        "complete": not missing,
-        "missing": missing,
-        "defect": str(defect) if defect is not None else None,
-        "investigate": investigate,
-        "attention": attention,
-    }

@@ -30,17 +30,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from states.errors import InvalidInput
-from states.yearly import median, money, percentile_nearest_rank, rate, working_days_between
+from states.machine import TERMINAL_STATES
+from states.status import REPORT_OUTCOME_LABELS
+from states.yearly import fee_totals, median, percentile_nearest_rank, rate, working_days_between
 from workflow.permissions import require_role
-from workflow.usecases import Services, _user
+from workflow.usecases import BEIJING, Services, _user, beijing_day
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-OUTCOMES = ("investigate", "no_investigation", "continued_attention", "withdrawn")
+OUTCOMES = tuple(REPORT_OUTCOME_LABELS)
 TIMERS = {"t1": "expert_analysis", "t2": "convening"}
 
 DEFINITIONS = {
@@ -63,19 +62,15 @@ def _at(iso: str | None) -> datetime | None:
 
 def _year_of(iso: str | None) -> int | None:
     at = _at(iso)
-    return at.astimezone(SHANGHAI).year if at else None
-
-
-def _day(at: datetime) -> date:
-    return at.astimezone(SHANGHAI).date()
+    return at.astimezone(BEIJING).year if at else None
 
 
 def compute(snaps: list[dict[str, Any]], year: int, members: list[str], is_workday: Callable[[date], bool],
             now: datetime, institution: str | None = None) -> dict[str, Any]:
     """The report's figures from case snapshots (pure: the calendar and the instant are given)."""
-    year_end = datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
+    year_end = datetime(year + 1, 1, 1, tzinfo=BEIJING)
     as_of = min(year_end, now)
-    as_of_day = min(date(year, 12, 31), _day(now))
+    as_of_day = min(date(year, 12, 31), beijing_day(now))
     scope = [s for s in snaps if s.get("submitted_at")
              and (institution is None or institution in (s["applicant"], s.get("lead")))]
 
@@ -89,7 +84,7 @@ def compute(snaps: list[dict[str, Any]], year: int, members: list[str], is_workd
     on_time: dict[str, dict[str, Any]] = {
         k: {"met": 0, "missed": 0, "resolved": 0, "rate": None, "open_overdue": 0} for k in TIMERS}
     attention: list[dict[str, Any]] = []
-    fees: dict[str, dict[str, Any]] = {code: {"fees": 0, "total": Decimal(0), "paid": Decimal(0)} for code in members}
+    fees: dict[str, list[dict[str, Any]]] = {code: [] for code in members}  # by the paying applicant
 
     def count(bucket: dict[str, Any], s: dict[str, Any]) -> None:
         bucket["total"] += 1
@@ -100,24 +95,24 @@ def compute(snaps: list[dict[str, Any]], year: int, members: list[str], is_workd
     for s in scope:
         if _year_of(s["submitted_at"]) == year:
             count(opened, s)
-        if s["status"] in ("archived", "withdrawn") and _year_of(s.get("closed_at")) == year:
+        if s["status"] in TERMINAL_STATES and _year_of(s.get("closed_at")) == year:
             count(closed, s)
             closed[s["status"]] += 1
             if s["status"] == "withdrawn":
                 outcomes["withdrawn"] += 1
         decided_at = _at(s.get("decided_at"))
-        if decided_at is not None and _day(decided_at).year == year and s.get("outcome"):
+        if decided_at is not None and beijing_day(decided_at).year == year and s.get("outcome"):
             outcomes[s["outcome"]] += 1
             submitted = _at(s["submitted_at"])
             assert submitted is not None
-            cycles.append(working_days_between(_day(submitted), _day(decided_at), is_workday))
+            cycles.append(working_days_between(beijing_day(submitted), beijing_day(decided_at), is_workday))
         for key, kind in TIMERS.items():
             bucket = on_time[key]
             for d in s.get("deadlines", []):
                 if d["kind"] != kind or d["status"] in ("cancelled", "superseded"):
                     continue
                 resolved = _at(d.get("resolved_at"))
-                if d["status"] in ("met", "missed") and resolved is not None and _day(resolved).year == year:
+                if d["status"] in ("met", "missed") and resolved is not None and beijing_day(resolved).year == year:
                     bucket[d["status"]] += 1
                 running = resolved is None or resolved > as_of
                 if running and datetime.fromisoformat(d["due_at"]) <= as_of and datetime.fromisoformat(
@@ -128,29 +123,24 @@ def compute(snaps: list[dict[str, Any]], year: int, members: list[str], is_workd
             notes = [n for n in s.get("tracking", []) if datetime.fromisoformat(n["at"]) < as_of]
             attention.append({
                 "number": s["number"], "applicant": s["applicant"], "lead": s.get("lead"),
-                "product": s["product"].get("name", ""), "decided_on": _day(decided_at).isoformat(),
-                "tracking_age_working_days": working_days_between(_day(decided_at), as_of_day, is_workday),
+                "product": s["product"].get("name", ""), "decided_on": beijing_day(decided_at).isoformat(),
+                "tracking_age_working_days": working_days_between(beijing_day(decided_at), as_of_day, is_workday),
                 "tracking_notes": len(notes),
             })
         for fee in s.get("fees", {}).values():
             if _year_of(fee["recorded_at"]) != year:
                 continue
-            bucket_f = fees.setdefault(s["applicant"], {"fees": 0, "total": Decimal(0), "paid": Decimal(0)})
-            bucket_f["fees"] += 1
-            bucket_f["total"] += Decimal(fee["amount"])
-            if fee.get("paid_on"):
-                bucket_f["paid"] += Decimal(fee["amount"])
+            fees.setdefault(s["applicant"], []).append(fee)
 
     for bucket in on_time.values():
         bucket["resolved"] = bucket["met"] + bucket["missed"]
         bucket["rate"] = rate(bucket["met"], bucket["missed"])
     attention.sort(key=lambda a: (a["decided_on"], a["number"]))
-    fee_total = sum((f["total"] for f in fees.values()), Decimal(0))
-    fee_paid = sum((f["paid"] for f in fees.values()), Decimal(0))
+    overall = fee_totals(fee for group in fees.values() for fee in group)
     return {
         "year": year,
         "institution": institution,
-        "as_of": as_of.astimezone(SHANGHAI).isoformat(),
+        "as_of": as_of.astimezone(BEIJING).isoformat(),
         "opened": opened,
         "closed": closed,
         "outcomes": outcomes,
@@ -164,11 +154,10 @@ def compute(snaps: list[dict[str, Any]], year: int, members: list[str], is_workd
         "continued_attention": {"count": len(attention), "cases": attention},
         "fees": {
             "currency": "CNY",
-            "by_institution": {code: {"fees": f["fees"], "total": money(f["total"]), "paid": money(f["paid"]),
-                                      "unpaid": money(f["total"] - f["paid"])} for code, f in fees.items()},
-            "total": money(fee_total),
-            "paid": money(fee_paid),
-            "unpaid": money(fee_total - fee_paid),
+            "by_institution": {code: fee_totals(group) for code, group in fees.items()},
+            "total": overall["total"],
+            "paid": overall["paid"],
+            "unpaid": overall["unpaid"],
         },
         "definitions": dict(DEFINITIONS),
     }
@@ -186,6 +175,6 @@ def yearly_report(svc: Services, actor: str | None, year: int, institution: str 
         snaps = uow.cases.summaries()
     now = svc.clock.now()
     report = compute(snaps, year, list(svc.policy.members), svc.calendar.is_workday, now, code)
-    report["generated_at"] = now.astimezone(SHANGHAI).isoformat()
+    report["generated_at"] = now.astimezone(BEIJING).isoformat()
     report["members"] = dict(svc.policy.members)
     return report

@@ -9,14 +9,17 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from states import case as domain
 from states.case import Case, Deadline, Event
 from states.errors import Conflict, InvalidInput, InvalidTransition
+from states.machine import TERMINAL_STATES
 from states.rotation import lead_on
 from states.status import MATERIAL_KINDS, CaseStatus, Outcome
+from states.yearly import retention_until
 from workflow.errors import NotFound, NotPermitted
 from workflow.permissions import require_act, require_role, require_view
 from workflow.ports import (
@@ -31,6 +34,12 @@ from workflow.ports import (
 )
 
 SHANGHAI_OFFSET_NOTE = "Asia/Shanghai"
+BEIJING = ZoneInfo(SHANGHAI_OFFSET_NOTE)  # the regulation's days and years are Beijing's
+
+
+def beijing_day(instant: datetime) -> date:
+    """The calendar day an instant falls on in Beijing: the day the regulation counts."""
+    return instant.astimezone(BEIJING).date()
 ROLES = ("liaison", "expert", "auditor", "admin")
 MAX_MATERIAL_BYTES = 50 * 1024 * 1024
 NAME_RE = re.compile(r"^[\w.\-@\u4e00-\u9fff]{1,64}$")
@@ -210,11 +219,13 @@ def list_experts(svc: Services, actor: str | None) -> list[Expert]:
         return uow.experts.all()
 
 
-def lead_for(svc: Services, when: datetime) -> str:
-    from zoneinfo import ZoneInfo
+def lead_on_day(svc: Services, day: date) -> str:
+    """The lead institution on a Beijing calendar day (Art. 3's rotation)."""
+    return lead_on(day, svc.policy.rotation_order, svc.policy.first_term_start, svc.policy.term_months)
 
-    local = when.astimezone(ZoneInfo(SHANGHAI_OFFSET_NOTE)).date()
-    return lead_on(local, svc.policy.rotation_order, svc.policy.first_term_start, svc.policy.term_months)
+
+def lead_for(svc: Services, when: datetime) -> str:
+    return lead_on_day(svc, beijing_day(when))
 
 
 # --- cases: creation ----------------------------------------------------------------------------------------
@@ -231,19 +242,13 @@ def new_case(svc: Services, actor: str | None, data: Any, linked_from: str | Non
         if user.role != "liaison" or not user.institution:
             raise NotPermitted(f"{user.name} ({user.role}) may not open a case: only an institution's liaison may")
         now = svc.clock.now()
-        local_year = now.astimezone(_tz()).year
+        local_year = now.astimezone(BEIJING).year
         number = uow.cases.next_number(svc.policy.case_prefix, local_year)
         case, event = domain.open_case(number, user.institution, draft, user.name, now, linked_from)
         uow.cases.add(case, [event])
         uow.commit()
     _notify(svc, case.number, [event])
     return case
-
-
-def _tz() -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(SHANGHAI_OFFSET_NOTE)
 
 
 def edit_case(svc: Services, actor: str | None, number: str, data: Any) -> Case:
@@ -464,7 +469,7 @@ def reopen(svc: Services, actor: str | None, number: str, reason: str) -> tuple[
     created: list[Case] = []
 
     def run(uow: UnitOfWork, case: Case, user: User, now: datetime) -> list[Event]:
-        year = now.astimezone(_tz()).year
+        year = now.astimezone(BEIJING).year
         new_number = uow.cases.next_number(svc.policy.case_prefix, year)
         draft = {"product": case.product, "sources": case.sources, "source_other": case.source_other,
                  "basis": case.basis}
@@ -489,7 +494,7 @@ def present(case: dict[str, Any], now: datetime) -> dict[str, Any]:
         item = dict(d)
         for key in ("start_at", "due_at", "resolved_at"):  # instants for people: Beijing time, with the offset
             if item.get(key):
-                item[key] = datetime.fromisoformat(item[key]).astimezone(_tz()).isoformat()
+                item[key] = datetime.fromisoformat(item[key]).astimezone(BEIJING).isoformat()
         item["overdue"] = d["status"] == "armed" and now >= datetime.fromisoformat(d["due_at"])
         shown.append(item)
     out["deadlines"] = shown
@@ -505,17 +510,20 @@ def show_case(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
 
 def for_viewer(user: User, shown: dict[str, Any]) -> dict[str, Any]:
     """What a viewer's role does not see of a case they may see: an expert sees their own fee, not colleagues'."""
-    if user.role == "expert" and shown.get("fees"):
-        shown["fees"] = {e: f for e, f in shown["fees"].items() if e == user.expert_id}
+    if shown.get("fees"):
+        shown["fees"] = {e: f for e, f in shown["fees"].items() if _may_see_fee(user, e)}
     return shown
+
+
+def _may_see_fee(user: User, expert: str) -> bool:
+    """Personal remuneration: an expert sees their own fee only; the people running the case see them all."""
+    return user.role != "expert" or expert == user.expert_id
 
 
 def with_retention(svc: Services, shown: dict[str, Any]) -> dict[str, Any]:
     """Art. 9: a closed case carries the last day it is kept (closing day + retention_years, Beijing time)."""
-    if shown["status"] in (CaseStatus.archived, CaseStatus.withdrawn) and shown.get("closed_at"):
-        from states.yearly import retention_until
-
-        closed = datetime.fromisoformat(shown["closed_at"]).astimezone(_tz()).date()
+    if shown["status"] in TERMINAL_STATES and shown.get("closed_at"):
+        closed = beijing_day(datetime.fromisoformat(shown["closed_at"]))
         shown["retention_until"] = retention_until(closed, svc.policy.retention_years).isoformat()
     return shown
 
@@ -557,8 +565,8 @@ def history(svc: Services, actor: str | None, number: str) -> list[dict[str, Any
 def _may_read_event(user: User, event: Event) -> bool:
     """An expert reads every event of their panel's case but a colleague's fee (personal information); the
     auditors' export and verification see everything."""
-    if user.role == "expert" and event.type in ("FeeRecorded", "FeeCorrected"):
-        return bool(event.payload.get("expert") == user.expert_id)
+    if event.type in ("FeeRecorded", "FeeCorrected"):
+        return _may_see_fee(user, str(event.payload.get("expert")))
     return True
 
 

@@ -25,17 +25,23 @@ def _format(out: Path) -> str:
     return suffix
 
 
-def _write(out: Path, layout: Any, docx: Callable[[Any, Path], None], pdf: Callable[[Any, Path], None]) -> Path:
-    out = Path(out)
-    suffix = _format(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    part = out.with_name(out.name + ".part")
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """`write` fills a `.part` file beside PATH, which then replaces PATH: never a half-written file under the
+    final name, whatever fails."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
     try:
-        (docx if suffix == ".docx" else pdf)(layout, part)
-        part.replace(out)  # never leave a half-written paper under the final name
+        write(part)
+        part.replace(path)
     finally:
         part.unlink(missing_ok=True)
-    return out
+    return path
+
+
+def _write(out: Path, layout: Any, docx: Callable[[Any, Path], None], pdf: Callable[[Any, Path], None]) -> Path:
+    out = Path(out)
+    render = docx if _format(out) == ".docx" else pdf
+    return atomic_write(out, lambda part: render(layout, part))
 
 
 def render_form(ctx: Mapping[str, Any], out: Path) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -36,7 +37,12 @@ def html_minutes(doc: MinutesLayout) -> str:
     return _env().get_template("minutes.html.j2").render(doc=doc, mark_pt=mark_size_pt(doc.mark), draft_label=P.DRAFT)
 
 
-def _write(html: str, out: Path) -> None:
+def html_page(template: str, **context: Any) -> str:
+    """Any of the papers' templates (form, minutes, the destruction list) rendered with the CJK font stack."""
+    return _env().get_template(template).render(**context)
+
+
+def write_pdf(html: str, out: Path) -> None:
     fonts.require_pdf_fonts()
     try:
         import weasyprint
@@ -47,9 +53,9 @@ def _write(html: str, out: Path) -> None:
 
 
 def form(doc: FormLayout, out: Path) -> None:
-    _write(html_form(doc), out)
+    write_pdf(html_form(doc), out)
 
 
 def minutes(doc: MinutesLayout, out: Path) -> None:
-    _write(html_minutes(doc), out)
+    write_pdf(html_minutes(doc), out)
 
