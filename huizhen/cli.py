@@ -157,15 +157,9 @@ def users_add(
 @users_app.command("list")
 def users_list(as_json: JsonOpt = False) -> None:
     """List users (admin and auditors)."""
-    a = get_app()
-    from workflow.permissions import require_role
+    from workflow.web_usecases import list_users
 
-    with a.services.uow(readonly=True) as uow:
-        me = uc._user(uow, actor())
-        require_role(me, "admin", "auditor")
-        people = uow.users.all()
-    rows = [{"name": u.name, "role": u.role, "institution": u.institution, "expert": u.expert_id, "email": u.email}
-            for u in people]
+    rows = list_users(get_app().services, actor())
     if as_json:
         return emit_json(rows)
     table = Table("用户 name", "角色 role", "机构 institution", "专家 expert", "email")

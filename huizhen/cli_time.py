@@ -11,13 +11,14 @@ import typer
 from rich.table import Table
 
 from huizhen.bootstrap import build_calendar, year_from_stored
-from huizhen.cli import SHANGHAI, JsonOpt, actor, app, emit_json, err, get_app, local, out
+from huizhen.cli import JsonOpt, actor, app, emit_json, err, get_app, local, out
 from huizhen.clock import clock_from_env, parse_instant
 from huizhen.config import load_settings
 from scheduler.calendar import CalendarDataError, WorkingCalendar, load_year_file
 from states.errors import InvalidInput
 from states.status import DEADLINE_LABELS
 from workflow import timekeeping
+from workflow.usecases import beijing_day
 
 calendar_app = typer.Typer(no_args_is_help=True, help="The Chinese working-day calendar (工作日).")
 scheduler_app = typer.Typer(no_args_is_help=True, help="The deadline sweep and its daemon.")
@@ -56,7 +57,7 @@ def _date(text: str, field: str) -> date:
         except ValueError:
             pass
     else:
-        return parse_instant(text, field).astimezone(SHANGHAI).date()
+        return beijing_day(parse_instant(text, field))
     raise InvalidInput(f"{field}: {text!r} is not a date (YYYY-MM-DD)")
 
 
@@ -100,7 +101,7 @@ def calendar_is_workday(day: Annotated[str, typer.Argument(metavar="DATE")], as_
 @calendar_app.command("status")
 def calendar_status() -> None:
     """What the calendar knows, and a warning when next year's official arrangement is missing."""
-    today = clock_from_env().now().astimezone(SHANGHAI).date()
+    today = beijing_day(clock_from_env().now())
     cal = _calendar_without_login()
     for line in cal.status(today):
         (err if line.startswith("WARNING") else out).print(line)

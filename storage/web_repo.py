@@ -31,10 +31,6 @@ class WebStore:
             yield conn
 
     # -- passwords -------------------------------------------------------------------------------------------
-    def password_hash(self, name: str) -> str | None:
-        with self._read() as conn:
-            return conn.execute(select(t.users.c.password_hash).where(t.users.c.name == name)).scalar()
-
     def user_and_hash(self, name: str) -> tuple[User, str | None] | None:
         with self._read() as conn:
             r = conn.execute(select(t.users).where(t.users.c.name == name)).mappings().first()
@@ -120,14 +116,4 @@ class WebStore:
     def max_event_id(self) -> int:
         with self._read() as conn:
             return int(conn.execute(select(func.coalesce(func.max(t.events.c.id), 0))).scalar_one())
-
-    def changed_since(self, event_id: int, limit: int = 200) -> list[str]:
-        """The cases with events after `event_id` (newest last)."""
-        with self._read() as conn:
-            rows = conn.execute(
-                select(t.events.c.case_number, func.max(t.events.c.id).label("last"))
-                .where(t.events.c.id > event_id).group_by(t.events.c.case_number).order_by("last").limit(limit)
-            ).all()
-            return [r[0] for r in rows]
-
 

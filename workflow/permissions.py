@@ -88,3 +88,9 @@ def require_act(user: User, action: str, case: dict[str, Any], expert: str | Non
     else:
         whose = "the applicant's liaisons, or the lead's during the meeting"
     raise NotPermitted(f"{_who(user)} may not {action.replace('_', ' ')} case {case['number']}: only {whose} may")
+
+
+def require_self_or_admin(user: User, target: User, what: str) -> None:
+    """An admin may WHAT for anyone; everyone else only for themself."""
+    if user.role != "admin" and user.name != target.name:
+        raise NotPermitted(f"{user.name} ({user.role}) may {what} only for themself; an admin may for anyone")

@@ -1,4 +1,4 @@
-"""Use cases the web service adds: setting a password and issuing a per-user API token.
+"""Use cases the web service adds: setting a password, issuing a per-user API token, listing users.
 
 Who may: an admin for anyone, everyone else for themself only. The secrets never reach storage in clear: the
 password is hashed by the shell's hasher (argon2) before it is kept, a token is kept as its SHA-256 only.
@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from states.errors import InvalidInput
-from workflow.errors import NotFound, NotPermitted
+from workflow.errors import NotFound
+from workflow.permissions import require_role, require_self_or_admin
 from workflow.ports import User
 from workflow.usecases import Services, _user
 
@@ -24,8 +25,6 @@ TOKEN_PREFIX = "hz_"
 
 class Credentials(Protocol):
     """Where password hashes and token digests live (storage.web_repo.WebStore)."""
-
-    def password_hash(self, name: str) -> str | None: ...
 
     def set_password_hash(self, name: str, password_hash: str) -> None: ...
 
@@ -46,9 +45,22 @@ def _target(svc: Services, actor: str | None, name: str, what: str) -> User:
         target = uow.users.get(name)
     if target is None:
         raise NotFound(f"user {name!r} does not exist")
-    if me.role != "admin" and me.name != target.name:
-        raise NotPermitted(f"{me.name} ({me.role}) may {what} only for themself; an admin may for anyone")
+    require_self_or_admin(me, target, what)
     return target
+
+
+def user_row(u: User) -> dict[str, Any]:
+    """A user as the CLI and the API show them."""
+    return {"name": u.name, "role": u.role, "institution": u.institution, "expert": u.expert_id, "email": u.email}
+
+
+def list_users(svc: Services, actor: str | None) -> list[dict[str, Any]]:
+    """Every user (admins and auditors)."""
+    with svc.uow(readonly=True) as uow:
+        me = _user(uow, actor)
+        require_role(me, "admin", "auditor")
+        people = uow.users.all()
+    return [user_row(u) for u in people]
 
 
 def check_password(password: str, name: str) -> None:

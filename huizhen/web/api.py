@@ -16,13 +16,13 @@ from typing import Annotated, Any, Literal
 import yaml
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from huizhen.clock import parse_instant
 from huizhen.web.auth import Viewer
-from huizhen.web.common import WebError, api_viewer, call, web
+from huizhen.web.common import WebError, api_viewer, attachment, call, web
 from huizhen.web.inputs import UploadRefused, check_upload, no_markup, upload_name
-from huizhen.web.pages import material_response, meeting_instant
+from huizhen.web.pages import SIMPLE_ACTIONS, material_response, meeting_instant
 from states.errors import InvalidInput
 from states.rules import derive_conclusions, parse_opinion
 from workflow import queries, timekeeping
@@ -204,43 +204,37 @@ async def _shown(request: Request, viewer: Viewer, number: str) -> dict[str, Any
     return await call(uc.show_case, web(request).svc, _me(viewer), number)
 
 
-def _simple(action: str, summary: str) -> None:
+# URL slug -> the action's name in SIMPLE_ACTIONS, and the endpoint's summary.
+SIMPLE_ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("submit", "submit", "Submit the application (Art. 6–7)"),
+    ("dispatch", "dispatch", "Send the materials to the panel; starts T1 (Art. 8(2))"),
+    ("refer", "refer", "Refer to the lead; starts T2 (Art. 8(3)); reason needed when analyses are missing after T1"),
+    ("convene", "convene", "The online meeting is held (Art. 8(4))"),
+    ("decide", "decide", "Count the forms by majority (Art. 8(6))"),
+    ("minutes", "issue_minutes", "Issue the minutes, cc'd to the other institutions (Art. 8(7))"),
+    ("archive", "archive", "Archive a decided case whose minutes are issued (Art. 9)"),
+    ("conclude", "conclude", "End continued attention (reason required); archives the case"),
+    ("withdraw", "withdraw", "Withdraw the application (reason required)"),
+    ("meeting/cancel", "cancel_meeting", "Cancel the scheduled meeting (everyone invited is told)"),
+)
+
+
+def _simple(slug: str, action: str, summary: str) -> None:
+    run = SIMPLE_ACTIONS[action]
+
     async def endpoint(request: Request, viewer: Me, number: str, body: Reason | None = None) -> dict[str, Any]:
         _clean(body)
         svc, reason = web(request).svc, (body.reason if body else "")
-        fn = {
-            "submit": lambda: uc.submit(svc, _me(viewer), number),
-            "dispatch": lambda: uc.dispatch(svc, _me(viewer), number),
-            "refer": lambda: uc.refer(svc, _me(viewer), number, reason),
-            "convene": lambda: uc.convene(svc, _me(viewer), number),
-            "decide": lambda: uc.decide(svc, _me(viewer), number),
-            "minutes": lambda: uc.issue_minutes(svc, _me(viewer), number),
-            "archive": lambda: uc.archive(svc, _me(viewer), number),
-            "conclude": lambda: uc.conclude(svc, _me(viewer), number, reason),
-            "withdraw": lambda: uc.withdraw(svc, _me(viewer), number, reason),
-            "meeting/cancel": lambda: uc.cancel_meeting(svc, _me(viewer), number, reason),
-        }[action]
-        await call(fn)
+        await call(run, svc, _me(viewer), number, reason)
         return await _shown(request, viewer, number)
 
-    endpoint.__name__ = f"case_{action.replace('/', '_')}"
-    router.add_api_route(f"/cases/{{number}}/{action}", endpoint, methods=["POST"], summary=summary,
+    endpoint.__name__ = f"case_{slug.replace('/', '_')}"
+    router.add_api_route(f"/cases/{{number}}/{slug}", endpoint, methods=["POST"], summary=summary,
                          name=endpoint.__name__)
 
 
-for _action, _summary in (
-    ("submit", "Submit the application (Art. 6–7)"),
-    ("dispatch", "Send the materials to the panel; starts T1 (Art. 8(2))"),
-    ("refer", "Refer to the lead; starts T2 (Art. 8(3)); reason needed when analyses are missing after T1"),
-    ("convene", "The online meeting is held (Art. 8(4))"),
-    ("decide", "Count the forms by majority (Art. 8(6))"),
-    ("minutes", "Issue the minutes, cc'd to the other institutions (Art. 8(7))"),
-    ("archive", "Archive a decided case whose minutes are issued (Art. 9)"),
-    ("conclude", "End continued attention (reason required); archives the case"),
-    ("withdraw", "Withdraw the application (reason required)"),
-    ("meeting/cancel", "Cancel the scheduled meeting (everyone invited is told)"),
-):
-    _simple(_action, _summary)
+for _slug, _action, _summary in SIMPLE_ROUTES:
+    _simple(_slug, _action, _summary)
 
 
 @router.post("/cases/{number}/reopen", summary="End continued attention with a new linked draft (reason required)")
@@ -327,9 +321,6 @@ async def track(request: Request, viewer: Me, number: str, body: Note) -> dict[s
 
 # --- papers ----------------------------------------------------------------------------------------------------
 
-FORMAT_MIME = {"pdf": "application/pdf",
-               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-
 
 def _paper(kind: str, svc: uc.Services, actor: str, number: str, expert: str | None, fmt: str) -> bytes:
     from huizhen.papers import render_form, render_minutes
@@ -349,8 +340,7 @@ def _paper(kind: str, svc: uc.Services, actor: str, number: str, expert: str | N
 async def paper_form(request: Request, viewer: Me, number: str, expert: str | None = None,
                      format: Literal["pdf", "docx"] = "pdf") -> Response:
     data = await call(_paper, "form", web(request).svc, _me(viewer), number, expert, format)
-    return Response(data, media_type=FORMAT_MIME[format],
-                    headers={"Content-Disposition": f'attachment; filename="{number}-form.{format}"'})
+    return attachment(data, f"{number}-form.{format}")
 
 
 @router.get("/cases/{number}/papers/minutes", summary="The 会议纪要 (a draft before they are issued)",
@@ -358,8 +348,7 @@ async def paper_form(request: Request, viewer: Me, number: str, expert: str | No
 async def paper_minutes(request: Request, viewer: Me, number: str,
                         format: Literal["pdf", "docx"] = "pdf") -> Response:
     data = await call(_paper, "minutes", web(request).svc, _me(viewer), number, None, format)
-    return Response(data, media_type=FORMAT_MIME[format],
-                    headers={"Content-Disposition": f'attachment; filename="{number}-minutes.{format}"'})
+    return attachment(data, f"{number}-minutes.{format}")
 
 
 # --- audit -----------------------------------------------------------------------------------------------------
@@ -397,8 +386,7 @@ async def dossier(request: Request, viewer: Me, number: str) -> Response:
             return out.read_bytes()
 
     data = await call(build)
-    return Response(data, media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{number}-dossier.zip"'})
+    return attachment(data, f"{number}-dossier.zip", "application/zip")
 
 
 # --- the form's rules, people, time ----------------------------------------------------------------------------
@@ -442,16 +430,7 @@ async def add_expert(request: Request, viewer: Me, body: NewExpert) -> dict[str,
 
 @router.get("/users", summary="Users (admins and auditors)")
 async def users(request: Request, viewer: Me) -> list[dict[str, Any]]:
-    from workflow.permissions import require_role
-
-    require_role(viewer.user, "admin", "auditor")
-
-    def everyone() -> list[dict[str, Any]]:
-        with web(request).svc.uow(readonly=True) as uow:
-            return [{"name": u.name, "role": u.role, "institution": u.institution, "expert": u.expert_id,
-                     "email": u.email} for u in uow.users.all()]
-
-    return await call(everyone)
+    return await call(wu.list_users, web(request).svc, _me(viewer))
 
 
 @router.post("/users", status_code=201, summary="Add a user (admin)")
@@ -459,7 +438,7 @@ async def add_user(request: Request, viewer: Me, body: NewUser) -> dict[str, Any
     _clean(body)
     u = await call(uc.add_user, web(request).svc, _me(viewer), body.name, body.role, body.institution, body.expert,
                    body.email)
-    return {"name": u.name, "role": u.role, "institution": u.institution, "expert": u.expert_id, "email": u.email}
+    return wu.user_row(u)
 
 
 @router.post("/users/{name}/password", summary="Set a sign-in password (admin for anyone; yourself)")
@@ -509,12 +488,10 @@ def _day(raw: str, name: str) -> date:
 @router.get("/rotation/lead", summary="The lead institution on a date (Art. 3)")
 async def rotation_lead(request: Request, viewer: Me, date_: Annotated[str | None, Query(alias="date")] = None
                         ) -> dict[str, Any]:
-    from states.rotation import lead_on
-
-    p = web(request).svc.policy
-    day = _day(date_, "date") if date_ else web(request).svc.clock.now().astimezone(uc._tz()).date()
-    code = lead_on(day, p.rotation_order, p.first_term_start, p.term_months)
-    return {"date": day.isoformat(), "lead": code, "name": p.members.get(code, code)}
+    svc = web(request).svc
+    day = _day(date_, "date") if date_ else uc.beijing_day(svc.clock.now())
+    code = uc.lead_on_day(svc, day)
+    return {"date": day.isoformat(), "lead": code, "name": svc.policy.members.get(code, code)}
 
 
 @router.get("/calendar/due", summary="The due date N working days after START (the start day never counts)")
@@ -566,8 +543,4 @@ async def calendar_load(request: Request, viewer: Me, body: YearFile) -> dict[st
 async def calendar_status(request: Request, viewer: Me) -> dict[str, Any]:
     svc = web(request).svc
     cal: Any = svc.calendar
-    return {"lines": cal.status(svc.clock.now().astimezone(uc._tz()).date())}
-
-
-def json_error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"status": status, "code": code, "message": message}}, status_code=status)
+    return {"lines": cal.status(uc.beijing_day(svc.clock.now()))}

@@ -8,23 +8,17 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.responses import Response
+from fastapi import APIRouter, Query, Request
+from pydantic import Field
 
+from huizhen.web.api import Body, Me, _clean, _me
 from huizhen.web.auth import Viewer
-from huizhen.web.common import api_viewer, call, web
-from huizhen.web.inputs import no_markup
+from huizhen.web.common import attachment, call, web
 from workflow import accounts, reports
 from workflow import web_usecases as wu
 
 router = APIRouter(prefix="/api/v1", tags=["huizhen: the yearly account"])
-Me = Annotated[Viewer, Depends(api_viewer)]
 YEAR = Annotated[int, Query(ge=2000, le=2200, description="a year, Beijing time")]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class NewFee(Body):
@@ -55,14 +49,6 @@ class ReleaseReason(Body):
 class Purge(Body):
     cases: list[str] = Field(default=[], description="only these cases (default: every appraised or expired one)")
     dry_run: bool = False
-
-
-def _clean(body: BaseModel) -> None:
-    no_markup(body.model_dump(), "body")
-
-
-def _me(viewer: Viewer) -> str:
-    return viewer.user.name
 
 
 async def _fee_of(request: Request, viewer: Viewer, number: str, expert_hint: str) -> dict[str, Any]:
@@ -108,9 +94,7 @@ async def fee_statement(request: Request, viewer: Me, institution: str, year: YE
         files = await call(write_statement, statement, Path(tmp))
         path = Path(files[format])
         data = path.read_bytes()
-    media = {"csv": "text/csv; charset=utf-8",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[format]
-    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
+    return attachment(data, path.name)
 
 
 # --- the year in figures ---------------------------------------------------------------------------------------
@@ -151,8 +135,7 @@ async def hold(request: Request, viewer: Me, number: str, body: HoldReason) -> d
 
 @router.post("/cases/{number}/retention/release", summary="Release the legal hold (admin)")
 async def release(request: Request, viewer: Me, number: str, body: ReleaseReason | None = None) -> dict[str, Any]:
-    if body is not None:
-        _clean(body)
+    _clean(body)
     await call(accounts.release_hold, web(request).svc, _me(viewer), number, body.reason if body else "")
     return await _retention_of(request, viewer, number)
 

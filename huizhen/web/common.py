@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from huizhen.bootstrap import App
 from huizhen.web.auth import SESSION_COOKIE, Authenticator, Sessions, Viewer
+from huizhen.web.inputs import mime_of
 from states.errors import DomainError
 from states.status import (
     DEADLINE_LABELS,
@@ -242,6 +243,12 @@ def field(form: FormData, name: str) -> str:
 
 
 # --- rendering ---------------------------------------------------------------------------------------------
+
+
+def attachment(data: bytes, filename: str, media: str | None = None) -> Response:
+    """A download of DATA as FILENAME (a plain ASCII name); its media type from the name unless given."""
+    return Response(data, media_type=media or mime_of(filename),
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def local(iso: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:

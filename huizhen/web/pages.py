@@ -22,6 +22,7 @@ from huizhen.web.common import (
     SHANGHAI,
     LoginRequired,
     WebError,
+    attachment,
     call,
     csrf_ok,
     domain_message,
@@ -38,7 +39,7 @@ from huizhen.web.common import (
 from huizhen.web.inputs import UploadRefused, check_upload, mime_of, text, upload_name
 from huizhen.yearly_render import CHART_NAMES
 from states.errors import DomainError, InvalidInput
-from states.status import MATERIAL_KINDS, CaseStatus
+from states.status import MATERIAL_KINDS
 from workflow import accounts, queries, reports
 from workflow import usecases as uc
 from workflow.errors import NotFound
@@ -724,9 +725,7 @@ async def destruction_list_file(request: Request, name: str) -> Response:
             data = Path(files[fmt]).read_bytes()
     except DomainError as exc:
         return error_page(request, domain_status(exc), domain_message(exc), viewer)
-    media = "application/pdf" if fmt == "pdf" else "text/csv; charset=utf-8"
-    return Response(data, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="destruction-list-{batch}.{fmt}"'})
+    return attachment(data, f"destruction-list-{batch}.{fmt}")
 
 
 # --- the auditors' room ----------------------------------------------------------------------------------------
@@ -809,6 +808,3 @@ async def api_help(request: Request) -> Response:
             endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
                               "description": (op.get("description") or "").split("\n")[0]})
     return render(request, "api_help.html.j2", {"endpoints": endpoints}, viewer=viewer)
-
-
-STATUSES = [str(s) for s in CaseStatus]
