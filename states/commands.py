@@ -1,0 +1,134 @@
+"""The command catalogue: every command of a consultation, written once (ARCHITECTURE decision 10).
+
+One row a command: its name (the `transitions` trigger), the event type it writes, the states it runs from, where
+it leads (None: it changes the case's data, not its state), the regulation's guards checked before the event exists,
+the deadlines it arms and resolves (states.deadlines), who may run it, whether it takes a reason, and its input.
+From this table come the `transitions` machine, the permission sets, "what may this person do now" with its dry
+run, and the CLI command, page action and API route of every simple command (one whose only input is a reason).
+
+Who may run a command (`who`):
+  applicant     a liaison of the applicant institution
+  lead          a liaison of the lead institution
+  panel_expert  a panel expert, for themself only
+  admin         an admin
+  system        huizhen itself (deliveries, recomputed deadlines): never a person
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from states.status import CaseStatus
+
+S = CaseStatus
+ACTIVE_BEFORE_DECISION = (S.drafted, S.preliminary_review, S.awaiting_experts, S.convening, S.convened)
+OPEN_STATES = ACTIVE_BEFORE_DECISION + (S.decided, S.continued_attention)
+TERMINAL_STATES = (S.archived, S.withdrawn)
+# Fees (Art. 10) are owed once the panel has the materials: from the dispatch on, also after the case is closed.
+PANEL_AT_WORK = (S.awaiting_experts, S.convening, S.convened, S.decided, S.continued_attention, S.archived,
+                 S.withdrawn)
+
+REASON_NONE, REASON_OPTIONAL, REASON_REQUIRED = "none", "optional", "required"
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    event: str
+    source: tuple[CaseStatus, ...]
+    dest: tuple[CaseStatus, ...] = ()  # () internal; two for decide (chosen by the outcome)
+    guards: tuple[str, ...] = ()  # guard names (states.guards), checked in this order before the event exists
+    arms: tuple[str, ...] = ()
+    resolves: tuple[str, ...] = ()
+    who: frozenset[str] = frozenset()
+    reason: str = REASON_NONE  # none | optional | required
+    simple: bool = False  # takes nothing but the case (and its reason): CLI, page and API are derived
+    slug: str = ""  # the API path segment and CLI sub-command of a simple command ("" = name)
+    article: str = ""
+
+    @property
+    def internal(self) -> bool:
+        return not self.dest
+
+    @property
+    def route(self) -> str:
+        return self.slug or self.name
+
+
+def _c(name: str, event: str, source: tuple[CaseStatus, ...] | CaseStatus, dest: tuple[CaseStatus, ...] = (),
+       **kw: object) -> Command:
+    src = source if isinstance(source, tuple) else (source,)
+    return Command(name, event, src, dest, **kw)  # type: ignore[arg-type]
+
+
+APPLICANT, LEAD, PANEL_EXPERT, ADMIN, SYSTEM = "applicant", "lead", "panel_expert", "admin", "system"
+
+CATALOGUE: tuple[Command, ...] = (
+    _c("edit", "CaseEdited", S.drafted, who=frozenset({APPLICANT}), article="7"),
+    _c("submit", "CaseSubmitted", S.drafted, (S.preliminary_review,), guards=("product_complete", "basis"),
+       who=frozenset({APPLICANT}), simple=True, article="6–7"),
+    _c("verify", "VerificationRecorded", S.preliminary_review, who=frozenset({APPLICANT}), article="7"),
+    _c("form_panel", "PanelFormed", S.preliminary_review, who=frozenset({APPLICANT}), article="8(1)"),
+    _c("attach", "MaterialAttached", ACTIVE_BEFORE_DECISION, who=frozenset({APPLICANT, LEAD}), article="8(2)"),
+    _c("dispatch", "MaterialsDispatched", S.preliminary_review, (S.awaiting_experts,),
+       guards=("verified", "panel", "materials"), arms=("expert_analysis",), who=frozenset({APPLICANT}),
+       simple=True, article="8(2)"),
+    _c("record_analysis", "AnalysisRecorded", S.awaiting_experts, who=frozenset({PANEL_EXPERT}), article="8(2)"),
+    _c("refer", "CaseReferred", S.awaiting_experts, (S.convening,), guards=("analyses_or_overdue",),
+       arms=("convening",), resolves=("expert_analysis",), who=frozenset({APPLICANT}), reason=REASON_OPTIONAL,
+       simple=True, article="8(3)"),
+    _c("schedule", "MeetingScheduled", S.convening, who=frozenset({LEAD}), article="8(4)"),
+    _c("cancel_meeting", "MeetingCancelled", S.convening, guards=("meeting_scheduled",), who=frozenset({LEAD}),
+       reason=REASON_OPTIONAL, simple=True, slug="meeting/cancel", article="8(4)"),
+    _c("convene", "CaseConvened", S.convening, (S.convened,), resolves=("convening",), who=frozenset({LEAD}),
+       simple=True, article="8(4)"),
+    _c("record_opinion", "OpinionRecorded", S.convened, who=frozenset({PANEL_EXPERT}), article="8(6)"),
+    _c("record_absence", "AbsenceRecorded", S.convened, who=frozenset({LEAD}), reason=REASON_REQUIRED,
+       article="8(6)"),
+    # The outcome chooses the destination: continued attention, or decided (investigate / no investigation).
+    _c("decide", "CaseDecided", S.convened, (S.decided, S.continued_attention),
+       guards=("opinions_present", "all_accounted", "quorum"), arms=("tracking",), who=frozenset({LEAD}),
+       simple=True, article="8(6)"),
+    _c("issue_minutes", "MinutesIssued", (S.decided, S.continued_attention), guards=("minutes_not_issued",),
+       who=frozenset({LEAD}), simple=True, slug="minutes", article="8(7)"),
+    _c("track", "TrackingNoted", S.continued_attention, arms=("tracking",), resolves=("tracking",),
+       who=frozenset({APPLICANT}), article="8(6)"),
+    _c("archive", "CaseArchived", S.decided, (S.archived,), guards=("minutes_issued",), who=frozenset({LEAD}),
+       simple=True, article="9"),
+    _c("conclude", "CaseConcluded", S.continued_attention, (S.archived,), guards=("minutes_issued", "reason"),
+       resolves=("tracking",), who=frozenset({APPLICANT}), reason=REASON_REQUIRED, simple=True, article="9"),
+    _c("reopen", "CaseReopened", S.continued_attention, (S.archived,), guards=("minutes_issued", "reason"),
+       resolves=("tracking",), who=frozenset({APPLICANT}), reason=REASON_REQUIRED, article="8(6)"),
+    _c("withdraw", "CaseWithdrawn", (S.drafted, S.preliminary_review, S.awaiting_experts), (S.withdrawn,),
+       guards=("reason",), who=frozenset({APPLICANT}), reason=REASON_REQUIRED, simple=True),
+    # The calendar changed under an open deadline: recomputed, old row superseded (ARCHITECTURE decision 4).
+    _c("recompute_deadlines", "DeadlinesRecomputed", OPEN_STATES, who=frozenset({SYSTEM, ADMIN})),
+    # An invitation or the minutes reached someone: history only, also after archiving (the cc trail).
+    _c("record_delivery", "DeliveryRecorded", OPEN_STATES + (S.archived,), who=frozenset({SYSTEM})),
+    # The yearly account (Art. 10): each panel expert's fee, entered and corrected by the applicant.
+    _c("record_fee", "FeeRecorded", PANEL_AT_WORK, who=frozenset({APPLICANT}), article="10"),
+    _c("correct_fee", "FeeCorrected", PANEL_AT_WORK, who=frozenset({APPLICANT}), reason=REASON_REQUIRED,
+       article="10"),
+    # Retention (Art. 9): only a closed case is appraised for disposal or put under a legal hold.
+    _c("appraise_disposal", "DisposalAppraised", TERMINAL_STATES, who=frozenset({ADMIN}), article="9"),
+    _c("place_hold", "LegalHoldPlaced", TERMINAL_STATES, who=frozenset({ADMIN}), reason=REASON_REQUIRED,
+       article="9"),
+    _c("release_hold", "LegalHoldReleased", TERMINAL_STATES, who=frozenset({ADMIN}), reason=REASON_OPTIONAL,
+       article="9"),
+)
+
+# A test may add a row (monkeypatch.setattr on CATALOGUE is not enough for derived tables: use `register`).
+COMMANDS: dict[str, Command] = {c.name: c for c in CATALOGUE}
+
+
+def command(name: str) -> Command:
+    return COMMANDS[name]
+
+
+def commands_with(who: str) -> frozenset[str]:
+    """The names of the commands that WHO (applicant, lead, panel_expert, admin, system) may run."""
+    return frozenset(c.name for c in COMMANDS.values() if who in c.who)
+
+
+def simple_commands() -> list[Command]:
+    return [c for c in COMMANDS.values() if c.simple]
