@@ -12,22 +12,40 @@ from states import case as domain
 from states.case import Deadline
 from workflow.errors import NotFound
 from workflow.permissions import require_role
-from workflow.ports import WorkingCalendarPort, YearLike
+from workflow.ports import WorkingCalendarPort
 from workflow.usecases import Services, _user
+
+
+class YearFile(Protocol):
+    """A year's official arrangement as loading needs it (read-only: the calendar room's are frozen)."""
+
+    @property
+    def year(self) -> int: ...
+
+    @property
+    def notice(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def digest(self) -> str: ...
+
+    def canonical(self) -> str: ...
 
 
 class YearBookPort(Protocol):
     """The calendar room's side of loading a year (``scheduler.calendar.YEAR_BOOK``)."""
 
-    def read(self, content: bytes | str, source: str) -> YearLike:
+    def read(self, content: bytes | str, source: str) -> YearFile:
         """Validate a year file's content; raise InvalidInput naming the place in the file."""
         ...
 
-    def stored(self, row: Mapping[str, Any]) -> YearLike:
+    def stored(self, row: Mapping[str, Any]) -> YearFile:
         """A year kept in the database, back as an arrangement."""
         ...
 
-    def calendar_with(self, base: WorkingCalendarPort, years: Iterable[YearLike]) -> WorkingCalendarPort:
+    def calendar_with(self, base: WorkingCalendarPort, years: Iterable[YearFile]) -> WorkingCalendarPort:
         """`base` with these official years loaded over its own."""
         ...
 
