@@ -217,9 +217,6 @@ class WorkingCalendar:
         j = bisect.bisect_left(snap.rest_ord, o)
         return False, snap.rest[j][1], prov
 
-    def is_provisional(self, d: date) -> bool:
-        return self._kind(self._day(d).year) == PROVISIONAL
-
     # -- periods ----------------------------------------------------------------------------------------------
 
     def add_working_days(self, start: date, n: int) -> DueDate:
@@ -288,17 +285,6 @@ class WorkingCalendar:
         if kind == NOTICE:
             return f"official (notice {self._official[year].notice})"
         return "provisional"
-
-    def years(self, first: int | None = None, last: int | None = None) -> dict[int, str]:
-        """year -> "official (package)" | "official (notice …)" | "provisional".
-
-        Default range: the package's first year through the year after the last official one.
-        """
-        if first is None:
-            first = PACKAGE_YEARS[0]
-        if last is None:
-            last = max([PACKAGE_YEARS[-1], *self._official]) + 1
-        return {y: self._label(y) for y in range(first, last + 1)}
 
     def status(self, today: date) -> list[str]:
         """Human lines for admins: what the calendar knows around `today`, with WARNING lines when it must be fed."""

@@ -307,7 +307,7 @@ def test_2027_statutory_days_and_compensation() -> None:
 
 def test_2027_in_the_calendar(cal: WorkingCalendar) -> None:
     assert cal.is_workday(D("2027-01-01")) is False
-    assert cal.is_provisional(D("2027-01-01")) and not cal.is_provisional(D("2026-12-31"))
+    assert cal.day_kind(D("2027-01-01"))[2] and not cal.day_kind(D("2026-12-31"))[2]
     for s in STATUTORY_2027 + [
         "2027-02-09",
         "2027-02-10",
@@ -467,9 +467,9 @@ def test_year_file_overrides_the_estimate(tmp_path: Path) -> None:
     assert after.calendar_version == cal.version and before.calendar_version == old_version
     assert cal.day_kind(D("2027-02-14")) == (True, "春节调休", False)
     assert cal.is_workday(D("2027-02-10")) is False and cal.is_workday(D("2027-02-15")) is True
-    assert cal.years()[2027].startswith("official (notice ")
-    assert cal.years()[2028] == "provisional"
-    assert not cal.is_provisional(D("2027-06-01")) and cal.is_provisional(D("2028-01-01"))
+    assert "2027: official (notice 测试用通知" in "\n".join(cal.status(D("2027-03-01")))
+    assert "2028: provisional (estimated" in "\n".join(cal.status(D("2027-03-01")))
+    assert not cal.day_kind(D("2027-06-01"))[2] and cal.day_kind(D("2028-01-01"))[2]
 
     # replacing the year: new digest, new version; same content from elsewhere: same digest
     changed = parse_year(
@@ -491,7 +491,7 @@ def test_year_file_in_the_constructor_and_dir(tmp_path: Path) -> None:
     cal = WorkingCalendar(arrs)
     assert cal.version.count("+") == 2 and "+2027:" in cal.version and "+2028:" in cal.version
     # 2028 is official with no holidays at all: weekends only
-    assert cal.is_workday(D("2028-01-03")) and not cal.is_provisional(D("2028-01-03"))
+    assert cal.is_workday(D("2028-01-03")) and not cal.day_kind(D("2028-01-03"))[2]
     (tmp_path / "again.yaml").write_text("year: 2028\nnotice: other\n", encoding="utf-8")
     with pytest.raises(CalendarDataError, match="year"):
         load_year_dir(tmp_path)
@@ -652,7 +652,7 @@ def test_with_years_and_the_year_book_leave_the_base_calendar_alone() -> None:
     more = YEAR_BOOK.calendar_with(base, [arr])
     assert more is not base and more.close_of_business == time(17, 30)
     assert more.version == f"{base.version}+2027:{arr.digest}" and base.version == f"cc{tables.PACKAGE_VERSION}"
-    assert not more.is_provisional(D("2027-06-01")) and base.is_provisional(D("2027-06-01"))
+    assert not more.day_kind(D("2027-06-01"))[2] and base.day_kind(D("2027-06-01"))[2]
     changed = YEAR_BOOK.stored({"content": parse_year({"year": 2027, "notice": "n"}).canonical(), "source": "db"})
     assert YEAR_BOOK.calendar_with(more, [changed]).version == f"{base.version}+2027:{changed.digest}"
     with pytest.raises(TypeError):
@@ -738,9 +738,10 @@ def test_status_warns_in_november_when_next_year_is_not_official(tmp_path: Path)
 
 def test_years_labels() -> None:
     cal = WorkingCalendar()
-    ys = cal.years()
-    assert ys[2004] == ys[2026] == "official (package)" and ys[2027] == "provisional"
-    assert cal.years(1999, 2000) == {1999: "provisional", 2000: "provisional"}
+    assert cal.status(D("2005-06-01"))[1:] == ["2004: official (package)", "2005: official (package)",
+                                               "2006: official (package)"]
+    assert cal.status(D("2026-06-01"))[3].startswith("2027: provisional")
+    assert cal.status(D("2000-06-01"))[1].startswith("1999: provisional")
 
 
 def test_concurrent_extension_gives_the_same_answers() -> None:
