@@ -14,11 +14,11 @@ from huizhen.bootstrap import build_calendar, year_from_stored
 from huizhen.cli import JsonOpt, actor, app, emit_json, err, get_app, local, out
 from huizhen.clock import clock_from_env, parse_instant
 from huizhen.config import load_settings
-from scheduler.calendar import CalendarDataError, WorkingCalendar, load_year_file
+from scheduler.calendar import YEAR_BOOK, WorkingCalendar
+from states.beijing import beijing_day
 from states.errors import InvalidInput
 from states.status import DEADLINE_LABELS
 from workflow import timekeeping
-from workflow.usecases import beijing_day
 
 calendar_app = typer.Typer(no_args_is_help=True, help="The Chinese working-day calendar (工作日).")
 scheduler_app = typer.Typer(no_args_is_help=True, help="The deadline sweep and its daemon.")
@@ -58,7 +58,8 @@ def _date(text: str, field: str) -> date:
             pass
     else:
         return beijing_day(parse_instant(text, field))
-    raise InvalidInput(f"{field}: {text!r} is not a date (YYYY-MM-DD)")
+    raise InvalidInput(f"{field}: {text!r} is not a date (YYYY-MM-DD)", key="date_invalid", field=field.lower(),
+                       value=text)
 
 
 def _due_json(due: Any) -> dict[str, Any]:
@@ -79,7 +80,8 @@ def calendar_due(start: Annotated[str, typer.Argument(metavar="START")],
                  n: Annotated[int, typer.Argument(metavar="N", help="working days")], as_json: JsonOpt = False) -> None:
     """The due date N working days after START (the start day never counts). Needs no database."""
     if n < 1 or n > 1000:
-        raise InvalidInput(f"N: must be from 1 to 1000, not {n}")
+        raise InvalidInput(f"N: must be from 1 to 1000, not {n}", key="working_days_out_of_range",
+                           field="working_days", working_days=n, first=1, last=1000)
     due = _calendar_without_login().add_working_days(_date(start, "START"), n)
     if as_json:
         return emit_json(_due_json(due))
@@ -112,15 +114,13 @@ def calendar_load(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json
     """Load a year's official arrangement (admin); open deadlines it moves are recomputed and recorded."""
     a = get_app()
     try:
-        year = load_year_file(file)
-        with a.services.uow(readonly=True) as uow:
-            stored = [year_from_stored(r) for r in uow.calendar_years.all() if r["year"] != year.year]
-        new_calendar = build_calendar(a.settings, stored + [year])
-    except CalendarDataError as exc:
-        raise InvalidInput(str(exc)) from None
+        content = file.read_bytes()
     except FileNotFoundError:
-        raise InvalidInput(f"FILE: {file} not found") from None
-    report = timekeeping.load_calendar_year(a.services, actor(), year, new_calendar)
+        raise InvalidInput(f"FILE: {file} not found", key="file_not_found", field="file", path=str(file)) from None
+    except OSError as exc:
+        raise InvalidInput(f"FILE: {file}: cannot read: {exc.strerror or exc}", key="file_unreadable",
+                           field="file", path=str(file)) from None
+    report = timekeeping.load_calendar_year(a.services, actor(), content, str(file), YEAR_BOOK)
     if as_json:
         return emit_json(report.__dict__)
     out.print(f"calendar {report.year} loaded ({report.notice}); calendar version {report.calendar_version}")

@@ -13,13 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from scheduler.reminders import ReminderPolicy, in_working_hours, occurrences
+from states.beijing import BEIJING
 from states.status import DEADLINE_LABELS
 from workflow.ports import Attachment, Channel, Clock, Message, UnitOfWorkFactory, User
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 INBOX = "inbox"
 
 
@@ -41,7 +40,7 @@ class SweepReport:
 
     def lines(self) -> list[str]:
         if self.deferred:
-            return [f"{self.at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} is outside working hours: reminders wait"]
+            return [f"{self.at.astimezone(BEIJING):%Y-%m-%d %H:%M} is outside working hours: reminders wait"]
         out = [f"sent {r['reminder_kind']} {'reminder' if r['deadline_kind'] else 'message'} for {r['case_number']} {r['deadline_kind']} to {r['recipient']} "
                f"by {r['channel']}" for r in self.sent]
         out += [f"FAILED {r['reminder_kind']} reminder for {r['case_number']} to {r['recipient']} by {r['channel']}: "
@@ -129,7 +128,7 @@ class Sweeper:
                     if code and code not in liaisons:
                         liaisons[code] = uow.users.liaisons_of(code)
         for d in armed:
-            due_local = d["due_at"].astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+            due_local = d["due_at"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
             found = occurrences(d["kind"], d["due_at"], date.fromisoformat(d["due_date"]), now, self.is_workday, policy)
             for occ in found:
                 people: list[User] = []

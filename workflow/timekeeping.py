@@ -3,16 +3,51 @@ reading the reminder ledger and one's inbox."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
-from typing import Any
+from typing import Any, Protocol
 
 from states import case as domain
 from states.case import Deadline
 from workflow.errors import NotFound
 from workflow.permissions import require_role
-from workflow.ports import WorkingCalendarPort, YearLike
+from workflow.ports import WorkingCalendarPort
 from workflow.usecases import Services, _user
+
+
+class YearFile(Protocol):
+    """A year's official arrangement as loading needs it (read-only: the calendar room's are frozen)."""
+
+    @property
+    def year(self) -> int: ...
+
+    @property
+    def notice(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def digest(self) -> str: ...
+
+    def canonical(self) -> str: ...
+
+
+class YearBookPort(Protocol):
+    """The calendar room's side of loading a year (``scheduler.calendar.YEAR_BOOK``)."""
+
+    def read(self, content: bytes | str, source: str) -> YearFile:
+        """Validate a year file's content; raise InvalidInput naming the place in the file."""
+        ...
+
+    def stored(self, row: Mapping[str, Any]) -> YearFile:
+        """A year kept in the database, back as an arrangement."""
+        ...
+
+    def calendar_with(self, base: WorkingCalendarPort, years: Iterable[YearFile]) -> WorkingCalendarPort:
+        """`base` with these official years loaded over its own."""
+        ...
 
 
 @dataclass
@@ -23,19 +58,28 @@ class Recomputed:
     moved: list[dict[str, Any]] = field(default_factory=list)  # one entry per superseded deadline
 
 
-def load_calendar_year(svc: Services, actor: str | None, year: YearLike, new_calendar: WorkingCalendarPort) -> Recomputed:
-    """Keep the year's arrangement, recompute every open deadline it moves, supersede the old rows and append the
-    change to each case's history — all in one transaction. `new_calendar` already includes the year."""
-    report = Recomputed(year.year, year.notice, new_calendar.version)
+def load_calendar_year(svc: Services, actor: str | None, content: bytes | str, source: str,
+                       book: YearBookPort) -> Recomputed:
+    """Load a year's official holiday arrangement (admins only): validate the file, keep it, recompute every open
+    deadline it moves, supersede the old rows and append the change to each case's history — in one transaction.
+
+    The new calendar is the current one with every stored year and this one over it, so a year another process
+    loaded meanwhile is not lost. `source` names the file in messages and in the stored row.
+    """
     with svc.uow() as uow:
         user = _user(uow, actor)
         require_role(user, "admin")
+        year = book.read(content, source)
+        stored = [book.stored(r) for r in uow.calendar_years.all() if r["year"] != year.year]
+        new_calendar = book.calendar_with(svc.calendar, [*stored, year])
+        report = Recomputed(year.year, year.notice, new_calendar.version)
         now = svc.clock.now()
         uow.calendar_years.put(year.year, year.notice, year.digest, year.canonical(), year.source, user.name, now)
         for number in uow.deadlines.open_cases():
             case = uow.cases.load(number, lock=True)
             if case is None:
-                raise NotFound(f"case {number} has deadlines but no case row")
+                raise NotFound(f"case {number} has deadlines but no case row", key="case_row_missing",
+                               number=number)
             replacements: list[tuple[str, Deadline]] = []
             count = len(case.deadlines)
             for d in case.open_deadlines():

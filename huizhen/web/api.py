@@ -13,7 +13,6 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
@@ -514,29 +513,10 @@ async def calendar_workday(request: Request, viewer: Me, date_: Annotated[str, Q
 
 @router.post("/calendar/years", summary="Load a year's official holiday arrangement (admin); open deadlines move")
 async def calendar_load(request: Request, viewer: Me, body: YearFile) -> dict[str, Any]:
-    from huizhen.bootstrap import build_calendar, year_from_stored
-    from scheduler.calendar import CalendarDataError, parse_year
+    from scheduler.calendar import YEAR_BOOK
 
-    w = web(request)
-    svc = w.svc
-
-    def load() -> dict[str, Any]:
-        with svc.uow(readonly=True) as uow:
-            from workflow.permissions import require_role
-
-            require_role(uc._user(uow, _me(viewer)), "admin")
-        try:
-            mapping = yaml.safe_load(body.content)
-            year = parse_year(mapping, source="api")
-            with svc.uow(readonly=True) as uow:
-                stored = [year_from_stored(r) for r in uow.calendar_years.all() if r["year"] != year.year]
-            calendar = build_calendar(w.hz.settings, stored + [year])
-        except (CalendarDataError, yaml.YAMLError) as exc:
-            raise InvalidInput(f"content: {str(exc).splitlines()[0]}") from None
-        report = timekeeping.load_calendar_year(svc, _me(viewer), year, calendar)
-        return dict(report.__dict__)
-
-    return await call(load)
+    report = await call(timekeeping.load_calendar_year, web(request).svc, _me(viewer), body.content, "api", YEAR_BOOK)
+    return dict(report.__dict__)
 
 
 @router.get("/calendar/status", summary="Which years are official or provisional")

@@ -10,14 +10,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import yaml
 from conftest import World, load_example, run_to
 from sqlalchemy import select
 
-from huizhen.bootstrap import build_calendar
-from scheduler.calendar import parse_year
+from scheduler.calendar import YEAR_BOOK
+from states.beijing import BEIJING
+from states.errors import InvalidInput
 from storage import tables as t
 from workflow import timekeeping
 from workflow import usecases as uc
+from workflow.errors import NotPermitted
 
 
 def sweep_at(world: World, iso: str, app: Any = None) -> Any:
@@ -71,7 +74,7 @@ def test_scheduler_down_three_working_days_catches_up_each_reminder_once_in_orde
     days = [s[1].date() for s in sent]
     assert days == sorted(days), "catch-up must go out oldest first"
     expected_days = {date(2026, 10, 10), date(2026, 10, 12), date(2026, 10, 13), date(2026, 10, 14)}
-    assert {s[1].astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date() for s in sent} == expected_days
+    assert {s[1].astimezone(BEIJING).date() for s in sent} == expected_days
     assert len(sent) == 8  # four working days × two institutions' liaisons
     assert sweep_at(world, "2026-10-14T10:05:00+08:00").sent == []
     keys = [r["key"] for r in ledger(world)]
@@ -142,9 +145,16 @@ def test_loading_a_year_moves_open_deadlines_supersedes_and_records(world: World
     assert before["provisional"] is True and before["due_date"] == "2027-01-04"
     version = uc.show_case(svc, "sh", case)["version"]
 
-    year = parse_year(YEAR_2027, source="test-2027.yaml")
+    content = yaml.safe_dump(YEAR_2027, allow_unicode=True)
     clk.set("2026-12-30T09:00:00+08:00")
-    report = timekeeping.load_calendar_year(svc, "admin", year, build_calendar(world.app.settings, [year]))
+    with pytest.raises(NotPermitted):  # the role is checked before the file is even read
+        timekeeping.load_calendar_year(svc, "sh", "not: [a year file", "test-2027.yaml", YEAR_BOOK)
+    with pytest.raises(InvalidInput) as bad:  # nothing is written when the file is wrong
+        timekeeping.load_calendar_year(svc, "admin", content.replace("2027-01-04", "2026-01-04"), "bad.yaml", YEAR_BOOK)
+    assert (bad.value.key, bad.value.field) == ("year_file_invalid", "holidays[0].to")
+    assert uc.show_case(svc, "sh", case)["version"] == version and timekeeping.calendar_years(svc) == []
+    report = timekeeping.load_calendar_year(svc, "admin", content.encode("utf-8"), "test-2027.yaml", YEAR_BOOK)
+    assert (report.year, report.calendar_version) == (2027, svc.calendar.version)
     assert [(m["case"], m["kind"]) for m in report.moved] == [(case, "expert_analysis")]
 
     shown = uc.show_case(svc, "sh", case)
@@ -158,8 +168,10 @@ def test_loading_a_year_moves_open_deadlines_supersedes_and_records(world: World
         rows = {r.id: r.status for r in conn.execute(select(t.deadlines).where(t.deadlines.c.case_number == case))}
     assert rows == {old["id"]: "superseded", new["id"]: "armed"}
     assert uc.verify_audit(svc, "auditor") == []
-    with pytest.raises(Exception, match="admin"):
-        timekeeping.load_calendar_year(svc, "sh", year, build_calendar(world.app.settings, [year]))
+    assert [r["year"] for r in timekeeping.calendar_years(svc)] == [2027]
+    # loading the same year again moves nothing: the calendar already counts with it
+    again = timekeeping.load_calendar_year(svc, "admin", content, "test-2027.yaml", YEAR_BOOK)
+    assert again.moved == [] and again.calendar_version == report.calendar_version
 
 
 # --- channels on loopback -----------------------------------------------------------------------------------

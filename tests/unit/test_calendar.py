@@ -13,18 +13,20 @@ from hypothesis import strategies as st
 from lunardate import LunarDate
 
 from scheduler import calendar as calmod
-from scheduler.calendar import (
-    SHANGHAI,
+from scheduler import estimate, tables
+from scheduler.calendar import YEAR_BOOK, DueDate, WorkingCalendar
+from scheduler.estimate import provisional_arrangement, qingming_date
+from scheduler.yearfiles import (
     CalendarDataError,
-    DueDate,
-    WorkingCalendar,
     YearArrangement,
     load_year_dir,
     load_year_file,
     parse_year,
-    provisional_arrangement,
-    qingming_date,
+    read_year_text,
+    year_from_stored,
 )
+from states.beijing import BEIJING
+from states.errors import InvalidInput
 
 D = date.fromisoformat
 LAST_PACKAGE_DAY = date(2026, 12, 31)
@@ -69,7 +71,7 @@ def test_worked_examples(cal: WorkingCalendar, start: str, n: int, due: str) -> 
     assert r.start == D(start) and r.working_days == n
     assert r.provisional is False
     assert r.calendar_version == cal.version == f"cc{chinese_calendar.__version__}"
-    assert r.due_at == datetime.combine(D(due) + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+    assert r.due_at == datetime.combine(D(due) + timedelta(days=1), time(0), tzinfo=BEIJING)
 
 
 def test_worked_example_skipped_days(cal: WorkingCalendar) -> None:
@@ -114,7 +116,7 @@ def test_known_facts_of_the_package() -> None:
         assert D(f"2025-10-0{k}") in hol
     assert hol[D("2025-10-06")] == "Mid-autumn Festival"
     assert min(hol).year == 2004 and max(hol).year == 2026
-    assert calmod.PACKAGE_YEARS == range(2004, 2027)
+    assert tables.PACKAGE_YEARS == range(2004, 2027)
 
 
 def test_labels_of_days(cal: WorkingCalendar) -> None:
@@ -305,7 +307,7 @@ def test_2027_statutory_days_and_compensation() -> None:
 
 def test_2027_in_the_calendar(cal: WorkingCalendar) -> None:
     assert cal.is_workday(D("2027-01-01")) is False
-    assert cal.is_provisional(D("2027-01-01")) and not cal.is_provisional(D("2026-12-31"))
+    assert cal.day_kind(D("2027-01-01"))[2] and not cal.day_kind(D("2026-12-31"))[2]
     for s in STATUTORY_2027 + [
         "2027-02-09",
         "2027-02-10",
@@ -356,7 +358,7 @@ def test_qingming_known_years_and_package_formula() -> None:
 def test_astronomical_lunar_months_agree_with_lunardate() -> None:
     # used after 2099, where lunardate stops; checked where both exist
     for y in range(1990, 2100):
-        starts = calmod._astronomical_lunar_month_starts(y)
+        starts = estimate._astronomical_lunar_month_starts(y)
         assert date.fromordinal(starts[1]) == LunarDate(y, 1, 1).to_solar_date(), y
         assert date.fromordinal(starts[5] + 4) == LunarDate(y, 5, 5).to_solar_date(), y
         assert date.fromordinal(starts[8] + 14) == LunarDate(y, 8, 15).to_solar_date(), y
@@ -406,14 +408,15 @@ def test_every_year_1990_2200_answers_and_pre_2004_is_provisional() -> None:
     for year in range(1990, 2201):
         r = cal.add_working_days(date(year, 1, 1), 3)
         assert r.due.year == year and r.due > date(year, 1, 1)
-        assert r.provisional is (year not in calmod.PACKAGE_YEARS)
+        assert r.provisional is (year not in tables.PACKAGE_YEARS)
         assert cal.is_workday(date(year, 1, 1)) is False
     assert cal.add_working_days(D("2003-12-30"), 1).provisional is True  # due 2003-12-31, an estimated year
     assert (
         cal.add_working_days(D("2003-12-31"), 1).provisional is False
     )  # start day is not counted: all in 2004
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInput) as info:
         cal.add_working_days(date(1850, 1, 1), 1)
+    assert info.value.key == "calendar_out_of_range" and info.value.params["first"] == 1900
 
 
 def test_long_periods_extend_lazily() -> None:
@@ -464,9 +467,9 @@ def test_year_file_overrides_the_estimate(tmp_path: Path) -> None:
     assert after.calendar_version == cal.version and before.calendar_version == old_version
     assert cal.day_kind(D("2027-02-14")) == (True, "春节调休", False)
     assert cal.is_workday(D("2027-02-10")) is False and cal.is_workday(D("2027-02-15")) is True
-    assert cal.years()[2027].startswith("official (notice ")
-    assert cal.years()[2028] == "provisional"
-    assert not cal.is_provisional(D("2027-06-01")) and cal.is_provisional(D("2028-01-01"))
+    assert "2027: official (notice 测试用通知" in "\n".join(cal.status(D("2027-03-01")))
+    assert "2028: provisional (estimated" in "\n".join(cal.status(D("2027-03-01")))
+    assert not cal.day_kind(D("2027-06-01"))[2] and cal.day_kind(D("2028-01-01"))[2]
 
     # replacing the year: new digest, new version; same content from elsewhere: same digest
     changed = parse_year(
@@ -488,7 +491,7 @@ def test_year_file_in_the_constructor_and_dir(tmp_path: Path) -> None:
     cal = WorkingCalendar(arrs)
     assert cal.version.count("+") == 2 and "+2027:" in cal.version and "+2028:" in cal.version
     # 2028 is official with no holidays at all: weekends only
-    assert cal.is_workday(D("2028-01-03")) and not cal.is_provisional(D("2028-01-03"))
+    assert cal.is_workday(D("2028-01-03")) and not cal.day_kind(D("2028-01-03"))[2]
     (tmp_path / "again.yaml").write_text("year: 2028\nnotice: other\n", encoding="utf-8")
     with pytest.raises(CalendarDataError, match="year"):
         load_year_dir(tmp_path)
@@ -571,7 +574,7 @@ BAD = [
         "workdays[0].date",
         "not in 2027",
     ),
-    ([1, 2], "(top level)", "mapping"),
+    ([1, 2], "(top level)", "mapping"),  # the message says where; the field is the file as a whole
 ]
 
 
@@ -583,7 +586,9 @@ def test_validation_names_the_field(mapping: object, field: str, words: str) -> 
     assert msg.startswith(f"2027.yaml: {field}: "), msg
     assert words in msg
     assert "\n" not in msg
-    assert info.value.field == field and info.value.source == "2027.yaml"
+    assert info.value.field == ("file" if field.startswith("(") else field) and info.value.source == "2027.yaml"
+    assert isinstance(info.value, InvalidInput) and info.value.key == "year_file_invalid"
+    assert info.value.params["source"] == "2027.yaml" and info.value.params["problem"] in msg
 
 
 @pytest.mark.parametrize(
@@ -625,6 +630,41 @@ def test_year_arrangement_is_frozen() -> None:
     assert len(arr.digest) == 12 and hash(arr) == hash(parse_year({"year": 2027, "notice": "n"}, source="b"))
 
 
+def test_year_text_from_bytes_or_str_and_refused_when_not_utf8() -> None:
+    a = read_year_text(FILE_2027.encode("utf-8"), "upload")
+    b = read_year_text(FILE_2027, "elsewhere")
+    assert a.digest == b.digest and a.source == "upload"
+    with pytest.raises(CalendarDataError) as info:
+        read_year_text(b"year: 2027\nnotice: \xff\n", "upload")
+    assert str(info.value).startswith("upload: (file): not UTF-8 text") and info.value.field == "file"
+
+
+def test_a_stored_year_reads_back_to_the_same_content() -> None:
+    arr = read_year_text(FILE_2027, "2027.yaml")
+    back = year_from_stored({"content": arr.canonical(), "source": "2027.yaml"})
+    assert back == arr and back.digest == arr.digest
+    assert year_from_stored({"content": arr.canonical(), "source": None}).source == "database:2027"
+
+
+def test_with_years_and_the_year_book_leave_the_base_calendar_alone() -> None:
+    base = WorkingCalendar(close_of_business=time(17, 30))
+    arr = YEAR_BOOK.read(FILE_2027, "2027.yaml")
+    more = YEAR_BOOK.calendar_with(base, [arr])
+    assert more is not base and more.close_of_business == time(17, 30)
+    assert more.version == f"{base.version}+2027:{arr.digest}" and base.version == f"cc{tables.PACKAGE_VERSION}"
+    assert not more.day_kind(D("2027-06-01"))[2] and base.day_kind(D("2027-06-01"))[2]
+    changed = YEAR_BOOK.stored({"content": parse_year({"year": 2027, "notice": "n"}).canonical(), "source": "db"})
+    assert YEAR_BOOK.calendar_with(more, [changed]).version == f"{base.version}+2027:{changed.digest}"
+    with pytest.raises(TypeError):
+        YEAR_BOOK.calendar_with(object(), [arr])
+
+
+def test_the_estimate_refuses_years_it_cannot_answer_for() -> None:
+    with pytest.raises(InvalidInput) as info:
+        provisional_arrangement(estimate.MAX_YEAR + 1)
+    assert (info.value.key, info.value.field) == ("calendar_year_out_of_range", "year")
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Instants, arguments, status
 # --------------------------------------------------------------------------------------------------------------
@@ -632,7 +672,7 @@ def test_year_arrangement_is_frozen() -> None:
 
 def test_due_at_is_midnight_after_the_due_day_in_shanghai(cal: WorkingCalendar) -> None:
     r = cal.add_working_days(D("2026-09-29"), 3)
-    assert r.due_at == datetime(2026, 10, 10, 0, 0, tzinfo=SHANGHAI)
+    assert r.due_at == datetime(2026, 10, 10, 0, 0, tzinfo=BEIJING)
     assert r.due_at.utcoffset() == timedelta(hours=8)
     assert r.due_at.astimezone(UTC) == datetime(2026, 10, 9, 16, 0, tzinfo=UTC)
 
@@ -640,7 +680,7 @@ def test_due_at_is_midnight_after_the_due_day_in_shanghai(cal: WorkingCalendar) 
 def test_due_at_close_of_business() -> None:
     cal = WorkingCalendar(close_of_business=time(17, 30))
     r = cal.add_working_days(D("2026-09-29"), 3)
-    assert r.due_at == datetime(2026, 10, 9, 17, 30, tzinfo=SHANGHAI)
+    assert r.due_at == datetime(2026, 10, 9, 17, 30, tzinfo=BEIJING)
     assert "截止2026-10-09 17:30（北京时间）" in r.explain()
     with pytest.raises(ValueError):
         WorkingCalendar(close_of_business=time(17, 30, tzinfo=UTC))
@@ -658,13 +698,15 @@ def test_due_from_uses_the_beijing_date(cal: WorkingCalendar) -> None:
 
 @pytest.mark.parametrize("n", [0, -1])
 def test_n_must_be_positive(cal: WorkingCalendar, n: int) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInput) as info:
         cal.add_working_days(D("2026-09-29"), n)
+    assert (info.value.key, info.value.field, info.value.params) == (
+        "working_days_too_few", "working_days", {"working_days": n})
 
 
 def test_argument_types(cal: WorkingCalendar) -> None:
     with pytest.raises(TypeError):
-        cal.add_working_days(datetime(2026, 9, 29, tzinfo=SHANGHAI), 3)  # type: ignore[arg-type]
+        cal.add_working_days(datetime(2026, 9, 29, tzinfo=BEIJING), 3)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         cal.add_working_days(D("2026-09-29"), True)
     with pytest.raises(TypeError):
@@ -696,9 +738,10 @@ def test_status_warns_in_november_when_next_year_is_not_official(tmp_path: Path)
 
 def test_years_labels() -> None:
     cal = WorkingCalendar()
-    ys = cal.years()
-    assert ys[2004] == ys[2026] == "official (package)" and ys[2027] == "provisional"
-    assert cal.years(1999, 2000) == {1999: "provisional", 2000: "provisional"}
+    assert cal.status(D("2005-06-01"))[1:] == ["2004: official (package)", "2005: official (package)",
+                                               "2006: official (package)"]
+    assert cal.status(D("2026-06-01"))[3].startswith("2027: provisional")
+    assert cal.status(D("2000-06-01"))[1].startswith("1999: provisional")
 
 
 def test_concurrent_extension_gives_the_same_answers() -> None:

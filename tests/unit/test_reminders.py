@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler.calendar import WorkingCalendar
 from scheduler.reminders import ReminderPolicy, in_working_hours, occurrences, working_instant
+from states.beijing import BEIJING as SH
+from states.deadlines import DEADLINE_RULES
 
-SH = ZoneInfo("Asia/Shanghai")
 CAL = WorkingCalendar()
 POLICY = ReminderPolicy()
 
@@ -77,3 +77,11 @@ def test_occurrence_properties(start: date, n: int, later: int) -> None:
     if overdue:
         assert overdue[0].scheduled_at == working_instant(due.due_at, CAL.is_workday, POLICY)
     assert all(o.scheduled_at.tzinfo is not None and o.scheduled_at.utcoffset() == UTC.utcoffset(None) for o in found)
+
+
+def test_the_before_reminder_goes_to_whoever_the_rule_table_names() -> None:
+    due_at, due_date = bj("2026-10-13T00:00"), date(2026, 10, 12)
+    for rule in DEADLINE_RULES:
+        (before,) = occurrences(rule.kind, due_at, due_date, bj("2026-10-12T10:00"), CAL.is_workday, POLICY)
+        assert (before.kind, before.audience) == ("before", (rule.responsible,))
+    assert {r.kind: r.responsible for r in DEADLINE_RULES}["convening"] == "lead"
