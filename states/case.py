@@ -43,6 +43,7 @@ from states.casecommands import (
     refer,
     release_hold,
     reopen,
+    run,
     schedule_meeting,
     submit,
     track,
@@ -62,6 +63,6 @@ __all__ = [
     "cancel_meeting", "check", "conclude", "convene", "correct_fee", "decide", "dispatch", "edit", "ensure_allowed",
     "ensure_allowed_in", "form_panel", "issue_minutes", "open_case", "parse_case_file", "place_hold",
     "recompute_deadlines", "record_absence", "record_analysis", "record_delivery", "record_fee", "record_opinion",
-    "refer", "release_hold", "reopen", "replay", "schedule_meeting", "submit", "track", "upcast", "upcast_snapshot",
+    "refer", "release_hold", "reopen", "replay", "run", "schedule_meeting", "submit", "track", "upcast", "upcast_snapshot",
     "verify", "withdraw",
 ]

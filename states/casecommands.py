@@ -19,12 +19,12 @@ from decimal import Decimal
 from typing import Any
 
 from states.aggregate import Case, Deadline, DeadlinePlanner
-from states.commands import COMMANDS
+from states.commands import COMMANDS, REASON_NONE, REASON_REQUIRED
 from states.deadlines import armed_by
 from states.errors import GuardFailed, InvalidInput
 from states.events import Event, schema_version
 from states.fold import apply
-from states.guards import Attempt, panel_problem
+from states.guards import Attempt, guard_reason, panel_problem
 from states.machine import fire, refusal
 from states.rules import Conclusions, Opinion, derive_conclusions, majority_vote, parse_opinion
 from states.status import CaseStatus, Defect, Outcome
@@ -108,6 +108,23 @@ def _required(value: str, field: str, message: str, key: str) -> str:
     if not text:
         raise InvalidInput(message, key=key, field=field)
     return text
+
+
+def run(case: Case, name: str, reason: str, actor: str, now: datetime, plan: DeadlinePlanner | None = None) -> Event:
+    """Any command whose only input is its reason, by its catalogue name: its payload is `{"reason": ...}` (or
+    empty when it takes none) plus the deadlines its row arms. This is how the shell runs a simple command that has
+    no function of its own here, such as a row added by `states.commands.register`."""
+    cmd = COMMANDS.get(name)
+    if cmd is None:
+        raise refusal(case.number, case.status, name)
+    checked = check(case, name, now, reason)
+    if cmd.reason == REASON_REQUIRED:
+        guard_reason(case, checked.attempt)
+    payload: dict[str, Any] = {} if cmd.reason == REASON_NONE else {"reason": reason.strip()}
+    kinds = armed_by(name)
+    if kinds and plan is not None:
+        payload["deadlines"] = _new_deadlines(case, kinds, now, plan)
+    return _emit(case, checked, payload, actor)
 
 
 # --- opening and preparing a case (Art. 6–8(2)) ------------------------------------------------------------------
