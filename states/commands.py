@@ -5,6 +5,8 @@ it leads (None: it changes the case's data, not its state), the regulation's gua
 the deadlines it arms and resolves (states.deadlines), who may run it, whether it takes a reason, and its input.
 From this table come the `transitions` machine, the permission sets, "what may this person do now" with its dry
 run, and the CLI command, page action and API route of every simple command (one whose only input is a reason).
+`register` / `registered` add a row (and its event's fold) at run time, for a test; docs/adding-a-command.md says
+how a real one is added.
 
 Who may run a command (`who`):
   applicant     a liaison of the applicant institution
@@ -27,6 +29,7 @@ from states.status import CaseStatus
 S = CaseStatus
 ACTIVE_BEFORE_DECISION = (S.drafted, S.preliminary_review, S.awaiting_experts, S.convening, S.convened)
 OPEN_STATES = ACTIVE_BEFORE_DECISION + (S.decided, S.continued_attention)
+# Named here because rows below run from them; states.machine derives the same sets from the rows (a test checks).
 TERMINAL_STATES = (S.archived, S.withdrawn)
 # Fees (Art. 10) are owed once the panel has the materials: from the dispatch on, also after the case is closed.
 PANEL_AT_WORK = (S.awaiting_experts, S.convening, S.convened, S.decided, S.continued_attention, S.archived,

@@ -20,16 +20,19 @@ from datetime import datetime
 from states.aggregate import Case, Deadline
 from states.commands import command_of_event, destination
 from states.deadlines import resolved_by
-from states.events import SPECS, Event, Fold, UnreadableEvent, spec, upcast
+from states.events import SPECS, Event, EventSpec, Fold, UnreadableEvent, Upcaster, spec, upcast
 from states.status import CaseStatus, Outcome
 from states.yearly import CURRENCY, active_hold
 
 
-def folds(name: str) -> Callable[[Fold], Fold]:
-    """Register FN as the fold of event type NAME (its spec is declared in states.events)."""
+def folds(name: str, fields: tuple[str, ...] = (), version: int = 1,
+          upcasters: dict[int, Upcaster] | None = None) -> Callable[[Fold], Fold]:
+    """Declare event type NAME with its fold: the payload fields the fold requires (optional ones are read with a
+    default, so payloads written before a field existed still fold), the version written today, and the upcasters
+    that lift older payloads (from version N to N+1)."""
 
     def register(fn: Fold) -> Fold:
-        SPECS[name].fold = fn
+        SPECS[name] = EventSpec(name, fields, version, dict(upcasters or {}), fn)
         return fn
 
     return register
@@ -84,7 +87,7 @@ def _arm(case: Case, event: Event) -> None:
         case.deadlines.append(Deadline.from_dict(raw))
 
 
-@folds("CaseOpened")
+@folds("CaseOpened", fields=("number", "applicant", "product", "sources"))
 def _opened(case: Case, ev: Event) -> None:
     p = ev.payload
     case.number = p["number"]
@@ -97,7 +100,7 @@ def _opened(case: Case, ev: Event) -> None:
     case.created_at = ev.occurred_at
 
 
-@folds("CaseEdited")
+@folds("CaseEdited", fields=("product", "sources"))
 def _edited(case: Case, ev: Event) -> None:
     p = ev.payload
     case.product = copy.deepcopy(p["product"])
@@ -106,24 +109,24 @@ def _edited(case: Case, ev: Event) -> None:
     case.basis = dict(p.get("basis", {}))
 
 
-@folds("CaseSubmitted")
+@folds("CaseSubmitted", fields=("lead",))
 def _submitted(case: Case, ev: Event) -> None:
     case.lead = ev.payload["lead"]
     case.submitted_at = ev.occurred_at
 
 
-@folds("VerificationRecorded")
+@folds("VerificationRecorded", fields=("note",))
 def _verified(case: Case, ev: Event) -> None:
     case.verification = {"note": ev.payload["note"], "by": ev.actor, "at": ev.occurred_at.isoformat()}
 
 
-@folds("PanelFormed")
+@folds("PanelFormed", fields=("experts",))
 def _panel(case: Case, ev: Event) -> None:
     case.panel = list(ev.payload["experts"])
     case.panel_reason = ev.payload.get("reason", "")
 
 
-@folds("MaterialAttached")
+@folds("MaterialAttached", fields=("sha256", "filename", "kind", "size"))
 def _attached(case: Case, ev: Event) -> None:
     item = {k: ev.payload[k] for k in ("sha256", "filename", "kind", "size")}
     item.update(by=ev.actor, at=ev.occurred_at.isoformat())
@@ -135,7 +138,7 @@ def _dispatched(case: Case, ev: Event) -> None:
     _arm(case, ev)
 
 
-@folds("AnalysisRecorded")
+@folds("AnalysisRecorded", fields=("expert", "text"))
 def _analysis(case: Case, ev: Event) -> None:
     case.analyses[ev.payload["expert"]] = {"text": ev.payload["text"], "by": ev.actor, "at": ev.occurred_at.isoformat()}
 
@@ -153,7 +156,7 @@ def _convened(case: Case, ev: Event) -> None:
     _resolve(case, resolved_by("convene"), ev.occurred_at)
 
 
-@folds("OpinionRecorded")
+@folds("OpinionRecorded", fields=("expert", "answers", "conclusions"))
 def _opinion(case: Case, ev: Event) -> None:
     p = ev.payload
     case.opinions[p["expert"]] = {
@@ -164,12 +167,12 @@ def _opinion(case: Case, ev: Event) -> None:
     }
 
 
-@folds("AbsenceRecorded")
+@folds("AbsenceRecorded", fields=("expert", "reason"))
 def _absence(case: Case, ev: Event) -> None:
     case.absences[ev.payload["expert"]] = ev.payload["reason"]
 
 
-@folds("CaseDecided")
+@folds("CaseDecided", fields=("tally", "outcome"))
 def _decided(case: Case, ev: Event) -> None:
     p = ev.payload
     case.tally = copy.deepcopy(p["tally"])
@@ -186,7 +189,7 @@ def _minutes(case: Case, ev: Event) -> None:
     case.minutes["issued_by"] = ev.actor
 
 
-@folds("TrackingNoted")
+@folds("TrackingNoted", fields=("note",))
 def _tracked(case: Case, ev: Event) -> None:
     case.tracking.append({"note": ev.payload["note"], "by": ev.actor, "at": ev.occurred_at.isoformat()})
     _resolve(case, resolved_by("track"), ev.occurred_at)
@@ -209,7 +212,7 @@ def _concluded(case: Case, ev: Event) -> None:
     _close(case, ev, resolved_by("conclude"))
 
 
-@folds("CaseReopened")
+@folds("CaseReopened", fields=("new_case",))
 def _reopened(case: Case, ev: Event) -> None:
     _close(case, ev, resolved_by("reopen"))
     case.linked_to = ev.payload["new_case"]
@@ -223,7 +226,7 @@ def _withdrawn(case: Case, ev: Event) -> None:
         d.resolved_at = ev.occurred_at
 
 
-@folds("DeadlinesRecomputed")
+@folds("DeadlinesRecomputed", fields=("superseded",))
 def _recomputed(case: Case, ev: Event) -> None:
     by_id = {d.id: d for d in case.deadlines}
     for old_id in ev.payload["superseded"]:
@@ -240,27 +243,27 @@ def _scheduled(case: Case, ev: Event) -> None:
     case.meeting = copy.deepcopy(ev.payload)
 
 
-@folds("MeetingCancelled")
+@folds("MeetingCancelled", fields=("sequence",))
 def _meeting_cancelled(case: Case, ev: Event) -> None:
     if case.meeting is not None:
         case.meeting = {**case.meeting, "cancelled": True, "sequence": ev.payload["sequence"],
                         "cancel_reason": ev.payload.get("reason", "")}
 
 
-@folds("DeliveryRecorded")
+@folds("DeliveryRecorded", fields=("what", "recipient", "channel", "key"))
 def _delivered(case: Case, ev: Event) -> None:
     case.deliveries.append({k: ev.payload[k] for k in ("what", "recipient", "channel", "key")}
                            | {"at": ev.occurred_at.isoformat()})
 
 
-@folds("FeeRecorded")
+@folds("FeeRecorded", fields=("expert", "amount", "currency", "payer"))
 def _fee_recorded(case: Case, ev: Event) -> None:
     p = ev.payload
     case.fees[p["expert"]] = {"amount": p["amount"], "currency": p["currency"], "paid_on": p.get("paid_on"),
                               "payer": p["payer"], "recorded_by": ev.actor, "recorded_at": ev.occurred_at.isoformat()}
 
 
-@folds("FeeCorrected")
+@folds("FeeCorrected", fields=("expert", "amount", "reason"))
 def _fee_corrected(case: Case, ev: Event) -> None:
     p = ev.payload
     fee = case.fees.setdefault(p["expert"], {"amount": p["amount"], "currency": p.get("currency", CURRENCY),
@@ -269,13 +272,13 @@ def _fee_corrected(case: Case, ev: Event) -> None:
                corrected_at=ev.occurred_at.isoformat(), correction_reason=p["reason"])
 
 
-@folds("DisposalAppraised")
+@folds("DisposalAppraised", fields=("approver", "note"))
 def _appraised(case: Case, ev: Event) -> None:
     case.retention["appraisal"] = {"approver": ev.payload["approver"], "note": ev.payload["note"], "by": ev.actor,
                                    "at": ev.occurred_at.isoformat()}
 
 
-@folds("LegalHoldPlaced")
+@folds("LegalHoldPlaced", fields=("reason",))
 def _hold_placed(case: Case, ev: Event) -> None:
     case.retention.setdefault("holds", []).append(
         {"reason": ev.payload["reason"], "by": ev.actor, "at": ev.occurred_at.isoformat(), "released_at": None})
