@@ -6,9 +6,9 @@ destination, for CaseDecided the one its outcome names), and runs the event type
 event it can read, never runs a guard, never reads a clock: replaying a case's events years later, under whatever
 rules are in force then, gives the same case. `replay` is that fold over a whole history.
 
-The folds below read only the event. Which timers an event resolves comes from the deadline table
-(states.deadlines.resolved_by): moving a timer's resolution to another command therefore needs a new schema version
-of the events concerned, or old cases would replay differently.
+The folds below read only the event. Two things come from today's tables: the state an event leads to (its
+catalogue row's destination) and the timers it resolves (states.deadlines.resolved_by). Moving either for an
+existing command therefore needs a new event type or schema version, or old cases would replay differently.
 """
 
 from __future__ import annotations
