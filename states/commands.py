@@ -5,6 +5,8 @@ it leads (None: it changes the case's data, not its state), the regulation's gua
 the deadlines it arms and resolves (states.deadlines), who may run it, whether it takes a reason, and its input.
 From this table come the `transitions` machine, the permission sets, "what may this person do now" with its dry
 run, and the CLI command, page action and API route of every simple command (one whose only input is a reason).
+`register` / `registered` add a row (and its event's fold) at run time, for a test; docs/adding-a-command.md says
+how a real one is added.
 
 Who may run a command (`who`):
   applicant     a liaison of the applicant institution
@@ -16,13 +18,18 @@ Who may run a command (`who`):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
+from states.events import SPECS, EventSpec, Fold
 from states.status import CaseStatus
 
 S = CaseStatus
 ACTIVE_BEFORE_DECISION = (S.drafted, S.preliminary_review, S.awaiting_experts, S.convening, S.convened)
 OPEN_STATES = ACTIVE_BEFORE_DECISION + (S.decided, S.continued_attention)
+# Named here because rows below run from them; states.machine derives the same sets from the rows (a test checks).
 TERMINAL_STATES = (S.archived, S.withdrawn)
 # Fees (Art. 10) are owed once the panel has the materials: from the dispatch on, also after the case is closed.
 PANEL_AT_WORK = (S.awaiting_experts, S.convening, S.convened, S.decided, S.continued_attention, S.archived,
@@ -117,8 +124,10 @@ CATALOGUE: tuple[Command, ...] = (
        article="9"),
 )
 
-# A test may add a row (monkeypatch.setattr on CATALOGUE is not enough for derived tables: use `register`).
+# The live catalogue: CATALOGUE plus what `register` added. Mutated in place, never rebound, so every importer sees
+# a registered row (and the tables derived from it: states.machine rebuilds on every change).
 COMMANDS: dict[str, Command] = {c.name: c for c in CATALOGUE}
+_LISTENERS: list[Callable[[], None]] = []
 
 
 def command(name: str) -> Command:
@@ -132,3 +141,63 @@ def commands_with(who: str) -> frozenset[str]:
 
 def simple_commands() -> list[Command]:
     return [c for c in COMMANDS.values() if c.simple]
+
+
+def command_of_event(event_type: str) -> Command | None:
+    """The command that writes this event type (None for CaseOpened, which no state allows: it starts a case)."""
+    for c in COMMANDS.values():
+        if c.event == event_type:
+            return c
+    return None
+
+
+def destination(cmd: Command, payload: Mapping[str, Any]) -> CaseStatus | None:
+    """Where an event of this command leaves the case: None for an internal command; with two destinations
+    (decide) the payload's outcome names the state it leads to, any other outcome the first destination."""
+    if not cmd.dest:
+        return None
+    if len(cmd.dest) > 1:
+        outcome = str(payload.get("outcome") or "")
+        for state in cmd.dest:
+            if str(state) == outcome:
+                return state
+    return cmd.dest[0]
+
+
+def subscribe(listener: Callable[[], None]) -> None:
+    """Call LISTENER after every change of the live catalogue (the machine rebuilds its table)."""
+    _LISTENERS.append(listener)
+
+
+def _changed() -> None:
+    for listener in _LISTENERS:
+        listener()
+
+
+def register(cmd: Command, fold: Fold, fields: tuple[str, ...] = ()) -> None:
+    """Add a command and the fold of its event at run time (a test-only row: see docs/adding-a-command.md).
+    The machine, `allowed_triggers`, the permission sets and the simple commands of the shell all follow."""
+    if cmd.name in COMMANDS or cmd.event in SPECS:
+        raise ValueError(f"command {cmd.name} or event {cmd.event} exists already")
+    SPECS[cmd.event] = EventSpec(cmd.event, fields, fold=fold)
+    COMMANDS[cmd.name] = cmd
+    _changed()
+
+
+def unregister(name: str) -> None:
+    """Undo `register` (only for rows it added: the catalogue's own rows stay)."""
+    if any(c.name == name for c in CATALOGUE):
+        raise ValueError(f"command {name} is part of the catalogue")
+    cmd = COMMANDS.pop(name)
+    SPECS.pop(cmd.event, None)
+    _changed()
+
+
+@contextmanager
+def registered(cmd: Command, fold: Fold, fields: tuple[str, ...] = ()) -> Iterator[Command]:
+    """`register` for the duration of a with-block (a test), then `unregister`."""
+    register(cmd, fold, fields)
+    try:
+        yield cmd
+    finally:
+        unregister(cmd.name)

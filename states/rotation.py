@@ -23,9 +23,11 @@ def _add_months(d: date, months: int) -> date:
 def term_on(on: date, order: Sequence[str], first_term_start: date, term_months: int = 12) -> tuple[str, date, date]:
     """(lead code, term start, term end exclusive) on a date."""
     if not order:
-        raise InvalidInput("rotation.order: no institution to rotate")
+        raise InvalidInput("rotation.order: no institution to rotate", key="rotation_empty", field="rotation.order")
     if on < first_term_start:
-        raise InvalidInput(f"date: {on.isoformat()} is before the first term ({first_term_start.isoformat()})")
+        raise InvalidInput(f"date: {on.isoformat()} is before the first term ({first_term_start.isoformat()})",
+                           key="before_first_term", field="date", date=on.isoformat(),
+                           first_term_start=first_term_start.isoformat())
     months = (on.year - first_term_start.year) * 12 + (on.month - first_term_start.month)
     index = months // term_months
     start = _add_months(first_term_start, index * term_months)

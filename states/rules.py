@@ -85,7 +85,8 @@ def _yes_no_uncertain(value: Any, field: str) -> Defect:
         return Defect.no
     if isinstance(value, str) and value.strip().lower() in ("yes", "no", "uncertain"):
         return Defect(value.strip().lower())
-    raise InvalidInput(f"{field}: must be yes, no or uncertain, not {value!r}")
+    raise InvalidInput(f"{field}: must be yes, no or uncertain, not {value!r}", key="not_yes_no_uncertain", field=field,
+                       value=repr(value))
 
 
 def _boolean(value: Any, field: str) -> bool:
@@ -93,44 +94,50 @@ def _boolean(value: Any, field: str) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("yes", "no", "true", "false"):
         return value.strip().lower() in ("yes", "true")
-    raise InvalidInput(f"{field}: must be true or false (yes/no), not {value!r}")
+    raise InvalidInput(f"{field}: must be true or false (yes/no), not {value!r}", key="not_boolean", field=field,
+                       value=repr(value))
 
 
 def _text(value: Any, field: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{field}: must be text, not {value!r}")
+        raise InvalidInput(f"{field}: must be text, not {value!r}", key="not_text", field=field)
     return value.strip()
 
 
 def _integer(value: Any, field: str, allowed: range) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{field}: must be a whole number from {allowed.start} to {allowed.stop - 1}, not {value!r}")
+        raise InvalidInput(f"{field}: must be a whole number from {allowed.start} to {allowed.stop - 1}, not {value!r}",
+                           key="not_integer", field=field, low=allowed.start, high=allowed.stop - 1)
     if value not in allowed:
-        raise InvalidInput(f"{field}: must be from {allowed.start} to {allowed.stop - 1}, not {value}")
+        raise InvalidInput(f"{field}: must be from {allowed.start} to {allowed.stop - 1}, not {value}", key="out_of_range",
+                           field=field, low=allowed.start, high=allowed.stop - 1, value=value)
     return value
 
 
 def _mapping(value: Any, field: str, keys: Iterable[str]) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise InvalidInput(f"{field}: must be a mapping with keys {', '.join(keys)}")
+        raise InvalidInput(f"{field}: must be a mapping with keys {', '.join(keys)}", key="not_mapping", field=field,
+                           allowed=list(keys))
     unknown = sorted(set(map(str, value)) - set(keys))
     if unknown:
-        raise InvalidInput(f"{field}.{unknown[0]}: unknown key (allowed: {', '.join(keys)})")
+        raise InvalidInput(f"{field}.{unknown[0]}: unknown key (allowed: {', '.join(keys)})", key="unknown_key",
+                           field=f"{field}.{unknown[0]}", allowed=list(keys))
     return value
 
 
 def parse_opinion(data: Any) -> Opinion:
     """Validate an opinion file's content (the 会诊信息 part of the form); errors name the field."""
     if not isinstance(data, Mapping):
-        raise InvalidInput("opinion: the file must hold a mapping of the form's fields")
+        raise InvalidInput("opinion: the file must hold a mapping of the form's fields", key="not_mapping", field="opinion")
     unknown = sorted(set(map(str, data)) - OPINION_KEYS)
     if unknown:
-        raise InvalidInput(f"{unknown[0]}: unknown key (allowed: {', '.join(sorted(OPINION_KEYS))})")
+        raise InvalidInput(f"{unknown[0]}: unknown key (allowed: {', '.join(sorted(OPINION_KEYS))})", key="unknown_key",
+                           field=unknown[0], allowed=sorted(OPINION_KEYS))
     missing = sorted(OPINION_KEYS - set(map(str, data)))
     if missing:
-        raise InvalidInput(f"{missing[0]}: missing")
+        raise InvalidInput(f"{missing[0]}: missing", key="missing", field=missing[0])
     answers: dict[str, Answer] = {}
     for name in YES_NO_FIELDS:
         raw = data[name]
@@ -138,7 +145,7 @@ def parse_opinion(data: Any) -> Opinion:
             raw = {"answer": raw}
         item = _mapping(raw, name, ("answer", "detail"))
         if "answer" not in item:
-            raise InvalidInput(f"{name}.answer: missing")
+            raise InvalidInput(f"{name}.answer: missing", key="missing", field=f"{name}.answer")
         answers[name] = Answer(_boolean(item["answer"], f"{name}.answer"), _text(item.get("detail"), f"{name}.detail"))
     injuries_raw = _mapping(data["injury_types"], "injury_types", INJURY_TYPES)
     injuries = {k: (_text(injuries_raw.get(k), f"injury_types.{k}") or None) for k in INJURY_TYPES}
@@ -236,7 +243,7 @@ def majority_vote(conclusions: Iterable[Conclusions]) -> Tally:
     items = list(conclusions)
     n = len(items)
     if n == 0:
-        raise InvalidInput("forms: no submitted form to count")
+        raise InvalidInput("forms: no submitted form to count", key="opinions_missing", field="forms")
     defects = Counter(str(c.defect) for c in items)
     winner = next((Defect(k) for k, v in defects.items() if strict_majority(v, n)), Defect.uncertain)
     inv_yes = sum(c.investigate for c in items)
@@ -280,7 +287,7 @@ def preview_conclusions(data: Any) -> dict[str, Any]:
     that are present must be valid: a wrong value is refused, naming the field.
     """
     if not isinstance(data, Mapping):
-        raise InvalidInput("opinion: must be a mapping of the form's fields")
+        raise InvalidInput("opinion: must be a mapping of the form's fields", key="not_mapping", field="opinion")
     given = {str(k) for k in data}
     causes = data.get("producer_cause")
     if isinstance(causes, Mapping) and set(map(str, causes)) != set(PRODUCER_CAUSES):

@@ -11,8 +11,8 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, cast
 
+from states.commands import TERMINAL_STATES
 from states.errors import InvalidInput
-from states.machine import TERMINAL_STATES
 from states.status import STATUS_LABELS
 
 CURRENCY = "CNY"
@@ -22,23 +22,27 @@ CENT = Decimal("0.01")
 _AMOUNT_RE = re.compile(r"^[+-]?\d{1,9}(\.\d+)?$")
 
 
-def parse_amount(value: object, field: str = "--amount") -> Decimal:
-    """A fee in CNY: a positive decimal with at most two places (分), at most MAX_FEE. Errors name the field."""
+def parse_amount(value: object, field: str = "amount") -> Decimal:
+    """A fee in CNY: a positive decimal with at most two places (分), at most MAX_FEE. Errors carry `field`."""
     text = str(value).strip() if value is not None else ""
     if isinstance(value, float):
         text = repr(value)
     if not _AMOUNT_RE.match(text):
-        raise InvalidInput(f"{field}: {text or '(empty)'!r} is not an amount in CNY (digits, e.g. 1500.00)")
+        raise InvalidInput(f"{text or '(empty)'!r} is not an amount in CNY (digits, e.g. 1500.00)", key="amount_not_number",
+                           field=field, value=text)
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise InvalidInput(f"{field}: {text!r} is not an amount in CNY (digits, e.g. 1500.00)") from None
+        raise InvalidInput(f"{text!r} is not an amount in CNY (digits, e.g. 1500.00)", key="amount_not_number",
+                           field=field, value=text) from None
     if amount != amount.quantize(CENT):
-        raise InvalidInput(f"{field}: {text} has more than 2 decimal places (the smallest unit is 0.01 CNY)")
+        raise InvalidInput(f"{text} has more than 2 decimal places (the smallest unit is 0.01 CNY)",
+                           key="amount_too_precise", field=field, value=text)
     if amount <= 0:
-        raise InvalidInput(f"{field}: {text} must be more than 0")
+        raise InvalidInput(f"{text} must be more than 0", key="amount_not_positive", field=field, value=text)
     if amount > MAX_FEE:
-        raise InvalidInput(f"{field}: {text} is more than the limit of {MAX_FEE} CNY per expert and case")
+        raise InvalidInput(f"{text} is more than the limit of {MAX_FEE} CNY per expert and case", key="amount_over_limit",
+                           field=field, value=text, limit=str(MAX_FEE))
     return amount.quantize(CENT)
 
 

@@ -81,8 +81,12 @@ def test_bad_input_is_refused_naming_the_field(world: World, case: str, amount: 
                                                expert: int | None, field: str, says: str) -> None:
     before = events(world)
     who = world.experts[expert] if expert is not None else "无名氏"
-    with pytest.raises(InvalidInput, match=f"^{field}: .*{says}"):
+    with pytest.raises(InvalidInput) as info:
         accounts.record_fee(world.svc, "sh", case, who, amount, paid_on)
+    assert says in info.value.message
+    # The neutral field (states/ errors carry it); an error still written with a leading flag is read from its text.
+    named = info.value.field or info.value.message.split(":", 1)[0].removeprefix("--").replace("-", "_")
+    assert named == field.removeprefix("--").replace("-", "_")
     assert events(world) == before
 
 
@@ -97,10 +101,12 @@ def test_fees_exist_once_the_panel_has_the_materials(world: World) -> None:
         accounts.record_fee(svc, "sh", n, world.experts[0], "1600")
     with pytest.raises(GuardFailed, match="no fee of"):
         accounts.correct_fee(svc, "sh", n, world.experts[1], "更正", amount="1")
-    with pytest.raises(InvalidInput, match="^--reason"):
+    with pytest.raises(InvalidInput) as info:
         accounts.correct_fee(svc, "sh", n, world.experts[0], " ", amount="1")
-    with pytest.raises(InvalidInput, match="^--amount/--paid-on"):
+    assert info.value.field == "reason"
+    with pytest.raises(InvalidInput) as info:
         accounts.correct_fee(svc, "sh", n, world.experts[0], "更正")
+    assert info.value.key == "correction_empty"
     world.clock.advance(hours=1)
     uc.withdraw(svc, "sh", n, "撤回")
     accounts.record_fee(svc, "sh", n, world.experts[1], "300")  # the analysis was work: still owed

@@ -78,7 +78,7 @@ def test_verify_panel_and_reasons(site: Site, prelim: str) -> None:
     refused(site, lambda: site.post("sh", f"/cases/{n}/panel", {"experts": ["E9999", "E0001", "E0002"]}), 400,
             "E9999")
     refused(site, lambda: site.post("sh", f"/cases/{n}/panel", {"experts": ["E0001", "E0002"]}), 409, "panel")
-    refused(site, lambda: site.post("sh", f"/cases/{n}/act/withdraw", {}), 409, "--reason is required")
+    refused(site, lambda: site.post("sh", f"/cases/{n}/act/withdraw", {}), 409, "a reason is required")
     refused(site, lambda: site.post("sh", f"/cases/{n}/act/dispatch"), 409, "preliminary verification")
     refused(site, lambda: site.post("js", f"/cases/{n}/act/convene"), 409, "cannot convene")
     refused(site, lambda: site.post("sh", f"/cases/{n}/act/explode"), 404, "explode")

@@ -191,7 +191,7 @@ def test_the_case_page_shows_only_the_buttons_the_viewer_may_use_now(site: Site)
     page = site.client("sh").get(f"/cases/{n}").text
     assert _actions(page) == {"verify", "form_panel", "attach", "dispatch", "withdraw"}
     assert re.search(r'id="act-dispatch" disabled', page)  # a rule still stands in the way, and it says which
-    assert "record the preliminary verification first" in page
+    assert "the preliminary verification is not recorded yet" in page
     assert _actions(site.client("js").get(f"/cases/{n}").text) == set()
     assert "没有可执行的操作" in site.client("auditor").get(f"/cases/{n}").text
     assert 'class="node current" data-state="preliminary_review" aria-current="step"' in page

@@ -1,0 +1,228 @@
+"""The case aggregate: its fields, the value objects it holds (`Deadline`), the questions guards ask of it, and
+its stored shape (the snapshot in the `cases` row, which `audit verify` compares with the replay key by key).
+
+Snapshots carry `snapshot_version`. Version 1 (before issue 11) had no such key; `upcast_snapshot` lifts a stored
+snapshot to today's version before it is compared, so an old `cases` row verifies as it was written.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from states.casefile import BASIS_KEYS, PRODUCT_FIELDS
+from states.status import CaseStatus, Outcome
+from states.yearly import active_hold
+
+# The shape of `Case.to_dict()`; raise it (and add an upcaster below) when a key changes meaning or goes away.
+SNAPSHOT_VERSION = 2
+# From version N to N+1. 1 -> 2 only added `snapshot_version` itself.
+SNAPSHOT_UPCASTERS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: lambda snap: snap}
+
+
+def upcast_snapshot(snap: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored snapshot lifted to SNAPSHOT_VERSION (a copy; the stored row is not touched)."""
+    out = dict(snap)
+    version = int(out.get("snapshot_version", 1))
+    while version < SNAPSHOT_VERSION:
+        out = SNAPSHOT_UPCASTERS[version](out)
+        version += 1
+    out["snapshot_version"] = version
+    return out
+
+
+@dataclass
+class Deadline:
+    """A working-day timer armed by a transition (ARCHITECTURE decision 4: it explains itself)."""
+
+    id: str
+    kind: str  # expert_analysis | convening | tracking
+    start_at: datetime
+    working_days: int
+    due_at: datetime
+    due_date: str
+    calendar_version: str
+    provisional: bool
+    explanation: str
+    status: str = "armed"  # armed | met | missed | cancelled | superseded
+    resolved_at: datetime | None = None
+    supersedes: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "start_at": self.start_at.isoformat(),
+            "working_days": self.working_days,
+            "due_at": self.due_at.isoformat(),
+            "due_date": self.due_date,
+            "calendar_version": self.calendar_version,
+            "provisional": self.provisional,
+            "explanation": self.explanation,
+            "status": self.status,
+            "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
+            "supersedes": self.supersedes,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Deadline:
+        return cls(
+            id=d["id"],
+            kind=d["kind"],
+            start_at=datetime.fromisoformat(d["start_at"]),
+            working_days=int(d["working_days"]),
+            due_at=datetime.fromisoformat(d["due_at"]),
+            due_date=d["due_date"],
+            calendar_version=d["calendar_version"],
+            provisional=bool(d["provisional"]),
+            explanation=d["explanation"],
+            status=d.get("status", "armed"),
+            resolved_at=datetime.fromisoformat(d["resolved_at"]) if d.get("resolved_at") else None,
+            supersedes=d.get("supersedes"),
+        )
+
+
+# A function the caller injects to compute a deadline: (kind, start_at, deadline id) -> Deadline.
+DeadlinePlanner = Callable[[str, datetime, str], Deadline]
+
+
+@dataclass
+class Case:
+    """One consultation as its events make it. Commands (states.casecommands) ask it questions; only the fold
+    (states.fold) changes it."""
+
+    number: str
+    status: CaseStatus = CaseStatus.drafted
+    applicant: str = ""
+    lead: str | None = None
+    created_at: datetime | None = None
+    submitted_at: datetime | None = None
+    product: dict[str, Any] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+    source_other: str = ""
+    basis: dict[str, str] = field(default_factory=dict)
+    linked_from: str | None = None
+    linked_to: str | None = None
+    verification: dict[str, Any] | None = None
+    panel: list[str] = field(default_factory=list)
+    panel_reason: str = ""
+    materials: list[dict[str, Any]] = field(default_factory=list)
+    analyses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refer_reason: str = ""
+    convened_at: datetime | None = None
+    opinions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    absences: dict[str, str] = field(default_factory=dict)
+    tally: dict[str, Any] | None = None
+    outcome: Outcome | None = None
+    conclusions: dict[str, Any] | None = None
+    decided_at: datetime | None = None
+    minutes: dict[str, Any] | None = None
+    tracking: list[dict[str, Any]] = field(default_factory=list)
+    meeting: dict[str, Any] | None = None
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    closing_reason: str = ""
+    closed_at: datetime | None = None
+    deadlines: list[Deadline] = field(default_factory=list)
+    # The yearly account (issue 6): each panel expert's fee (Art. 10) and the disposal record (Art. 9).
+    fees: dict[str, dict[str, Any]] = field(default_factory=dict)
+    retention: dict[str, Any] = field(default_factory=dict)
+    version: int = 0
+    last_event_at: datetime | None = None
+
+    # --- questions the guards ask -------------------------------------------------------------------------
+    @property
+    def cross_province(self) -> bool:
+        reg, prod = self.product.get("registered_province"), self.product.get("production_province")
+        return bool(reg and prod and reg != prod)
+
+    def basis_holds(self) -> bool:
+        return self.cross_province or any(str(self.basis.get(k) or "").strip() for k in BASIS_KEYS)
+
+    def missing_product_fields(self) -> list[str]:
+        missing = [f"product.{k}" for k in PRODUCT_FIELDS if not self.product.get(k)]
+        if not self.sources:
+            missing.append("sources")
+        elif "other" in self.sources and not self.source_other:
+            missing.append("source_other")
+        return missing
+
+    def open_deadline(self, kind: str) -> Deadline | None:
+        for d in reversed(self.deadlines):
+            if d.kind == kind and d.status == "armed":
+                return d
+        return None
+
+    def open_deadlines(self) -> list[Deadline]:
+        return [d for d in self.deadlines if d.status == "armed"]
+
+    def active_hold(self) -> dict[str, Any] | None:
+        """The legal hold in force (placed and not yet released), if any."""
+        hold = active_hold(self.retention)
+        return dict(hold) if hold else None
+
+    @property
+    def appraisal(self) -> dict[str, Any] | None:
+        found = self.retention.get("appraisal")
+        return dict(found) if found else None
+
+    @property
+    def dispatched(self) -> bool:
+        """The materials went to the panel (T1 was armed): from then on the experts work, and are paid."""
+        return any(d.kind == "expert_analysis" for d in self.deadlines)
+
+    # --- the stored shape ---------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        def iso(v: datetime | None) -> str | None:
+            return v.isoformat() if v else None
+
+        return {
+            "number": self.number,
+            "status": str(self.status),
+            "outcome": str(self.outcome) if self.outcome else None,
+            "applicant": self.applicant,
+            "lead": self.lead,
+            "created_at": iso(self.created_at),
+            "submitted_at": iso(self.submitted_at),
+            "product": copy.deepcopy(self.product),
+            "cross_province": self.cross_province,
+            "sources": list(self.sources),
+            "source_other": self.source_other,
+            "basis": dict(self.basis),
+            "linked_from": self.linked_from,
+            "linked_to": self.linked_to,
+            "verification": copy.deepcopy(self.verification),
+            "panel": list(self.panel),
+            "panel_reason": self.panel_reason,
+            "materials": copy.deepcopy(self.materials),
+            "analyses": copy.deepcopy(self.analyses),
+            "refer_reason": self.refer_reason,
+            "convened_at": iso(self.convened_at),
+            "opinions": copy.deepcopy(self.opinions),
+            "absences": dict(self.absences),
+            "tally": copy.deepcopy(self.tally),
+            "conclusions": copy.deepcopy(self.conclusions),
+            "decided_at": iso(self.decided_at),
+            "minutes": copy.deepcopy(self.minutes),
+            "tracking": copy.deepcopy(self.tracking),
+            "meeting": copy.deepcopy(self.meeting),
+            "deliveries": copy.deepcopy(self.deliveries),
+            "closing_reason": self.closing_reason,
+            "closed_at": iso(self.closed_at),
+            "deadlines": [d.to_dict() for d in self.deadlines],
+            "version": self.version,
+            "snapshot_version": SNAPSHOT_VERSION,
+        } | self._yearly_dict()
+
+    def _yearly_dict(self) -> dict[str, Any]:
+        # Only when present: snapshots written before the yearly account have neither key, and `audit verify`
+        # compares the stored snapshot with the replay key by key.
+        extra: dict[str, Any] = {}
+        if self.fees:
+            extra["fees"] = copy.deepcopy(self.fees)
+        if self.retention:
+            extra["retention"] = copy.deepcopy(self.retention)
+        return extra
+

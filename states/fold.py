@@ -1,0 +1,293 @@
+"""The fold: a stored event applied to a case. Events are facts; the fold never checks a rule.
+
+`apply` lifts the event to today's payload shape (states.events.upcast: an event today's code cannot read is named
+there, at load time), sets the state the event's command leads to (states.commands.destination: the catalogue row's
+destination, for CaseDecided the one its outcome names), and runs the event type's fold. It never raises for an
+event it can read, never runs a guard, never reads a clock: replaying a case's events years later, under whatever
+rules are in force then, gives the same case. `replay` is that fold over a whole history.
+
+The folds below read only the event. Two things come from today's tables: the state an event leads to (its
+catalogue row's destination) and the timers it resolves (states.deadlines.resolved_by). Moving either for an
+existing command therefore needs a new event type or schema version, or old cases would replay differently.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from states.aggregate import Case, Deadline
+from states.commands import command_of_event, destination
+from states.deadlines import resolved_by
+from states.events import SPECS, Event, EventSpec, Fold, UnreadableEvent, Upcaster, spec, upcast
+from states.status import CaseStatus, Outcome
+from states.yearly import CURRENCY, active_hold
+
+
+def folds(name: str, fields: tuple[str, ...] = (), version: int = 1,
+          upcasters: dict[int, Upcaster] | None = None) -> Callable[[Fold], Fold]:
+    """Declare event type NAME with its fold: the payload fields the fold requires (optional ones are read with a
+    default, so payloads written before a field existed still fold), the version written today, and the upcasters
+    that lift older payloads (from version N to N+1)."""
+
+    def register(fn: Fold) -> Fold:
+        SPECS[name] = EventSpec(name, fields, version, dict(upcasters or {}), fn)
+        return fn
+
+    return register
+
+
+def apply(case: Case, event: Event) -> Case:
+    """Fold one stored event into the case. Raises only UnreadableEvent (from the load-time upcast), before any
+    change."""
+    event = upcast(event)
+    fold = spec(event.type).fold
+    if fold is None:
+        raise UnreadableEvent(f"event type {event.type!r} has no fold", key="event_type_unknown", type=event.type)
+    command = command_of_event(event.type)
+    dest = destination(command, event.payload) if command is not None else None
+    if dest is not None:
+        case.status = dest
+    elif event.type == "CaseOpened":
+        case.status = CaseStatus.drafted
+    fold(case, event)
+    case.version += 1
+    case.last_event_at = event.occurred_at
+    return case
+
+
+def replay(events: Iterable[Event], until: datetime | None = None) -> Case | None:
+    """The case as its events make it (optionally only the events that occurred at or before `until`)."""
+    case: Case | None = None
+    for ev in events:
+        if until is not None and ev.occurred_at > until:
+            break
+        if case is None:
+            if ev.type != "CaseOpened":
+                raise UnreadableEvent(f"first event is {ev.type}, not CaseOpened", key="first_event_not_opened",
+                                      type=ev.type)
+            case = Case(number=str(ev.payload.get("number", "")))
+        apply(case, ev)
+    return case
+
+
+def _resolve(case: Case, kinds: Iterable[str], at: datetime) -> None:
+    for kind in kinds:
+        d = case.open_deadline(kind)
+        if d is not None:
+            # The period ends at due_at (24:00 of the last working day): at that instant it has run out, as the
+            # refer guard, the overdue flag and the reminders all agree.
+            d.status = "met" if at < d.due_at else "missed"
+            d.resolved_at = at
+
+
+def _arm(case: Case, event: Event) -> None:
+    for raw in event.payload.get("deadlines", []):
+        case.deadlines.append(Deadline.from_dict(raw))
+
+
+@folds("CaseOpened", fields=("number", "applicant", "product", "sources"))
+def _opened(case: Case, ev: Event) -> None:
+    p = ev.payload
+    case.number = p["number"]
+    case.applicant = p["applicant"]
+    case.product = copy.deepcopy(p["product"])
+    case.sources = list(p["sources"])
+    case.source_other = p.get("source_other", "")
+    case.basis = dict(p.get("basis", {}))
+    case.linked_from = p.get("linked_from")
+    case.created_at = ev.occurred_at
+
+
+@folds("CaseEdited", fields=("product", "sources"))
+def _edited(case: Case, ev: Event) -> None:
+    p = ev.payload
+    case.product = copy.deepcopy(p["product"])
+    case.sources = list(p["sources"])
+    case.source_other = p.get("source_other", "")
+    case.basis = dict(p.get("basis", {}))
+
+
+@folds("CaseSubmitted", fields=("lead",))
+def _submitted(case: Case, ev: Event) -> None:
+    case.lead = ev.payload["lead"]
+    case.submitted_at = ev.occurred_at
+
+
+@folds("VerificationRecorded", fields=("note",))
+def _verified(case: Case, ev: Event) -> None:
+    case.verification = {"note": ev.payload["note"], "by": ev.actor, "at": ev.occurred_at.isoformat()}
+
+
+@folds("PanelFormed", fields=("experts",))
+def _panel(case: Case, ev: Event) -> None:
+    case.panel = list(ev.payload["experts"])
+    case.panel_reason = ev.payload.get("reason", "")
+
+
+@folds("MaterialAttached", fields=("sha256", "filename", "kind", "size"))
+def _attached(case: Case, ev: Event) -> None:
+    item = {k: ev.payload[k] for k in ("sha256", "filename", "kind", "size")}
+    item.update(by=ev.actor, at=ev.occurred_at.isoformat())
+    case.materials.append(item)
+
+
+@folds("MaterialsDispatched")
+def _dispatched(case: Case, ev: Event) -> None:
+    _arm(case, ev)
+
+
+@folds("AnalysisRecorded", fields=("expert", "text"))
+def _analysis(case: Case, ev: Event) -> None:
+    case.analyses[ev.payload["expert"]] = {"text": ev.payload["text"], "by": ev.actor, "at": ev.occurred_at.isoformat()}
+
+
+@folds("CaseReferred")
+def _referred(case: Case, ev: Event) -> None:
+    case.refer_reason = ev.payload.get("reason", "")
+    _resolve(case, resolved_by("refer"), ev.occurred_at)
+    _arm(case, ev)
+
+
+@folds("CaseConvened")
+def _convened(case: Case, ev: Event) -> None:
+    case.convened_at = ev.occurred_at
+    _resolve(case, resolved_by("convene"), ev.occurred_at)
+
+
+@folds("OpinionRecorded", fields=("expert", "answers", "conclusions"))
+def _opinion(case: Case, ev: Event) -> None:
+    p = ev.payload
+    case.opinions[p["expert"]] = {
+        "answers": copy.deepcopy(p["answers"]),
+        "conclusions": dict(p["conclusions"]),
+        "by": ev.actor,
+        "at": ev.occurred_at.isoformat(),
+    }
+
+
+@folds("AbsenceRecorded", fields=("expert", "reason"))
+def _absence(case: Case, ev: Event) -> None:
+    case.absences[ev.payload["expert"]] = ev.payload["reason"]
+
+
+@folds("CaseDecided", fields=("tally", "outcome"))
+def _decided(case: Case, ev: Event) -> None:
+    p = ev.payload
+    case.tally = copy.deepcopy(p["tally"])
+    case.outcome = Outcome(p["outcome"])
+    case.conclusions = dict(p["tally"]["conclusions"])
+    case.decided_at = ev.occurred_at
+    _arm(case, ev)
+
+
+@folds("MinutesIssued")
+def _minutes(case: Case, ev: Event) -> None:
+    case.minutes = copy.deepcopy(ev.payload)
+    case.minutes["issued_at"] = ev.occurred_at.isoformat()
+    case.minutes["issued_by"] = ev.actor
+
+
+@folds("TrackingNoted", fields=("note",))
+def _tracked(case: Case, ev: Event) -> None:
+    case.tracking.append({"note": ev.payload["note"], "by": ev.actor, "at": ev.occurred_at.isoformat()})
+    _resolve(case, resolved_by("track"), ev.occurred_at)
+    _arm(case, ev)
+
+
+def _close(case: Case, ev: Event, kinds: Iterable[str] = ()) -> None:
+    case.closing_reason = ev.payload.get("reason", "")
+    case.closed_at = ev.occurred_at
+    _resolve(case, kinds, ev.occurred_at)
+
+
+@folds("CaseArchived")
+def _archived(case: Case, ev: Event) -> None:
+    _close(case, ev)
+
+
+@folds("CaseConcluded")
+def _concluded(case: Case, ev: Event) -> None:
+    _close(case, ev, resolved_by("conclude"))
+
+
+@folds("CaseReopened", fields=("new_case",))
+def _reopened(case: Case, ev: Event) -> None:
+    _close(case, ev, resolved_by("reopen"))
+    case.linked_to = ev.payload["new_case"]
+
+
+@folds("CaseWithdrawn")
+def _withdrawn(case: Case, ev: Event) -> None:
+    _close(case, ev)
+    for d in case.open_deadlines():
+        d.status = "cancelled"
+        d.resolved_at = ev.occurred_at
+
+
+@folds("DeadlinesRecomputed", fields=("superseded",))
+def _recomputed(case: Case, ev: Event) -> None:
+    by_id = {d.id: d for d in case.deadlines}
+    for old_id in ev.payload["superseded"]:
+        old = by_id.get(old_id)
+        if old is None:
+            continue
+        old.status = "superseded"
+        old.resolved_at = ev.occurred_at
+    _arm(case, ev)
+
+
+@folds("MeetingScheduled")
+def _scheduled(case: Case, ev: Event) -> None:
+    case.meeting = copy.deepcopy(ev.payload)
+
+
+@folds("MeetingCancelled", fields=("sequence",))
+def _meeting_cancelled(case: Case, ev: Event) -> None:
+    if case.meeting is not None:
+        case.meeting = {**case.meeting, "cancelled": True, "sequence": ev.payload["sequence"],
+                        "cancel_reason": ev.payload.get("reason", "")}
+
+
+@folds("DeliveryRecorded", fields=("what", "recipient", "channel", "key"))
+def _delivered(case: Case, ev: Event) -> None:
+    case.deliveries.append({k: ev.payload[k] for k in ("what", "recipient", "channel", "key")}
+                           | {"at": ev.occurred_at.isoformat()})
+
+
+@folds("FeeRecorded", fields=("expert", "amount", "currency", "payer"))
+def _fee_recorded(case: Case, ev: Event) -> None:
+    p = ev.payload
+    case.fees[p["expert"]] = {"amount": p["amount"], "currency": p["currency"], "paid_on": p.get("paid_on"),
+                              "payer": p["payer"], "recorded_by": ev.actor, "recorded_at": ev.occurred_at.isoformat()}
+
+
+@folds("FeeCorrected", fields=("expert", "amount", "reason"))
+def _fee_corrected(case: Case, ev: Event) -> None:
+    p = ev.payload
+    fee = case.fees.setdefault(p["expert"], {"amount": p["amount"], "currency": p.get("currency", CURRENCY),
+                                             "paid_on": None, "payer": case.applicant})
+    fee.update(amount=p["amount"], paid_on=p.get("paid_on"), corrected_by=ev.actor,
+               corrected_at=ev.occurred_at.isoformat(), correction_reason=p["reason"])
+
+
+@folds("DisposalAppraised", fields=("approver", "note"))
+def _appraised(case: Case, ev: Event) -> None:
+    case.retention["appraisal"] = {"approver": ev.payload["approver"], "note": ev.payload["note"], "by": ev.actor,
+                                   "at": ev.occurred_at.isoformat()}
+
+
+@folds("LegalHoldPlaced", fields=("reason",))
+def _hold_placed(case: Case, ev: Event) -> None:
+    case.retention.setdefault("holds", []).append(
+        {"reason": ev.payload["reason"], "by": ev.actor, "at": ev.occurred_at.isoformat(), "released_at": None})
+
+
+@folds("LegalHoldReleased")
+def _hold_released(case: Case, ev: Event) -> None:
+    hold = active_hold(case.retention)
+    if hold is None:  # released twice: the second release is history, it changes nothing
+        return
+    hold.update(released_at=ev.occurred_at.isoformat(), released_by=ev.actor,
+                release_reason=ev.payload.get("reason", ""))
