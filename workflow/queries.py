@@ -1,6 +1,8 @@
-"""Read models for people's screens: the coordinators' dashboard (督办), what a viewer may do on a case now, an
-expert's panels, and the live preview of the 会诊表's conclusions. Nothing here writes; permissions come from
-workflow.permissions and the rules from states/, so a screen never decides anything the engine would not.
+"""Read models for people's screens: the coordinators' dashboard (督办), what a viewer may do on a case now, the
+case page (one transaction), an expert's panels, and the live preview of the 会诊表's conclusions. Nothing here
+writes; permissions come from workflow.permissions and the rules from states/, so a screen never decides anything
+the engine would not. (Just over 400 lines: the case page is made of the other read models here, and splitting it
+off would only add an import cycle.)
 """
 
 from __future__ import annotations

@@ -94,13 +94,14 @@ def notify(svc: Services, number: str, events: Sequence[Event]) -> None:
 
 
 def _conflict_or(exc: InvalidTransition, uow: UnitOfWork, case: Case, action: str) -> Exception:
-    """Someone else just ran the same command (its event is the last one): a conflict, not a wrong state."""
+    """Someone else just ran the same transition (its event is the last one): a conflict, not a wrong state.
+    A command that leaves the state as it is cannot be refused by its own last run."""
     row = COMMANDS.get(action)
     history = uow.cases.events(case.number)
-    if row is not None and history and history[-1].event.type == row.event:
+    if row is not None and row.dest and history and history[-1].event.type == row.event:
         last = history[-1]
         return Conflict(
-            f"{case.number} was already {action.replace('_', ' ')} by {last.event.actor} at "
+            f"conflict: {case.number} was already {action.replace('_', ' ')} by {last.event.actor} at "
             f"{last.event.occurred_at.isoformat()} (now {case.status}); nothing written",
             key="already_done", number=case.number, command=action, by=last.event.actor,
             at=last.event.occurred_at.isoformat(), status=str(case.status),
@@ -134,7 +135,7 @@ def _act(svc: Services, uow: UnitOfWork, who: Actor, number: str, action: str, f
     require_act(who, action, case.to_dict(), expert)
     version = case.version
     if expected_version is not None and expected_version != version:
-        raise Conflict(f"{number} is at version {version}, not {expected_version}; reload and retry",
+        raise Conflict(f"conflict: {number} is at version {version}, not {expected_version}; reload and retry",
                        key="version_moved", number=number, version=version, expected=expected_version)
     now = svc.clock.now()
     try:
