@@ -15,8 +15,6 @@ ROLES = ("liaison", "expert", "auditor", "admin")
 NAME_RE = re.compile(r"^[\w.\-@\u4e00-\u9fff]{1,64}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-# --- people -----------------------------------------------------------------------------------------------
-
 
 def _not_member(svc: Services, institution: str, field: str) -> InvalidInput:
     members = list(svc.policy.members)
