@@ -29,7 +29,7 @@ def check_new_user(svc: Services, name: str, role: str, institution: str | None,
         raise InvalidInput("a user name is 1–64 letters, digits, Chinese characters, '.', '-', '_' or '@'",
                            key="name_invalid", field="name", name=name)
     if is_reserved(name):
-        raise InvalidInput(f"{name!r} is reserved for huizhen itself", key="name_reserved", field="name", name=name)
+        raise InvalidInput(f"{name!r} is reserved for the system itself", key="name_reserved", field="name", name=name)
     if role not in ROLES:
         raise InvalidInput(f"the role must be one of {', '.join(ROLES)}, not {role!r}", key="role_unknown",
                            field="role", role=role, allowed=list(ROLES))
