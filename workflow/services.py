@@ -212,11 +212,13 @@ def run_reason_command(svc: Services, actor: str | None, number: str, name: str,
 def dry_run(svc: Services, uow: UnitOfWork, case: Case, who: Actor, name: str, now: datetime) -> DomainError | None:
     """Run a reason-only command on a copy, never stored: the regulation's refusal (or None when it would go
     through). The reason is a placeholder: whether one is given is the form's business, not a blocker."""
-    step = REASON_STEPS.get(name)
-    if step is None:
+    step, row = REASON_STEPS.get(name), COMMANDS.get(name)
+    if step is None or row is None:
         return None
+    if case.status not in row.source:
+        return InvalidTransition(f"{case.number}: cannot {name.replace('_', ' ')} a case that is {case.status}",
+                                 key="wrong_state", number=case.number, command=name, status=str(case.status))
     try:
-        domain.ensure_allowed(case, name)
         step(Doing(svc, uow, who, now, "(reason)", dry_run=True), copy.deepcopy(case))
     except DomainError as exc:
         return exc

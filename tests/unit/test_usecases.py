@@ -170,3 +170,28 @@ def test_messages_below_the_shell_name_no_flag(w: FakeWorld) -> None:
         uc.add_user(w.svc, "admin", "new", "liaison")
     assert (refused.value.key, refused.value.field) == ("liaison_needs_institution", "institution")
     assert "--" not in refused.value.message
+
+
+def test_a_new_reason_only_row_appears_among_the_actions_with_its_dry_run(w: FakeWorld, monkeypatch: Any) -> None:
+    """A catalogue row and its step are all "what may this person do now" needs: no table to extend."""
+    from states.commands import APPLICANT, REASON_REQUIRED, Command
+    from states.status import CaseStatus
+    from workflow import services
+
+    row = Command("remind_panel", "PanelReminded", (CaseStatus.awaiting_experts,), who=frozenset({APPLICANT}),
+                  reason=REASON_REQUIRED, simple=True)
+    monkeypatch.setitem(COMMANDS, row.name, row)
+
+    def step(d: services.Doing, case: Any) -> list[Any]:
+        if len(case.analyses) < len(case.panel):
+            raise GuardFailed(f"{case.number}: analyses are missing", key="analyses_missing",
+                              missing=[e for e in case.panel if e not in case.analyses])
+        return []
+
+    monkeypatch.setitem(services.REASON_STEPS, row.name, step)
+    n = run_to(w, "awaiting_experts")
+    found = next(a for a in queries.available_actions(w.svc, "sh", n) if a["action"] == "remind_panel")
+    assert found["needs_reason"] and found["blocked_error"] == {
+        "key": "analyses_missing", "field": None, "params": {"missing": w.experts[:3]}}
+    assert not any(a["action"] == "remind_panel" for a in queries.available_actions(w.svc, "js", n))
+    assert "remind_panel" not in {a["action"] for a in queries.available_actions(w.svc, "sh", run_to(w, "convening"))}
