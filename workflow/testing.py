@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from states.beijing import BEIJING
 from states.case import Case, Event
 from states.errors import Conflict
 from workflow.ports import Expert, Policy, StoredEvent, User
@@ -379,8 +380,6 @@ class WeekdayCalendar:
         return None
 
     def due_from(self, start_at: datetime, n: int) -> FakeDue:
-        from states.beijing import BEIJING
-
         day = start_at.astimezone(BEIJING).date()
         left = n
         while left:
