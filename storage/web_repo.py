@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
@@ -13,8 +13,11 @@ from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from storage import tables as t
 from storage import web_tables as w
 from storage.db import READONLY
-from storage.uow import SqlUserRepository
+from storage.people import SqlUserRepository
 from workflow.ports import User
+
+# Sign-in attempts are kept a day: far longer than the throttle's window (minutes), short enough to stay small.
+KEEP_LOGINS = timedelta(days=1)
 
 
 class WebStore:
@@ -88,8 +91,11 @@ class WebStore:
 
     # -- sign-in attempts ------------------------------------------------------------------------------------
     def record_login(self, user_name: str, client: str, ok: bool, at: datetime) -> None:
+        """Note one attempt; attempts older than KEEP_LOGINS go in the same transaction (the throttle reads
+        minutes back, so the table stays small without a job of its own)."""
         with self.engine.begin() as conn:
             conn.execute(insert(w.login_attempts).values(user_name=user_name[:64], client=client[:64], ok=ok, at=at))
+            conn.execute(w.login_attempts.delete().where(w.login_attempts.c.at < at - KEEP_LOGINS))
 
     def failures(self, *, since: datetime, user_name: str | None = None, client: str | None = None) -> int:
         """Failed attempts since `since` (for a user: only those after their last successful sign-in)."""
@@ -107,10 +113,6 @@ class WebStore:
                 cond.append(la.client == client)
             return int(conn.execute(select(func.count()).select_from(w.login_attempts).where(and_(*cond)))
                        .scalar_one())
-
-    def prune_logins(self, before: datetime) -> int:
-        with self.engine.begin() as conn:
-            return conn.execute(w.login_attempts.delete().where(w.login_attempts.c.at < before)).rowcount
 
     # -- the event log's high-water mark ---------------------------------------------------------------------
     def max_event_id(self) -> int:

@@ -27,9 +27,10 @@ from states.yearly import (
     retention_standing,
     retention_until,
 )
+from workflow.actors import Actor
 from workflow.errors import NotFound, NotPermitted
 from workflow.permissions import require_role
-from workflow.ports import UnitOfWork, User
+from workflow.ports import UnitOfWork
 from workflow.usecases import BEIJING, Services, _user, act, beijing_day, for_viewer, visible_snapshot
 
 
@@ -39,7 +40,8 @@ def parse_day(value: str | None, field_: str) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise InvalidInput(f"{field_}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise InvalidInput(f"{value!r} is not a date (YYYY-MM-DD)", key="date_invalid", field=field_,
+                           value=str(value)) from None
 
 
 # --- fees (Art. 10) -------------------------------------------------------------------------------------------------
@@ -49,22 +51,24 @@ def _panel_expert(uow: UnitOfWork, case: Case, expert: str) -> str:
     """The panel expert meant by an id (E0001) or, failing that, by their exact name."""
     wanted = (expert or "").strip()
     if not wanted:
-        raise InvalidInput("--expert: say whose fee (expert id or name)")
+        raise InvalidInput("say whose fee it is (expert id or name)", key="fee_expert_missing", field="expert")
     if wanted in case.panel or not case.dispatched:  # the domain says why there is no fee to record
         return wanted
     by_name = [eid for eid in case.panel if (found := uow.experts.get(eid)) is not None and found.name == wanted]
     if len(by_name) == 1:
         return by_name[0]
-    raise InvalidInput(f"--expert: {wanted} is not on the panel of {case.number} ({', '.join(case.panel) or 'none'})")
+    raise InvalidInput(f"{wanted} is not on the panel of {case.number} ({', '.join(case.panel) or 'none'})",
+                       key="expert_not_on_panel", field="expert", number=case.number, expert=wanted,
+                       panel=list(case.panel))
 
 
 def record_fee(svc: Services, actor: str | None, number: str, expert: str, amount: str,
                paid_on: str | None = None) -> Case:
     """The applicant's liaison records one panel expert's fee: amount in CNY, optionally the date it was paid."""
 
-    def run(uow: UnitOfWork, case: Case, user: User, now: datetime) -> list[Event]:
+    def run(uow: UnitOfWork, case: Case, user: Actor, now: datetime) -> list[Event]:
         value = parse_amount(amount)
-        paid = parse_day(paid_on, "--paid-on")
+        paid = parse_day(paid_on, "paid_on")
         eid = _panel_expert(uow, case, expert)
         return [domain.record_fee(case, eid, value, paid, user.name, now, beijing_day(now))]
 
@@ -75,16 +79,16 @@ def correct_fee(svc: Services, actor: str | None, number: str, expert: str, reas
                 amount: str | None = None, paid_on: str | None = None) -> Case:
     """Correct a recorded fee (amount, payment date or both); the reason and the old value stay in the history."""
 
-    def run(uow: UnitOfWork, case: Case, user: User, now: datetime) -> list[Event]:
+    def run(uow: UnitOfWork, case: Case, user: Actor, now: datetime) -> list[Event]:
         value: Decimal | None = parse_amount(amount) if amount is not None else None
-        paid = parse_day(paid_on, "--paid-on")
+        paid = parse_day(paid_on, "paid_on")
         eid = _panel_expert(uow, case, expert)
         return [domain.correct_fee(case, eid, value, paid, reason, user.name, now, beijing_day(now))]
 
     return act(svc, actor, number, "correct_fee", run)[0]
 
 
-def _fee_rows(uow: UnitOfWork, snap: dict[str, Any]) -> list[dict[str, Any]]:
+def fee_rows(uow: UnitOfWork, snap: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for eid, fee in snap.get("fees", {}).items():
         ex = uow.experts.get(eid)
@@ -109,7 +113,7 @@ def list_fees(svc: Services, actor: str | None, number: str) -> list[dict[str, A
     """The fees of one case: for those who may see the case; an expert sees only their own fee."""
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
-        rows = _fee_rows(uow, for_viewer(user, visible_snapshot(uow, user, number)))
+        rows = fee_rows(uow, for_viewer(user, visible_snapshot(uow, user, number)))
     return sorted(rows, key=lambda r: r["expert"])
 
 
@@ -135,20 +139,23 @@ def fee_statement(svc: Services, actor: str | None, institution: str, year: int)
     status. A fee belongs to the year it was first recorded; corrections and payments later do not move it."""
     code = (institution or "").strip().upper()
     if code not in svc.policy.members:
-        raise InvalidInput(f"--institution: {code or '(empty)'} is not a member ({', '.join(svc.policy.members)})")
+        raise InvalidInput(f"{code or '(empty)'} is not a member institution ({', '.join(svc.policy.members)})",
+                           key="institution_unknown", field="institution", institution=code,
+                           members=list(svc.policy.members))
     if not 2000 <= year <= 2200:
-        raise InvalidInput(f"--year: {year} is not a plausible year")
+        raise InvalidInput(f"{year} is not a plausible year", key="year_implausible", field="year", year=year)
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
         require_role(user, "liaison", "admin", "auditor")
         if user.role == "liaison" and user.institution != code:
             raise NotPermitted(f"{user.name} (liaison of {user.institution}) may see the fee statement of "
-                               f"{user.institution} only, not {code}")
+                               f"{user.institution} only, not {code}", key="statement_own_only", name=user.name,
+                               institution=user.institution, wanted=code)
         rows: list[dict[str, Any]] = []
         for snap in uow.cases.summaries():
             if snap["applicant"] != code or not snap.get("fees"):
                 continue
-            rows.extend(r for r in _fee_rows(uow, snap) if r["recorded_on"].startswith(f"{year}-"))
+            rows.extend(r for r in fee_rows(uow, snap) if r["recorded_on"].startswith(f"{year}-"))
     rows.sort(key=lambda r: (r["recorded_on"], r["case"], r["expert"]))
     return Statement(code, svc.policy.members[code], year, rows)
 
@@ -322,5 +329,5 @@ def destruction_list(svc: Services, actor: str | None, batch: str) -> list[dict[
         require_role(_user(uow, actor), "admin", "auditor")
         rows = uow.retention.tombstones(batch)
     if not rows:
-        raise NotFound(f"destruction list {batch} does not exist")
+        raise NotFound(f"destruction list {batch} does not exist", key="batch_missing", batch=batch)
     return [tombstone_dict(r) for r in rows]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -265,7 +265,3 @@ class UnitOfWork(Protocol):
 class UnitOfWorkFactory(Protocol):
     def __call__(self, readonly: bool = False) -> UnitOfWork: ...
 
-
-def iter_events(stored: Sequence[StoredEvent]) -> Iterator[Event]:
-    for s in stored:
-        yield s.event

@@ -1,11 +1,12 @@
-"""Read models for people's screens: the coordinators' dashboard (督办), what a viewer may do on a case now, an
-expert's panels, and the live preview of the 会诊表's conclusions. Nothing here writes; permissions come from
-workflow.permissions and the rules from states/, so a screen never decides anything the engine would not.
+"""Read models for people's screens: the coordinators' dashboard (督办), what a viewer may do on a case now, the
+case page (one transaction), an expert's panels, and the live preview of the 会诊表's conclusions. Nothing here
+writes; permissions come from workflow.permissions and the rules from states/, so a screen never decides anything
+the engine would not. (Just over 400 lines: the case page is made of the other read models here, and splitting it
+off would only add an import cycle.)
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
@@ -13,16 +14,21 @@ from typing import Any
 
 from states import case as domain
 from states import yearly
+from states.beijing import beijing_day
 from states.case import Case
+from states.commands import APPLICANT, COMMANDS, LEAD, PANEL_EXPERT, REASON_OPTIONAL, REASON_REQUIRED, Command
+from states.deadlines import RULE_OF
 from states.errors import DomainError, InvalidInput
-from states.machine import allowed_triggers
 from states.rules import preview_conclusions as preview_opinion  # noqa: F401  (the web's live preview)
 from states.status import CaseStatus
+from workflow import accounts
 from workflow import usecases as uc
+from workflow.actors import Actor
 from workflow.errors import NotFound
-from workflow.permissions import EXPERT_ACTIONS, may_act, require_act, require_role, require_view
-from workflow.ports import User
-from workflow.usecases import Services, _user, beijing_day, visible_snapshot
+from workflow.permissions import Someone, may_act, require_act, require_role, require_view
+from workflow.ports import UnitOfWork
+from workflow.reading import shown_case, visible_history
+from workflow.services import Services, _user, dry_run, load, reason_only, visible_snapshot
 
 # 督办 colours of a deadline: on track · due within one working day · overdue.
 ON_TRACK = "on_track"
@@ -31,13 +37,25 @@ OVERDUE = "overdue"
 URGENCY_RANK: dict[str | None, int] = {OVERDUE: 0, DUE_SOON: 1, ON_TRACK: 2, None: 3}
 URGENCY_LABELS: dict[str, str] = {ON_TRACK: "正常", DUE_SOON: "1个工作日内到期", OVERDUE: "已超期"}
 
-# The commands a person starts from a case page, in the order of the lifecycle.
-CASE_ACTIONS: tuple[str, ...] = (
-    "edit", "submit", "verify", "form_panel", "attach", "dispatch", "record_analysis", "refer", "schedule",
-    "cancel_meeting", "convene", "record_opinion", "record_absence", "decide", "issue_minutes", "track", "archive",
-    "conclude", "reopen", "withdraw", "record_fee", "correct_fee",
-)
-NEEDS_REASON = frozenset({"withdraw", "conclude", "reopen"})
+CASE_ROLES = frozenset({APPLICANT, LEAD, PANEL_EXPERT})
+
+
+def case_actions() -> tuple[str, ...]:
+    """The commands a person starts from a case page (the applicant's, the lead's, a panel expert's), in the
+    catalogue's order, which is the lifecycle's. Admin commands live on the retention page, the system's nowhere."""
+    return tuple(c.name for c in COMMANDS.values() if c.who & CASE_ROLES)
+
+
+def needs_reason() -> frozenset[str]:
+    """The reason-only commands whose reason is required (withdraw, conclude, reopen): the case page's button
+    carries a reason field. Commands with a form of their own (an absence, a fee correction) ask in the form."""
+    return frozenset(c.name for c in COMMANDS.values() if c.reason == REASON_REQUIRED and reason_only(c.name)
+                     and c.who & CASE_ROLES)
+
+
+# Kept for the modules that read them; a row registered later is seen through the functions.
+CASE_ACTIONS: tuple[str, ...] = case_actions()
+NEEDS_REASON = needs_reason()
 YEAR_RE = re.compile(r"^\d{4}$")
 MAX_SPAN_DAYS = 800  # counting working days over a longer span is not useful on a dashboard
 
@@ -72,7 +90,18 @@ def deadline_view(deadline: Mapping[str, Any], now: datetime, is_workday: Callab
 
 
 def responsible(case: Mapping[str, Any]) -> str | None:
-    """The institution the case waits on now (the one its reminders go to)."""
+    """The institution that answers for the case now.
+
+    While a deadline runs, the deadline rule table says (states.deadlines: `responsible` of the soonest armed
+    deadline's kind, the institution its reminders go to): the applicant for the experts' analysis (T1) and the
+    tracking, the lead for the convening (T2). Without a running deadline, the state says who must move next: the
+    applicant up to the experts' analysis, the lead from the convening to the archive, and under continued
+    attention the lead until the minutes are issued, then the applicant."""
+    armed = [d for d in case.get("deadlines", []) if d.get("status") == "armed" and d.get("kind") in RULE_OF]
+    if armed:
+        first = min(armed, key=lambda d: datetime.fromisoformat(str(d["due_at"])))
+        side = RULE_OF[str(first["kind"])].responsible
+        return (str(case.get(side) or "") or None) if side in ("applicant", "lead") else None
     status = case["status"]
     if status in (CaseStatus.drafted, CaseStatus.preliminary_review, CaseStatus.awaiting_experts):
         return str(case["applicant"])
@@ -141,11 +170,15 @@ def dashboard(svc: Services, actor: str | None, status: str | None = None, insti
     institution = (institution or "").strip().upper() or None
     year = (year or "").strip() or None
     if status is not None and status not in CaseStatus.__members__:
-        raise InvalidInput(f"state: must be one of {', '.join(CaseStatus)}, not {status!r}")
+        raise InvalidInput(f"the state must be one of {', '.join(CaseStatus)}, not {status!r}", key="state_unknown",
+                           field="state", value=status, allowed=list(CaseStatus))
     if institution is not None and institution not in svc.policy.members:
-        raise InvalidInput(f"institution: must be one of {', '.join(svc.policy.members)}, not {institution!r}")
+        raise InvalidInput(f"the institution must be one of {', '.join(svc.policy.members)}, not {institution!r}",
+                           key="institution_unknown", field="institution", institution=institution,
+                           members=list(svc.policy.members))
     if year is not None and not YEAR_RE.match(year):
-        raise InvalidInput(f"year: must be a four-digit year, not {year!r}")
+        raise InvalidInput(f"the year must have four digits, not {year!r}", key="year_invalid", field="year",
+                           value=year)
     now = svc.clock.now()
     is_workday = svc.calendar.is_workday
     visible = uc.list_cases(svc, actor)
@@ -183,37 +216,7 @@ def case_deadlines(svc: Services, case: Mapping[str, Any]) -> list[dict[str, Any
 # --- what a viewer may do now --------------------------------------------------------------------------------
 
 
-def _dry_run(svc: Services, case: Case, user: User, action: str, now: datetime) -> str | None:
-    """Run the command on a copy, never stored: the regulation's guard says why it cannot run yet (or None)."""
-    work = copy.deepcopy(case)
-    plan = svc.planner()
-    try:
-        if action == "submit":
-            domain.submit(work, uc.lead_for(svc, now), user.name, now)
-        elif action == "dispatch":
-            domain.dispatch(work, user.name, now, plan)
-        elif action == "refer":
-            domain.refer(work, "(reason)", user.name, now, plan)
-        elif action == "convene":
-            domain.convene(work, user.name, now)
-        elif action == "decide":
-            domain.decide(work, user.name, now, plan)
-        elif action == "issue_minutes":
-            domain.issue_minutes(work, {}, user.name, now)
-        elif action == "archive":
-            domain.archive(work, user.name, now)
-        elif action == "conclude":
-            domain.conclude(work, "(reason)", user.name, now)
-        elif action == "reopen":
-            domain.reopen(work, "(reason)", f"{case.number}-dry-run", user.name, now)
-        elif action == "withdraw":
-            domain.withdraw(work, "(reason)", user.name, now)
-    except DomainError as exc:
-        return exc.message
-    return None
-
-
-def _relevant(case: Case, user: User, action: str) -> bool:
+def _relevant(case: Case, user: Someone, action: str) -> bool:
     """Commands that make sense for this viewer at this point (an expert's own form, a pending absence, ...)."""
     me = user.expert_id
     if action == "record_analysis":
@@ -233,33 +236,54 @@ def _relevant(case: Case, user: User, action: str) -> bool:
     return True
 
 
-def available_actions(svc: Services, actor: str | None, number: str) -> list[dict[str, Any]]:
-    """The commands the viewer may use on this case now — permitted to them and existing in its state — each
-    with `blocked`: why a rule of the regulation still stands in the way (None when it would go through)."""
-    with svc.uow(readonly=True) as uow:
-        user = _user(uow, actor)
-        case = uow.cases.load(number, lock=False)
-        if case is None:
-            raise NotFound(f"case {number} does not exist")
+def _reason_optional(case: Case, row: Command) -> bool:
+    """A reason the person may give: the catalogue says optional; a referral's only matters (Art. 8(3)) when
+    some analyses are missing."""
+    if row.reason != REASON_OPTIONAL:
+        return False
+    return row.name != "refer" or any(e not in case.analyses for e in case.panel)
+
+
+def blocked_error(exc: DomainError | None) -> dict[str, Any] | None:
+    """A refusal as data the shell renders in its own words."""
+    if exc is None:
+        return None
+    return {"key": exc.key, "field": exc.field, "params": dict(exc.params)}
+
+
+def actions_for(svc: Services, uow: UnitOfWork, case: Case, user: Actor) -> list[dict[str, Any]]:
+    """The commands USER may use on CASE now, inside an open unit of work (see available_actions)."""
     snap = case.to_dict()
-    require_view(user, snap)
     now = svc.clock.now()
-    allowed = set(allowed_triggers(case.status))
     out: list[dict[str, Any]] = []
-    for action in CASE_ACTIONS:
-        if action not in allowed:
+    for action in case_actions():
+        row = COMMANDS[action]
+        if case.status not in row.source:
             continue
-        expert = user.expert_id if action in EXPERT_ACTIONS else None
+        expert = user.expert_id if PANEL_EXPERT in row.who else None
         if not may_act(user, action, snap, expert) or not _relevant(case, user, action):
             continue
-        missing = [e for e in case.panel if e not in case.analyses]
+        refusal = dry_run(svc, uow, case, user, action, now)
         out.append({
             "action": action,
-            "blocked": _dry_run(svc, case, user, action, now),
-            "needs_reason": action in NEEDS_REASON,
-            "reason_optional": action == "refer" and bool(missing),
+            "blocked": refusal.message if refusal else None,
+            "blocked_error": blocked_error(refusal),
+            "needs_reason": action in needs_reason(),
+            "reason_optional": _reason_optional(case, row),
         })
     return out
+
+
+def available_actions(svc: Services, actor: str | None, number: str) -> list[dict[str, Any]]:
+    """The commands the viewer may use on this case now — permitted to them and existing in its state — each
+    with `blocked`: why a rule of the regulation still stands in the way (None when it would go through), its
+    `blocked_error` ({key, field, params}, for the shell's own words), `needs_reason` and `reason_optional`.
+    Reason-only commands are tried on a copy of the case (never stored)."""
+    with svc.uow(readonly=True) as uow:
+        user = _user(uow, actor)
+        case = load(uow, number, lock=False)
+        require_view(user, case.to_dict())
+        return actions_for(svc, uow, case, user)
 
 
 def preflight(svc: Services, actor: str | None, number: str, action: str, expert: str | None = None) -> None:
@@ -269,44 +293,52 @@ def preflight(svc: Services, actor: str | None, number: str, action: str, expert
         user = _user(uow, actor)
         snap = uow.cases.snapshot(number)
     if snap is None:
-        raise NotFound(f"case {number} does not exist")
+        raise NotFound(f"case {number} does not exist", key="case_missing", number=number)
     require_act(user, action, snap, expert)
     domain.ensure_allowed_in(number, CaseStatus(snap["status"]), action)
 
 
-def may_open_case(user: User) -> bool:
-    """Only an institution's liaison opens a case (the use case new_case says the same)."""
-    return user.role == "liaison" and bool(user.institution)
+def may_open_case(user: Someone) -> bool:
+    """Only an institution's liaison opens a case (the use case new_case asks the same)."""
+    return uc.may_open_case(user)
 
 
 # --- people on a case ----------------------------------------------------------------------------------------
+
+
+def panel_rows(uow: UnitOfWork, snap: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The panel of a visible case with each expert's record and progress."""
+    out = []
+    for eid in snap["panel"]:
+        ex = uow.experts.get(eid)
+        opinion = snap["opinions"].get(eid)
+        out.append({
+            "id": eid, "name": ex.name if ex else eid, "field": ex.field if ex else "",
+            "employer": ex.employer if ex else "", "title": ex.title if ex else "",
+            "province": ex.province if ex else "",
+            "analysis": snap["analyses"].get(eid), "opinion": opinion,
+            "conclusions": opinion["conclusions"] if opinion else None,
+            "absent": snap["absences"].get(eid),
+        })
+    return out
 
 
 def panel_of(svc: Services, actor: str | None, number: str) -> list[dict[str, Any]]:
     """The panel of a case with each expert's record and progress: for those who may see the case."""
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
-        snap = visible_snapshot(uow, user, number)
-        out = []
-        for eid in snap["panel"]:
-            ex = uow.experts.get(eid)
-            opinion = snap["opinions"].get(eid)
-            out.append({
-                "id": eid, "name": ex.name if ex else eid, "field": ex.field if ex else "",
-                "employer": ex.employer if ex else "", "title": ex.title if ex else "",
-                "province": ex.province if ex else "",
-                "analysis": snap["analyses"].get(eid), "opinion": opinion,
-                "conclusions": opinion["conclusions"] if opinion else None,
-                "absent": snap["absences"].get(eid),
-            })
-        return out
+        return panel_rows(uow, visible_snapshot(uow, user, number))
+
+
+def _staff(uow: UnitOfWork) -> list[dict[str, Any]]:
+    return [{"name": u.name, "institution": u.institution} for u in uow.users.all() if u.role == "liaison"]
 
 
 def liaisons(svc: Services, actor: str | None) -> list[dict[str, Any]]:
     """Institutions' staff by name and institution (no e-mail): to name the meeting's attendees."""
     with svc.uow(readonly=True) as uow:
         require_role(_user(uow, actor), "liaison", "admin", "auditor")
-        return [{"name": u.name, "institution": u.institution} for u in uow.users.all() if u.role == "liaison"]
+        return _staff(uow)
 
 
 def my_panels(svc: Services, actor: str | None) -> list[dict[str, Any]]:
@@ -332,3 +364,45 @@ def my_panels(svc: Services, actor: str | None) -> list[dict[str, Any]]:
         rows.append(row)
     rows.sort(key=lambda r: (0 if r["todo"] else 1, URGENCY_RANK[r["urgency"]], str(r["number"])))
     return rows
+
+
+# --- the case page ---------------------------------------------------------------------------------------------
+
+
+def case_page(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
+    """Everything the case page shows, read in ONE read-only transaction from ONE load of the case.
+
+    Keys:
+    - `case`: the case as this viewer sees it (uc.show_case's shape: deadlines in Beijing time with `overdue`,
+      `retention_until` once closed, only the fees the viewer may see);
+    - `deadlines`: every deadline, newest first, with its 督办 view (urgency, days_left, days_overdue, left_label);
+    - `panel`: the panel's experts with their progress (panel_of's shape);
+    - `events`: the history this viewer may read (uc.history's shape);
+    - `actions`: what the viewer may do now (available_actions' shape, with `blocked_error`);
+    - `action_names`: the set of those actions' names;
+    - `fees`: the fee rows the viewer may see (accounts.list_fees' shape; [] when the case has none);
+    - `pool`: the expert pool (list of Expert) when the viewer may form the panel now, else [];
+    - `staff`: the liaisons ({name, institution}) when the viewer may schedule the meeting now, else [];
+    - `retention`: the retention standing of a closed case (accounts.retention_of), else None.
+    """
+    with svc.uow(readonly=True) as uow:
+        user = _user(uow, actor)
+        case = load(uow, number, lock=False)
+        snap = case.to_dict()
+        require_view(user, snap)
+        shown = shown_case(svc, user, snap)
+        actions = actions_for(svc, uow, case, user)
+        names = {a["action"] for a in actions}
+        fees = sorted(accounts.fee_rows(uow, shown), key=lambda r: r["expert"]) if shown.get("fees") else []
+        return {
+            "case": shown,
+            "deadlines": case_deadlines(svc, shown),
+            "panel": panel_rows(uow, snap),
+            "events": visible_history(uow, user, number),
+            "actions": actions,
+            "action_names": names,
+            "fees": fees,
+            "pool": uow.experts.all() if "form_panel" in names else [],
+            "staff": _staff(uow) if "schedule" in names else [],
+            "retention": accounts.retention_of(snap, svc.policy.retention_years, beijing_day(svc.clock.now())),
+        }

@@ -167,9 +167,11 @@ def yearly_report(svc: Services, actor: str | None, year: int, institution: str 
     """The figures of `huizhen report year` (liaisons, admins, auditors: the mechanism's shared statistics)."""
     code = institution.strip().upper() if institution else None
     if code is not None and code not in svc.policy.members:
-        raise InvalidInput(f"--institution: {code or '(empty)'} is not a member ({', '.join(svc.policy.members)})")
+        raise InvalidInput(f"{code or '(empty)'} is not a member institution ({', '.join(svc.policy.members)})",
+                           key="institution_unknown", field="institution", institution=code,
+                           members=list(svc.policy.members))
     if not 2000 <= year <= 2200:
-        raise InvalidInput(f"YEAR: {year} is not a plausible year")
+        raise InvalidInput(f"{year} is not a plausible year", key="year_implausible", field="year", year=year)
     with svc.uow(readonly=True) as uow:
         require_role(_user(uow, actor), "liaison", "admin", "auditor")
         snaps = uow.cases.summaries()

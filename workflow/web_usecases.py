@@ -44,7 +44,7 @@ def _target(svc: Services, actor: str | None, name: str, what: str) -> User:
         me = _user(uow, actor)
         target = uow.users.get(name)
     if target is None:
-        raise NotFound(f"user {name!r} does not exist")
+        raise NotFound(f"user {name!r} does not exist", key="user_missing", field="name", name=name)
     require_self_or_admin(me, target, what)
     return target
 
@@ -65,13 +65,16 @@ def list_users(svc: Services, actor: str | None) -> list[dict[str, Any]]:
 
 def check_password(password: str, name: str) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"PASSWORD: at least {MIN_PASSWORD} characters")
+        raise InvalidInput(f"a password has at least {MIN_PASSWORD} characters", key="password_too_short",
+                           field="password", limit=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
-        raise InvalidInput(f"PASSWORD: at most {MAX_PASSWORD} characters")
+        raise InvalidInput(f"a password has at most {MAX_PASSWORD} characters", key="password_too_long",
+                           field="password", limit=MAX_PASSWORD)
     if not password.strip() or any(ord(ch) < 32 for ch in password):
-        raise InvalidInput("PASSWORD: no control characters, and not only spaces")
+        raise InvalidInput("a password has no control characters and is not only spaces", key="password_blank",
+                           field="password")
     if password.strip().lower() == name.lower():
-        raise InvalidInput("PASSWORD: must not be the user name")
+        raise InvalidInput("the password must not be the user name", key="password_is_name", field="password")
 
 
 def set_password(svc: Services, creds: Credentials, actor: str | None, name: str, password: str,
@@ -88,7 +91,7 @@ def issue_token(svc: Services, creds: Credentials, actor: str | None, name: str,
     target = _target(svc, actor, name, "issue an API token")
     label = (label or "").strip()
     if len(label) > 100:
-        raise InvalidInput("--label: at most 100 characters")
+        raise InvalidInput("a label has at most 100 characters", key="value_too_long", field="label", limit=100)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     creds.add_token(token_digest(token), target.name, label, svc.clock.now())
     return token
@@ -105,6 +108,8 @@ def revoke_token(svc: Services, creds: Credentials, actor: str | None, name: str
     target = _target(svc, actor, name, "revoke an API token")
     outcome = creds.revoke_token(target.name, token_id, svc.clock.now())
     if outcome == "missing":
-        raise NotFound(f"TOKEN: {name} has no API token {token_id} (see: huizhen users tokens {name})")
+        raise NotFound(f"{name} has no API token {token_id}", key="token_missing", field="token", name=name,
+                       token=token_id)
     if outcome == "already":
-        raise InvalidInput(f"TOKEN: token {token_id} of {name} is already revoked")
+        raise InvalidInput(f"token {token_id} of {name} is already revoked", key="token_revoked", field="token",
+                           name=name, token=token_id)

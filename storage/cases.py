@@ -1,0 +1,190 @@
+"""Cases: the case rows with their snapshots, the append-only hash-chained event log, the deadline rows projected
+in the same transaction, and the materials' blobs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from states.case import Case, Event, replay
+from states.errors import Conflict
+from storage import tables as t
+from storage.chain import GENESIS, canonical_json, event_hash
+from storage.common import WallClock, next_value, wall
+from workflow.ports import StoredEvent
+
+
+class SqlCaseRepository:
+    def __init__(self, conn: Connection, recorded_clock: WallClock) -> None:
+        self.conn = conn
+        self.recorded_clock = recorded_clock
+        self.pg = conn.dialect.name == "postgresql"
+
+    # -- reading --------------------------------------------------------------------------------------------
+    def load(self, number: str, *, lock: bool = True) -> Case | None:
+        stmt = select(t.cases.c.version).where(t.cases.c.number == number)
+        if lock and self.pg:
+            stmt = stmt.with_for_update()
+        if self.conn.execute(stmt).first() is None:
+            return None
+        return replay(s.event for s in self.events(number))
+
+    def events(self, number: str) -> list[StoredEvent]:
+        rows = self.conn.execute(
+            select(t.events).where(t.events.c.case_number == number).order_by(t.events.c.seq, t.events.c.id)
+        ).mappings()
+        return [self._stored(r) for r in rows]
+
+    @staticmethod
+    def _stored(r: Any) -> StoredEvent:
+        ev = Event(type=r["type"], payload=json.loads(r["payload"]), actor=r["actor"], occurred_at=r["occurred_at"],
+                   schema_version=r["schema_version"])
+        return StoredEvent(r["case_number"], r["seq"], ev, r["recorded_at"], r["prev_hash"], r["hash"])
+
+    def snapshot(self, number: str) -> dict[str, Any] | None:
+        raw = self.conn.execute(select(t.cases.c.snapshot).where(t.cases.c.number == number)).scalar()
+        return json.loads(raw) if raw else None
+
+    def columns(self, number: str) -> dict[str, Any] | None:
+        c = t.cases.c
+        row = self.conn.execute(
+            select(c.status, c.applicant, c.lead, c.outcome, c.version, c.last_hash).where(c.number == number)
+        ).mappings().first()
+        return dict(row) if row else None
+
+    def summaries(self, status: str | None = None) -> list[dict[str, Any]]:
+        stmt = select(t.cases.c.snapshot).order_by(t.cases.c.created_at, t.cases.c.number)
+        if status:
+            stmt = stmt.where(t.cases.c.status == status)
+        return [json.loads(raw) for raw in self.conn.execute(stmt).scalars()]
+
+    def numbers(self) -> list[str]:
+        found = set(self.conn.execute(select(t.cases.c.number)).scalars())
+        found |= set(self.conn.execute(select(t.events.c.case_number).distinct()).scalars())
+        return sorted(found)
+
+    def chain_findings(self, number: str) -> list[str]:
+        rows = list(
+            self.conn.execute(
+                select(t.events).where(t.events.c.case_number == number).order_by(t.events.c.seq, t.events.c.id)
+            ).mappings()
+        )
+        findings: list[str] = []
+        prev = GENESIS
+        expected_seq = 1
+        for r in rows:
+            if r["seq"] != expected_seq:
+                what = "missing (deleted?)" if r["seq"] > expected_seq else "duplicated"
+                findings.append(f"{number} event {expected_seq}: {what}; the log jumps to seq {r['seq']}")
+                expected_seq = r["seq"]
+            if r["prev_hash"] != prev:
+                findings.append(
+                    f"{number} event {r['seq']} ({r['type']}): previous hash does not match event "
+                    f"{r['seq'] - 1} — an event before it was edited, deleted or reordered"
+                )
+            recomputed = event_hash(
+                case_number=r["case_number"], seq=r["seq"], type_=r["type"], schema_version=r["schema_version"],
+                actor=r["actor"], occurred_at=r["occurred_at"], recorded_at=r["recorded_at"], payload=r["payload"],
+                prev_hash=r["prev_hash"],
+            )
+            if recomputed != r["hash"]:
+                findings.append(f"{number} event {r['seq']} ({r['type']}): content does not match its hash — edited")
+            prev = r["hash"]
+            expected_seq += 1
+        row = self.conn.execute(
+            select(t.cases.c.version, t.cases.c.last_hash).where(t.cases.c.number == number)
+        ).first()
+        if row is not None and rows:
+            if row.version != rows[-1]["seq"]:
+                findings.append(
+                    f"{number} event {row.version}: the case is at version {row.version} but the log ends at "
+                    f"event {rows[-1]['seq']} — events deleted or added behind its back"
+                )
+            elif row.last_hash != rows[-1]["hash"]:
+                findings.append(f"{number} event {row.version}: the last event's hash is not the one the case recorded")
+        return findings
+
+    # -- writing --------------------------------------------------------------------------------------------
+    def _append(self, case_number: str, start_seq: int, prev_hash: str, new: Sequence[Event]) -> str:
+        recorded_at = self.recorded_clock()
+        rows = []
+        for i, ev in enumerate(new):
+            seq = start_seq + i
+            payload = canonical_json(ev.payload)
+            h = event_hash(case_number=case_number, seq=seq, type_=ev.type, schema_version=ev.schema_version,
+                           actor=ev.actor, occurred_at=ev.occurred_at, recorded_at=recorded_at, payload=payload,
+                           prev_hash=prev_hash)
+            rows.append(dict(case_number=case_number, seq=seq, type=ev.type, schema_version=ev.schema_version,
+                             actor=ev.actor, occurred_at=ev.occurred_at, recorded_at=recorded_at, payload=payload,
+                             prev_hash=prev_hash, hash=h))
+            prev_hash = h
+        try:
+            self.conn.execute(insert(t.events), rows)
+        except IntegrityError as exc:
+            raise Conflict(f"conflict: {case_number} was changed by someone else; nothing written",
+                           key="changed_meanwhile", number=case_number) from exc
+        return prev_hash
+
+    def add(self, case: Case, events: Sequence[Event]) -> None:
+        last = self._append(case.number, 1, GENESIS, events)
+        now = self.recorded_clock()
+        self.conn.execute(insert(t.cases).values(
+            number=case.number, status=str(case.status), applicant=case.applicant, lead=case.lead,
+            outcome=str(case.outcome) if case.outcome else None, version=case.version, last_hash=last,
+            snapshot=canonical_json(case.to_dict()), created_at=case.created_at or now, updated_at=now,
+        ))
+        self._project_deadlines(case)
+
+    def save(self, case: Case, events: Sequence[Event], expected_version: int) -> None:
+        if not events:
+            return
+        prev = self.conn.execute(
+            select(t.cases.c.last_hash).where(t.cases.c.number == case.number)
+        ).scalar_one()
+        last = self._append(case.number, expected_version + 1, prev, events)
+        result = self.conn.execute(
+            update(t.cases)
+            .where(t.cases.c.number == case.number, t.cases.c.version == expected_version)
+            .values(status=str(case.status), lead=case.lead, outcome=str(case.outcome) if case.outcome else None,
+                    version=case.version, last_hash=last, snapshot=canonical_json(case.to_dict()),
+                    updated_at=self.recorded_clock())
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"conflict: {case.number} changed while you were acting; nothing written",
+                           key="changed_meanwhile", number=case.number)
+        self._project_deadlines(case)
+
+    def _project_deadlines(self, case: Case) -> None:
+        """Deadlines as rows, in the same transaction as the transition that armed or resolved them."""
+        existing = set(
+            self.conn.execute(select(t.deadlines.c.id).where(t.deadlines.c.case_number == case.number)).scalars()
+        )
+        for d in case.deadlines:
+            values = dict(case_number=case.number, kind=d.kind, start_at=d.start_at, working_days=d.working_days,
+                          due_at=d.due_at, due_date=d.due_date, calendar_version=d.calendar_version,
+                          provisional=d.provisional, status=d.status, explanation=d.explanation,
+                          resolved_at=d.resolved_at, supersedes=d.supersedes)
+            if d.id in existing:
+                self.conn.execute(update(t.deadlines).where(t.deadlines.c.id == d.id).values(**values))
+            else:
+                self.conn.execute(insert(t.deadlines).values(id=d.id, **values))
+
+    def next_number(self, prefix: str, year: int) -> str:
+        return f"{prefix}-{year}-{next_value(self.conn, f'case:{prefix}:{year}'):04d}"
+
+
+class SqlBlobStore:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def put(self, sha256: str, data: bytes) -> None:
+        exists = self.conn.execute(select(t.blobs.c.sha256).where(t.blobs.c.sha256 == sha256)).first()
+        if not exists:
+            self.conn.execute(insert(t.blobs).values(sha256=sha256, size=len(data), data=data, created_at=wall()))
+
+    def get(self, sha256: str) -> bytes | None:
+        return self.conn.execute(select(t.blobs.c.data).where(t.blobs.c.sha256 == sha256)).scalar()
