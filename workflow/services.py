@@ -186,15 +186,34 @@ def reason_step(name: str) -> Callable[[ReasonStep], ReasonStep]:
     return register
 
 
+def _generic_step(name: str) -> ReasonStep:
+    """A simple catalogue row with no step of its own runs through the domain's generic command (states `run`)."""
+
+    def step(doing: Doing, case: Case) -> list[Event]:
+        return [domain.run(case, name, doing.reason, doing.actor.name, doing.now, doing.svc.planner())]
+
+    return step
+
+
+def step_of(name: str) -> ReasonStep | None:
+    """The step of a reason-only command: its registered one, else the generic one for a simple catalogue row."""
+    if name in REASON_STEPS:
+        return REASON_STEPS[name]
+    row = COMMANDS.get(name)
+    return _generic_step(name) if row is not None and row.simple else None
+
+
 def reason_only(name: str) -> bool:
-    """A command of the catalogue whose only input is the case and a reason (it has a registered step)."""
-    return name in COMMANDS and name in REASON_STEPS
+    """A command of the catalogue whose only input is the case and a reason (a registered step, or a simple row)."""
+    return name in COMMANDS and step_of(name) is not None
 
 
 def run_reason_command(svc: Services, actor: str | None, number: str, name: str,
                        reason: str = "") -> tuple[Case, list[Case]]:
     """Run a reason-only command as the use case; returns the case and any case it opened."""
-    step = REASON_STEPS[name]
+    step = step_of(name)
+    if step is None:
+        raise KeyError(f"{name} is not a reason-only command")
     opened: list[Case] = []
 
     def run(uow: UnitOfWork, case: Case, who: Actor, now: datetime) -> list[Event]:
@@ -212,7 +231,7 @@ def run_reason_command(svc: Services, actor: str | None, number: str, name: str,
 def dry_run(svc: Services, uow: UnitOfWork, case: Case, who: Actor, name: str, now: datetime) -> DomainError | None:
     """Run a reason-only command on a copy, never stored: the regulation's refusal (or None when it would go
     through). The reason is a placeholder: whether one is given is the form's business, not a blocker."""
-    step, row = REASON_STEPS.get(name), COMMANDS.get(name)
+    step, row = step_of(name), COMMANDS.get(name)
     if step is None or row is None:
         return None
     if case.status not in row.source:
