@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from huizhen import dossier
 from huizhen.bootstrap import App
-from tests.conftest import World, run_to
+from support import World, run_to
 from workflow import usecases as uc
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
