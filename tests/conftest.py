@@ -79,7 +79,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def _refuse(what: str) -> Callable[..., Any]:
     def refused(*args: Any, **kwargs: Any) -> Any:
-        pytest.fail(f"tests/unit needs no database, but this test opened one ({what}{args[:1]!r}): move it to "
+        target = f" {args[0]}" if args else ""
+        pytest.fail(f"tests/unit needs no database, but this test opened one ({what}{target}): move it to "
                     "tests/integration", pytrace=False)
 
     return refused
