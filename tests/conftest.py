@@ -62,10 +62,17 @@ def _is_unit(item: pytest.Item) -> bool:
     return UNIT_DIR in Path(str(item.path)).resolve().parents
 
 
+# The long subprocess and browser walks run first, so that under xdist no worker is left with one of them at the
+# end while the other idles. A stable sort: the order within each group stays the collection order, and every
+# worker computes the same order (xdist requires it).
+LONG_FIRST = ("browser", "e2e")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if _is_unit(item):
             item.add_marker(pytest.mark.unit)
+    items.sort(key=lambda item: 0 if any(item.get_closest_marker(m) for m in LONG_FIRST) else 1)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
