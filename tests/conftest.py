@@ -1,113 +1,123 @@
-"""Shared fixtures: a fake clock, a fresh database per test (SQLite file, or PostgreSQL from a migrated template),
-and a small world of people and experts. The storage-facing suites run over both backends."""
+"""The shared fixtures (a fake clock, a fresh database per test, the app, a small world), the hypothesis profiles,
+and the rule that tests/unit needs no database. What test modules import lives in support.py.
+
+The storage-facing suites run over both backends: `db_url` is parametrised over SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from hypothesis import HealthCheck, settings
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "config.yaml"
-EXAMPLES = ROOT / "examples"
-PG_ADMIN_URL = os.environ.get("HUIZHEN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Re-exported for the test modules that still say `from conftest import ...`; new code imports from support.
+from support import (  # noqa: F401
+    CONFIG,
+    EXAMPLES,
+    PG_ADMIN_URL,
+    ROOT,
+    FakeClock,
+    World,
+    drop_pg_template,
+    fresh_database,
+    load_example,
+    make_world,
+    opinion,
+    premigrate,
+    require_pg,
+    run_to,
+)
+
+# --- hypothesis ---------------------------------------------------------------------------------------------------
+# deadline=None in both: the machine is 2 cores shared by several people, so a single slow example is load, not a
+# bug. A test that states its own max_examples keeps it (that number is what the test proves); the profile sets
+# the number for the others. HYPOTHESIS_PROFILE picks one; CI=true picks "ci", anything else "dev".
+settings.register_profile(
+    "ci",
+    deadline=None,
+    max_examples=100,  # hypothesis' own default: the full search on every CI run
+    print_blob=True,  # a failure prints the blob that replays it with @reproduce_failure
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev",
+    deadline=None,
+    max_examples=50,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
-@dataclass
-class FakeClock:
-    at: datetime = field(default_factory=lambda: datetime(2026, 9, 24, 2, 0, tzinfo=UTC))
+# --- tests/unit needs no database ---------------------------------------------------------------------------------
 
-    def now(self) -> datetime:
-        return self.at
-
-    def set(self, iso: str) -> None:
-        self.at = datetime.fromisoformat(iso).astimezone(UTC)
-
-    def advance(self, **kw: float) -> None:
-        self.at = self.at + timedelta(**kw)
+UNIT_DIR = Path(__file__).resolve().parent / "unit"
+DB_FIXTURES = frozenset({"db_url", "app", "world", "site"})
 
 
-def _pg_reachable() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
-            return None
-    except Exception as exc:  # any failure means: no server to test against
-        return str(exc).strip().splitlines()[0]
+def _is_unit(item: pytest.Item) -> bool:
+    return UNIT_DIR in Path(str(item.path)).resolve().parents
 
 
-_PG_PROBLEM: str | None | bool = False
-_PG_TEMPLATE: str | None = None
+# The long subprocess and browser walks run first, so that under xdist no worker is left with one of them at the
+# end while the other idles. A stable sort: the order within each group stays the collection order, and every
+# worker computes the same order (xdist requires it).
+LONG_FIRST = ("browser", "e2e")
 
 
-def _pg_url(db: str) -> str:
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    return f"{base}/{db}"
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _is_unit(item):
+            item.add_marker(pytest.mark.unit)
+    items.sort(key=lambda item: 0 if any(item.get_closest_marker(m) for m in LONG_FIRST) else 1)
 
 
-def _pg_exec(sql: str) -> None:
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("unit") is None:
+        return
+    wanted = DB_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    if wanted:
+        pytest.fail(f"tests/unit needs no database, but this test requests {', '.join(sorted(wanted))}: "
+                    "move it to tests/integration", pytrace=False)
+
+
+def _refuse(what: str) -> Callable[..., Any]:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        target = f" {args[0]}" if args else ""
+        pytest.fail(f"tests/unit needs no database, but this test opened one ({what}{target}): move it to "
+                    "tests/integration", pytrace=False)
+
+    return refused
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_open_no_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under tests/unit every database driver's connect fails the test (pytest.fail is a BaseException, so no
+    `except Exception` in the code under test hides it)."""
+    if request.node.get_closest_marker("unit") is None:
+        return
     import psycopg
 
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql)
+    monkeypatch.setattr(sqlite3, "connect", _refuse("sqlite3.connect"))
+    monkeypatch.setattr(sqlite3.dbapi2, "connect", _refuse("sqlite3.connect"))
+    monkeypatch.setattr(psycopg, "connect", _refuse("psycopg.connect"))
+    monkeypatch.setattr(psycopg.Connection, "connect", classmethod(_refuse("psycopg.connect")))
 
 
-def _pg_template() -> str:
-    """One migrated database per test session; each test copies it (CREATE DATABASE ... TEMPLATE)."""
-    global _PG_TEMPLATE
-    if _PG_TEMPLATE is None:
-        from storage.db import make_engine, migrate
-
-        name = f"hz_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        _pg_exec(f'CREATE DATABASE "{name}"')
-        engine = make_engine(_pg_url(name))
-        migrate(engine)
-        engine.dispose()
-        _PG_TEMPLATE = name
-    return _PG_TEMPLATE
+# --- databases, the app, the world --------------------------------------------------------------------------------
 
 
-def require_pg() -> None:
-    global _PG_PROBLEM
-    if _PG_PROBLEM is False:
-        _PG_PROBLEM = _pg_reachable()
-    if _PG_PROBLEM:
-        message = f"PostgreSQL at {PG_ADMIN_URL} is unreachable: {_PG_PROBLEM}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI=true: the PostgreSQL suite must run, not skip)")
-        pytest.skip(message)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    drop_pg_template()
 
 
-def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
-    if _PG_TEMPLATE:
-        try:
-            _pg_exec(f'DROP DATABASE IF EXISTS "{_PG_TEMPLATE}" WITH (FORCE)')
-        except Exception:
-            pass
-
-
-def fresh_database(kind: str, tmp_path: Path, prefix: str = "hz_t") -> Iterator[str]:
-    """A fresh, migrated database of KIND ("sqlite" or "postgresql"; the latter a copy of the migrated template,
-    dropped afterwards); yields its URL."""
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'huizhen.db'}"
-        return
-    require_pg()
-    template = _pg_template()
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
-        yield _pg_url(name)
-    finally:
-        _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+@pytest.fixture(scope="session")
+def sqlite_template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this test process keeps its one migrated SQLite file (each xdist worker has its own base temp)."""
+    return tmp_path_factory.mktemp("sqlite-template")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -121,111 +131,17 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def app(db_url: str, clock: FakeClock) -> Iterator[Any]:
+def app(db_url: str, clock: FakeClock, sqlite_template_dir: Path) -> Iterator[Any]:
     from huizhen.bootstrap import bootstrap
 
+    premigrate(db_url, sqlite_template_dir)
     a = bootstrap(CONFIG, clock=clock, database_url=db_url)
     a.init()
     yield a
     a.engine.dispose()
 
 
-@dataclass
-class World:
-    app: Any
-    clock: FakeClock
-    experts: list[str]
-
-    @property
-    def svc(self) -> Any:
-        return self.app.services
-
-
 @pytest.fixture
 def world(app: Any, clock: FakeClock) -> World:
     """admin, one liaison per institution (sh, js, zj, ah), an auditor, five experts with their users."""
-    from workflow import usecases as uc
-
-    svc = app.services
-    uc.add_user(svc, None, "admin", "admin", bootstrap=True)
-    for code in ("SH", "JS", "ZJ", "AH"):
-        uc.add_user(svc, "admin", code.lower(), "liaison", code, email=f"{code.lower()}@example.org")
-    uc.add_user(svc, "admin", "auditor", "auditor")
-    ids = []
-    for i, prov in enumerate(["SH", "JS", "ZJ", "AH", "SH"], start=1):
-        ex = uc.add_expert(svc, "admin", f"专家{i}", "机械安全", f"单位{i}", "高级工程师", prov)
-        uc.add_user(svc, "admin", f"x{i}", "expert", expert_id=ex.id, email=f"x{i}@example.org")
-        ids.append(ex.id)
-    return World(app, clock, ids)
-
-
-def load_example(name: str) -> Any:
-    return yaml.safe_load((EXAMPLES / name).read_text(encoding="utf-8"))
-
-
-def opinion(defect: str = "yes", severity: int = 4, likelihood: int = 8, *, similar_recall: bool = False,
-            public_opinion_risk: bool = False) -> dict[str, Any]:
-    """An opinion file: `defect` picks the safety, cause and universality answers that derive that defect;
-    severity × likelihood picks the matrix cell (4×8 investigate, 2×3 attention)."""
-    safety = defect in ("yes", "uncertain")
-    return {
-        "standard_noncompliance": {"answer": safety, "detail": "不符合第5.3条" if safety else ""},
-        "nonstandard_danger": {"answer": False, "detail": ""},
-        "no_standard_danger": {"answer": False, "detail": ""},
-        "injury_types": {"physical": "摔伤", "chemical": None, "biological": None},
-        "severity": severity,
-        "likelihood": likelihood,
-        "producer_cause": {"design": safety, "manufacturing": False, "warning": False},
-        "universality": defect,
-        "similar_recall": {"answer": similar_recall, "detail": ""},
-        "public_opinion_risk": {"answer": public_opinion_risk, "detail": ""},
-    }
-
-
-def run_to(world: World, target: str, *, panel: int = 3, opinions: list[dict[str, Any]] | None = None) -> str:
-    """Drive a fresh case (SH applies; JS leads in 2026) to a target state; returns its number."""
-    from workflow import usecases as uc
-
-    svc, clk = world.svc, world.clock
-    clk.set("2026-09-24T10:00:00+08:00")
-    case = uc.new_case(svc, "sh", load_example("case.yaml")).number
-    if target == "drafted":
-        return case
-    clk.advance(minutes=5)
-    uc.submit(svc, "sh", case)
-    if target == "preliminary_review":
-        return case
-    clk.advance(minutes=5)
-    uc.verify(svc, "sh", case, "核实无误")
-    uc.form_panel(svc, "sh", case, world.experts[:panel])
-    uc.attach(svc, "sh", case, "report.txt", b"test report", "test_report")
-    clk.set("2026-09-29T10:00:00+08:00")
-    uc.dispatch(svc, "sh", case)
-    if target == "awaiting_experts":
-        return case
-    for i, e in enumerate(world.experts[:panel], start=1):
-        clk.advance(minutes=1)
-        uc.record_analysis(svc, f"x{i}", case, e, "分析意见")
-    clk.set("2026-10-09T09:00:00+08:00")
-    uc.refer(svc, "sh", case)
-    if target == "convening":
-        return case
-    clk.set("2026-10-14T14:00:00+08:00")
-    uc.convene(svc, "js", case)
-    if target == "convened":
-        return case
-    ops = opinions or [opinion()] * panel
-    for i, (e, op) in enumerate(zip(world.experts[:panel], ops, strict=False), start=1):
-        clk.advance(minutes=1)
-        uc.record_opinion(svc, f"x{i}", case, e, op)
-    clk.advance(minutes=10)
-    uc.decide(svc, "js", case)
-    if target in ("decided", "continued_attention"):
-        return case
-    clk.advance(hours=1)
-    uc.issue_minutes(svc, "js", case)
-    if target == "minutes":
-        return case
-    clk.advance(hours=1)
-    uc.archive(svc, "js", case)
-    return case
+    return make_world(app, clock)

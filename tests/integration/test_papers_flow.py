@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 from pypdf import PdfReader
+from support import World, run_to
 
 from huizhen import dossier
 from huizhen.bootstrap import App
-from tests.conftest import World, run_to
 from workflow import usecases as uc
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
