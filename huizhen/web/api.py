@@ -19,10 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from huizhen.clock import parse_instant
+from huizhen.commands import run_simple
 from huizhen.web.auth import Viewer
 from huizhen.web.common import WebError, api_viewer, attachment, call, web
 from huizhen.web.inputs import UploadRefused, check_upload, no_markup, upload_name
-from huizhen.web.pages import SIMPLE_ACTIONS, material_response, meeting_instant
+from huizhen.web.shared import material_response, meeting_instant, simple_actions
+from states.commands import Command
 from states.errors import InvalidInput
 from states.rules import derive_conclusions, parse_opinion
 from workflow import queries, timekeeping
@@ -204,37 +206,45 @@ async def _shown(request: Request, viewer: Viewer, number: str) -> dict[str, Any
     return await call(uc.show_case, web(request).svc, _me(viewer), number)
 
 
-# URL slug -> the action's name in SIMPLE_ACTIONS, and the endpoint's summary.
-SIMPLE_ROUTES: tuple[tuple[str, str, str], ...] = (
-    ("submit", "submit", "Submit the application (Art. 6–7)"),
-    ("dispatch", "dispatch", "Send the materials to the panel; starts T1 (Art. 8(2))"),
-    ("refer", "refer", "Refer to the lead; starts T2 (Art. 8(3)); reason needed when analyses are missing after T1"),
-    ("convene", "convene", "The online meeting is held (Art. 8(4))"),
-    ("decide", "decide", "Count the forms by majority (Art. 8(6))"),
-    ("minutes", "issue_minutes", "Issue the minutes, cc'd to the other institutions (Art. 8(7))"),
-    ("archive", "archive", "Archive a decided case whose minutes are issued (Art. 9)"),
-    ("conclude", "conclude", "End continued attention (reason required); archives the case"),
-    ("withdraw", "withdraw", "Withdraw the application (reason required)"),
-    ("meeting/cancel", "cancel_meeting", "Cancel the scheduled meeting (everyone invited is told)"),
-)
+# The API's words for the simple commands of the catalogue (a row without them is summarised by its name).
+SIMPLE_SUMMARIES: dict[str, str] = {
+    "submit": "Submit the application (Art. 6–7)",
+    "dispatch": "Send the materials to the panel; starts T1 (Art. 8(2))",
+    "refer": "Refer to the lead; starts T2 (Art. 8(3)); reason needed when analyses are missing after T1",
+    "convene": "The online meeting is held (Art. 8(4))",
+    "decide": "Count the forms by majority (Art. 8(6))",
+    "issue_minutes": "Issue the minutes, cc'd to the other institutions (Art. 8(7))",
+    "archive": "Archive a decided case whose minutes are issued (Art. 9)",
+    "conclude": "End continued attention (reason required); archives the case",
+    "withdraw": "Withdraw the application (reason required)",
+    "cancel_meeting": "Cancel the scheduled meeting (everyone invited is told)",
+}
 
 
-def _simple(slug: str, action: str, summary: str) -> None:
-    run = SIMPLE_ACTIONS[action]
+def simple_routes() -> list[tuple[str, Command, str]]:
+    """(URL slug, catalogue row, summary) of each simple command: POST /api/v1/cases/{number}/SLUG."""
+    return [(cmd.route, cmd, SIMPLE_SUMMARIES.get(cmd.name, cmd.name.replace("_", " ")))
+            for cmd in simple_actions().values()]
 
+
+def simple_router() -> APIRouter:
+    """The simple commands' routes, from the catalogue as it is when the app is made."""
+    simple = APIRouter(prefix="/api/v1", tags=["huizhen"])
+    for slug, cmd, summary in simple_routes():
+        simple.add_api_route(f"/cases/{{number}}/{slug}", _simple_endpoint(slug, cmd), methods=["POST"],
+                             summary=summary, name=f"case_{slug.replace('/', '_')}")
+    return simple
+
+
+def _simple_endpoint(slug: str, cmd: Command) -> Any:
     async def endpoint(request: Request, viewer: Me, number: str, body: Reason | None = None) -> dict[str, Any]:
         _clean(body)
         svc, reason = web(request).svc, (body.reason if body else "")
-        await call(run, svc, _me(viewer), number, reason)
+        await call(run_simple, cmd, svc, _me(viewer), number, reason)
         return await _shown(request, viewer, number)
 
     endpoint.__name__ = f"case_{slug.replace('/', '_')}"
-    router.add_api_route(f"/cases/{{number}}/{slug}", endpoint, methods=["POST"], summary=summary,
-                         name=endpoint.__name__)
-
-
-for _slug, _action, _summary in SIMPLE_ROUTES:
-    _simple(_slug, _action, _summary)
+    return endpoint
 
 
 @router.post("/cases/{number}/reopen", summary="End continued attention with a new linked draft (reason required)")

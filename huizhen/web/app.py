@@ -19,20 +19,21 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Scope
 
 from huizhen.bootstrap import App
+from huizhen.errors import http_status, json_error, web_message
+from huizhen.labels import HTTP_TITLES
 from huizhen.web import api, api_yearly, pages, sse
 from huizhen.web.auth import Authenticator, Sessions, load_secret, make_hasher
 from huizhen.web.common import (
-    HTTP_TITLES,
     Guard,
     LoginRequired,
     Web,
     WebError,
-    domain_message,
-    domain_status,
     error_page,
     is_api,
     make_templates,
+    refusal,
 )
+from huizhen.web.inputs import UploadRefused
 from states.errors import DomainError
 from storage.web_repo import WebStore
 
@@ -119,6 +120,7 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)
     app.include_router(sse.router)
+    app.include_router(api.simple_router())  # the catalogue's simple commands, as it is now
     app.include_router(api.router)
     app.include_router(api_yearly.router)
 
@@ -140,14 +142,23 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         if is_api(request):
             return _json_error(exc.status, exc.code, exc.message, headers)
-        return error_page(request, exc.status, exc.message)
+        return error_page(request, exc.status, exc.message, getattr(request.state, "viewer", None))
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        status = domain_status(exc)
+        """The one handler of refusals: the API's JSON error; a page's own form again with the Chinese message
+        (routes say which with `on_refusal`), or the error page with the navigation. Status from huizhen.errors."""
+        status = http_status(exc)
         if is_api(request):
-            return _json_error(status, exc.code, domain_message(exc))
-        return error_page(request, status, domain_message(exc))
+            return JSONResponse({"error": json_error(exc)}, status_code=status)
+        return await refusal(request, web_message(exc), status, exc.code)
+
+    @app.exception_handler(UploadRefused)
+    async def upload_refused(request: Request, exc: UploadRefused) -> Response:
+        message = f"上传被拒绝：{exc.message}"
+        if is_api(request):
+            return _json_error(exc.status, "upload_refused", message)
+        return await refusal(request, message, exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

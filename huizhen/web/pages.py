@@ -14,21 +14,21 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from huizhen.clock import parse_instant
+from huizhen.commands import run_simple
+from huizhen.labels import MATERIAL_KINDS
 from huizhen.papers import printed
 from huizhen.web import diagram, forms
 from huizhen.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, LoginRefused, Sessions, Viewer
 from huizhen.web.common import (
     CSRF_MESSAGE,
-    SHANGHAI,
     LoginRequired,
     WebError,
     attachment,
     call,
     csrf_ok,
-    domain_message,
-    domain_status,
     error_page,
     field,
+    on_refusal,
     page_viewer,
     posted,
     read_form,
@@ -36,30 +36,17 @@ from huizhen.web.common import (
     session_data,
     web,
 )
-from huizhen.web.inputs import UploadRefused, check_upload, mime_of, text, upload_name
+from huizhen.web.inputs import UploadRefused, check_upload, text, upload_name
+from huizhen.web.shared import material_response, meeting_instant, simple_actions
 from huizhen.yearly_render import CHART_NAMES
-from states.errors import DomainError, InvalidInput
-from states.status import MATERIAL_KINDS
+from states.beijing import BEIJING
+from states.errors import InvalidInput
 from workflow import accounts, queries, reports
 from workflow import usecases as uc
 from workflow.errors import NotFound
 from workflow.queries import available_actions, case_deadlines, panel_of
 
 router = APIRouter(include_in_schema=False)
-
-SIMPLE_ACTIONS: dict[str, Callable[..., Any]] = {
-    "submit": lambda svc, who, n, reason: uc.submit(svc, who, n),
-    "dispatch": lambda svc, who, n, reason: uc.dispatch(svc, who, n),
-    "refer": lambda svc, who, n, reason: uc.refer(svc, who, n, reason),
-    "convene": lambda svc, who, n, reason: uc.convene(svc, who, n),
-    "decide": lambda svc, who, n, reason: uc.decide(svc, who, n),
-    "issue_minutes": lambda svc, who, n, reason: uc.issue_minutes(svc, who, n),
-    "archive": lambda svc, who, n, reason: uc.archive(svc, who, n),
-    "conclude": lambda svc, who, n, reason: uc.conclude(svc, who, n, reason),
-    "reopen": lambda svc, who, n, reason: uc.reopen(svc, who, n, reason),
-    "withdraw": lambda svc, who, n, reason: uc.withdraw(svc, who, n, reason),
-    "cancel_meeting": lambda svc, who, n, reason: uc.cancel_meeting(svc, who, n, reason),
-}
 
 
 def _case_url(number: str, ok: str | None = None) -> str:
@@ -162,10 +149,7 @@ async def _dashboard_data(request: Request, viewer: Viewer) -> dict[str, Any]:
 @router.get("/dashboard")
 async def dashboard(request: Request) -> Response:
     viewer = await page_viewer(request)
-    try:
-        board = await _dashboard_data(request, viewer)
-    except DomainError as exc:
-        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    board = await _dashboard_data(request, viewer)
     query = urlencode({k: v for k, v in _filters(request).items() if v})
     return render(request, "dashboard.html.j2", {"board": board, "query": query,
                                                  "may_open": queries.may_open_case(viewer.user)}, viewer=viewer)
@@ -174,10 +158,7 @@ async def dashboard(request: Request) -> Response:
 @router.get("/dashboard/rows")
 async def dashboard_rows(request: Request) -> Response:
     viewer = await page_viewer(request)
-    try:
-        board = await _dashboard_data(request, viewer)
-    except DomainError as exc:
-        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    board = await _dashboard_data(request, viewer)
     return render(request, "_rows.html.j2", {"board": board}, viewer=viewer)
 
 
@@ -197,12 +178,13 @@ async def new_case_form(request: Request) -> Response:
 async def new_case(request: Request) -> Response:
     viewer, form = await posted(request)
     w = web(request)
-    try:
-        data = forms.case_file(form)
-        case = await call(uc.new_case, w.svc, viewer.user.name, data)
-    except DomainError as exc:
+
+    async def again(error: str, status: int) -> Response:
         return render(request, "case_form.html.j2", {"values": forms.form_values(form), "mode": "new",
-                                                     "error": domain_message(exc)}, domain_status(exc), viewer)
+                                                     "error": error}, status, viewer)
+
+    on_refusal(request, again)
+    case = await call(uc.new_case, w.svc, viewer.user.name, forms.case_file(form))
     return RedirectResponse(_case_url(case.number, "new"), status_code=303)
 
 
@@ -210,11 +192,8 @@ async def new_case(request: Request) -> Response:
 async def edit_case_form(request: Request, number: str) -> Response:
     viewer = await page_viewer(request)
     w = web(request)
-    try:
-        case = await call(uc.show_case, w.svc, viewer.user.name, number)
-        actions = {a["action"] for a in await call(available_actions, w.svc, viewer.user.name, number)}
-    except DomainError as exc:
-        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    case = await call(uc.show_case, w.svc, viewer.user.name, number)
+    actions = {a["action"] for a in await call(available_actions, w.svc, viewer.user.name, number)}
     if "edit" not in actions:
         return error_page(request, 403, f"无权执行此操作：{number} 不是您可以修改的草稿 / "
                                         f"{number} is not a draft you may edit", viewer)
@@ -226,15 +205,13 @@ async def edit_case_form(request: Request, number: str) -> Response:
 async def edit_case(request: Request, number: str) -> Response:
     viewer, form = await posted(request)
     w = web(request)
-    try:
-        data = forms.case_file(form)
-        await call(uc.edit_case, w.svc, viewer.user.name, number, data)
-    except DomainError as exc:
-        if exc.code in ("not_permitted", "not_found"):
-            return error_page(request, domain_status(exc), domain_message(exc), viewer)
+
+    async def again(error: str, status: int) -> Response:
         return render(request, "case_form.html.j2", {"values": forms.form_values(form), "mode": "edit",
-                                                     "case": {"number": number}, "error": domain_message(exc)},
-                      domain_status(exc), viewer)
+                                                     "case": {"number": number}, "error": error}, status, viewer)
+
+    on_refusal(request, again, permission_too=False)
+    await call(uc.edit_case, w.svc, viewer.user.name, number, forms.case_file(form))
     return RedirectResponse(_case_url(number, "edit"), status_code=303)
 
 
@@ -245,14 +222,11 @@ async def case_page(request: Request, viewer: Viewer, number: str, *, error: str
                     values: dict[str, Any] | None = None) -> Response:
     w = web(request)
     svc, who = w.svc, viewer.user.name
-    try:
-        case = await call(uc.show_case, svc, who, number)
-        actions = await call(available_actions, svc, who, number)
-        panel = await call(panel_of, svc, who, number)
-        events = await call(uc.history, svc, who, number)
-        fees = await call(accounts.list_fees, svc, who, number) if case.get("fees") else []
-    except DomainError as exc:
-        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    case = await call(uc.show_case, svc, who, number)
+    actions = await call(available_actions, svc, who, number)
+    panel = await call(panel_of, svc, who, number)
+    events = await call(uc.history, svc, who, number)
+    fees = await call(accounts.list_fees, svc, who, number) if case.get("fees") else []
     names = {a["action"] for a in actions}
     pool = await call(uc.list_experts, svc, who) if "form_panel" in names else []
     staff = await call(queries.liaisons, svc, who) if "schedule" in names else []
@@ -262,6 +236,7 @@ async def case_page(request: Request, viewer: Viewer, number: str, *, error: str
         "deadlines": case_deadlines(svc, case), "diagram": diagram.render(case["status"]), "pool": pool,
         "staff": staff, "error": error, "ok": ok, "values": values or {}, "material_kinds": MATERIAL_KINDS,
         "pending_experts": [p for p in panel if not p["opinion"] and not p["absent"]],
+        "reason_actions": set(simple_actions()) | {"reopen"},
         "fees": fees, "unpaid_experts": [p for p in panel if p["id"] not in case.get("fees", {})],
     }
     return render(request, "case.html.j2", ctx, status, viewer)
@@ -277,10 +252,12 @@ async def show_case(request: Request, number: str) -> Response:
 async def case_version(request: Request, number: str) -> Response:
     """The case's version: the case page asks after a live update whether it changed."""
     viewer = await page_viewer(request)
-    try:
-        case = await call(uc.show_case, web(request).svc, viewer.user.name, number)
-    except DomainError as exc:
-        return JSONResponse({"error": domain_message(exc)}, status_code=domain_status(exc))
+
+    async def as_json(error: str, status: int) -> Response:
+        return JSONResponse({"error": error}, status_code=status)
+
+    on_refusal(request, as_json)
+    case = await call(uc.show_case, web(request).svc, viewer.user.name, number)
     return JSONResponse({"number": case["number"], "version": case["version"], "status": case["status"]})
 
 
@@ -288,14 +265,12 @@ async def _act(request: Request, number: str, ok: str, run: Callable[[Viewer, Fo
                max_files: int = 0) -> Response:
     """A form post on a case: run it, then show the case again (303), or the case with the refusal (4xx)."""
     viewer, form = await posted(request, max_files)
-    try:
-        result = await call(run, viewer, form)
-    except DomainError as exc:
-        return await case_page(request, viewer, number, error=domain_message(exc), status=domain_status(exc),
-                               values=forms.form_values(form))
-    except UploadRefused as exc:
-        return await case_page(request, viewer, number, error=f"上传被拒绝：{exc.message}", status=exc.status,
-                               values=forms.form_values(form))
+
+    async def again(error: str, status: int) -> Response:
+        return await case_page(request, viewer, number, error=error, status=status, values=forms.form_values(form))
+
+    on_refusal(request, again)
+    result = await call(run, viewer, form)
     target = number
     if ok == "reopen" and isinstance(result, tuple):
         target = result[1].number
@@ -304,14 +279,17 @@ async def _act(request: Request, number: str, ok: str, run: Callable[[Viewer, Fo
 
 @router.post("/cases/{number}/act/{action}")
 async def case_action(request: Request, number: str, action: str) -> Response:
-    if action not in SIMPLE_ACTIONS:
+    cmd = simple_actions().get(action)
+    if cmd is None and action != "reopen":
         viewer = await page_viewer(request)
         return error_page(request, 404, f"未找到：没有名为 {action!r} 的操作 / no action {action!r}", viewer)
     svc = web(request).svc
 
     def run(viewer: Viewer, form: FormData) -> Any:
         reason = text(field(form, "reason"), "reason", max_len=2000)
-        return SIMPLE_ACTIONS[action](svc, viewer.user.name, number, reason)
+        if cmd is None:  # reopen: a reason too, but it answers with the new case
+            return uc.reopen(svc, viewer.user.name, number, reason)
+        return run_simple(cmd, svc, viewer.user.name, number, reason)
 
     return await _act(request, number, action, run)
 
@@ -342,40 +320,29 @@ async def form_panel(request: Request, number: str) -> Response:
 async def attach(request: Request, number: str) -> Response:
     viewer, form = await posted(request, max_files=1)
     svc = web(request).svc
-    try:
-        kind = text(field(form, "kind"), "kind", max_len=32) or "other"
-        # Who may attach, and in which state, comes first; then the file's name, size and type.
-        await call(queries.preflight, svc, viewer.user.name, number, "attach")
-        item = form.get("file")
-        if not isinstance(item, UploadFile):
-            raise UploadRefused(400, "FILE: choose a file to upload")
-        name = upload_name(item.filename)
-        data = await item.read()
-        check_upload(name, data, svc.max_material_bytes)
-        await call(uc.attach, svc, viewer.user.name, number, name, data, kind)
-    except DomainError as exc:
-        return await case_page(request, viewer, number, error=domain_message(exc), status=domain_status(exc))
-    except UploadRefused as exc:
-        return await case_page(request, viewer, number, error=f"上传被拒绝：{exc.message}", status=exc.status)
+
+    async def again(error: str, status: int) -> Response:
+        return await case_page(request, viewer, number, error=error, status=status)
+
+    on_refusal(request, again)
+    kind = text(field(form, "kind"), "kind", max_len=32) or "other"
+    # Who may attach, and in which state, comes first; then the file's name, size and type.
+    await call(queries.preflight, svc, viewer.user.name, number, "attach")
+    item = form.get("file")
+    if not isinstance(item, UploadFile):
+        raise UploadRefused(400, "请选择要上传的文件")
+    name = upload_name(item.filename)
+    data = await item.read()
+    check_upload(name, data, svc.max_material_bytes)
+    await call(uc.attach, svc, viewer.user.name, number, name, data, kind)
     return RedirectResponse(_case_url(number, "attach"), status_code=303)
 
 
 @router.get("/cases/{number}/materials/{sha256}")
 async def download(request: Request, number: str, sha256: str) -> Response:
     viewer = await page_viewer(request)
-    try:
-        item, data = await call(uc.material, web(request).svc, viewer.user.name, number, sha256)
-    except DomainError as exc:
-        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    item, data = await call(uc.material, web(request).svc, viewer.user.name, number, sha256)
     return material_response(item, data)
-
-
-def material_response(item: dict[str, Any], data: bytes) -> Response:
-    name = str(item["filename"])
-    ascii_name = "".join(ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_" for ch in name) or "file"
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
-    return Response(data, media_type=mime_of(name), headers={"Content-Disposition": disposition,
-                                                             "X-Content-SHA256": str(item["sha256"])})
 
 
 @router.post("/cases/{number}/absence")
@@ -427,20 +394,6 @@ async def track(request: Request, number: str) -> Response:
     return await _act(request, number, "track", run)
 
 
-def meeting_instant(raw: str) -> datetime:
-    """A datetime-local value (Beijing time) or an ISO instant with offset."""
-    raw = raw.strip()
-    if not raw:
-        raise InvalidInput("at: give the meeting's date and time")
-    try:
-        naive = datetime.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(f"at: {raw!r} is not a date and time (e.g. 2026-10-14T14:00)") from None
-    if naive.tzinfo is None:
-        return naive.replace(tzinfo=SHANGHAI)
-    return parse_instant(raw, "at")
-
-
 @router.post("/cases/{number}/schedule")
 async def schedule(request: Request, number: str) -> Response:
     svc = web(request).svc
@@ -462,22 +415,16 @@ async def schedule(request: Request, number: str) -> Response:
 @router.get("/my/panels")
 async def my_panels(request: Request) -> Response:
     viewer = await page_viewer(request)
-    try:
-        rows = await call(queries.my_panels, web(request).svc, viewer.user.name)
-    except DomainError as exc:
-        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    rows = await call(queries.my_panels, web(request).svc, viewer.user.name)
     return render(request, "panels.html.j2", {"rows": rows}, viewer=viewer)
 
 
 async def _expert_page(request: Request, viewer: Viewer, number: str, template: str, action: str, *,
                        error: str = "", status: int = 200, values: dict[str, Any] | None = None) -> Response:
     w = web(request)
-    try:
-        case = await call(uc.show_case, w.svc, viewer.user.name, number)
-        actions = {a["action"] for a in await call(available_actions, w.svc, viewer.user.name, number)}
-        panel = await call(panel_of, w.svc, viewer.user.name, number)
-    except DomainError as exc:
-        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    case = await call(uc.show_case, w.svc, viewer.user.name, number)
+    actions = {a["action"] for a in await call(available_actions, w.svc, viewer.user.name, number)}
+    panel = await call(panel_of, w.svc, viewer.user.name, number)
     me = viewer.user.expert_id
     mine = next((p for p in panel if p["id"] == me), None)
     if mine is None:
@@ -499,13 +446,13 @@ async def _expert_post(request: Request, number: str, template: str, action: str
     """An expert's form posted: done → the case page; refused → the same form with the message and what was typed
     (or an error page when the expert may not be here at all)."""
     viewer, form = await posted(request)
-    try:
-        await call(run, viewer, form)
-    except DomainError as exc:
-        if exc.code in ("not_permitted", "not_found"):
-            return error_page(request, domain_status(exc), domain_message(exc), viewer)
-        return await _expert_page(request, viewer, number, template, action, error=domain_message(exc),
-                                  status=domain_status(exc), values=forms.form_values(form))
+
+    async def again(error: str, status: int) -> Response:
+        return await _expert_page(request, viewer, number, template, action, error=error, status=status,
+                                  values=forms.form_values(form))
+
+    on_refusal(request, again, permission_too=False)
+    await call(run, viewer, form)
     return RedirectResponse(_case_url(number, action), status_code=303)
 
 
@@ -530,7 +477,7 @@ def _complete(data: dict[str, Any]) -> None:
     causes = data.get("producer_cause", {})
     for key in ("design", "manufacturing", "warning"):
         if key not in causes:
-            raise InvalidInput(f"producer_cause.{key}: missing (answer 是 or 否)")
+            raise InvalidInput("missing (answer yes or no)", key="missing", field=f"producer_cause.{key}")
 
 
 @router.post("/cases/{number}/opinion")
@@ -540,7 +487,8 @@ async def opinion(request: Request, number: str) -> Response:
     def run(viewer: Viewer, form: FormData) -> Any:
         data = forms.opinion(form)
         if not field(form, "confirm"):
-            raise InvalidInput("confirm: tick 本人确认 to sign the form (signing is final)")
+            raise InvalidInput("tick the confirmation to sign the form (signing is final)", key="confirm_sign",
+                               field="confirm")
         if "producer_cause" in data:
             _complete(data)
         return uc.record_opinion(svc, viewer.user.name, number, viewer.user.expert_id or "", data)
@@ -555,12 +503,12 @@ async def preview(request: Request) -> Response:
     form = await read_form(request)
     if not csrf_ok(viewer.csrf, request.headers.get("x-csrf-token") or form.get("csrf_token")):
         raise WebError(403, CSRF_MESSAGE)
-    try:
-        result = queries.preview_opinion(forms.opinion(form))
-    except DomainError as exc:
-        return JSONResponse({"error": {"status": 400, "code": exc.code, "message": domain_message(exc)}},
-                            status_code=400)
-    return JSONResponse(result)
+
+    async def as_json(error: str, status: int) -> Response:
+        return JSONResponse({"error": {"status": 400, "code": "invalid_input", "message": error}}, status_code=400)
+
+    on_refusal(request, as_json)
+    return JSONResponse(queries.preview_opinion(forms.opinion(form)))
 
 
 # --- the year in figures ------------------------------------------------------------------------------------
@@ -569,9 +517,9 @@ _chart_cache: dict[str, dict[str, bytes]] = {}
 
 
 def _report_query(request: Request, svc: Any) -> tuple[int, str | None]:
-    raw = request.query_params.get("year", "").strip() or str(svc.clock.now().astimezone(SHANGHAI).year)
+    raw = request.query_params.get("year", "").strip() or str(svc.clock.now().astimezone(BEIJING).year)
     if not raw.isdigit() or len(raw) != 4:
-        raise InvalidInput(f"year: {raw[:20]!r} is not a year")
+        raise InvalidInput(f"{raw[:20]!r} is not a year", key="year_invalid", field="year", year=raw[:20])
     inst = request.query_params.get("institution", "").strip().upper() or None
     return int(raw), inst
 
@@ -601,11 +549,8 @@ async def report_page(request: Request) -> Response:
     """年度统计: the figures of `huizhen report year` for liaisons, admins and auditors, with the charts."""
     viewer = await page_viewer(request)
     svc = web(request).svc
-    try:
-        year, inst = _report_query(request, svc)
-        report = await call(reports.yearly_report, svc, viewer.user.name, year, inst)
-    except DomainError as exc:
-        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    year, inst = _report_query(request, svc)
+    report = await call(reports.yearly_report, svc, viewer.user.name, year, inst)
     return render(request, "report.html.j2", {"r": report, "charts": CHART_NAMES}, viewer=viewer)
 
 
@@ -614,14 +559,12 @@ async def report_chart(request: Request, name: str) -> Response:
     viewer = await page_viewer(request)
     svc = web(request).svc
     chart = name.removesuffix(".png")
-    try:
-        if chart not in CHART_NAMES:
-            raise NotFound(f"chart {name[:40]!r} does not exist ({', '.join(CHART_NAMES)})")
-        year, inst = _report_query(request, svc)
-        report = await call(reports.yearly_report, svc, viewer.user.name, year, inst)
-        data = (await call(_charts_of, report))[chart]
-    except DomainError as exc:
-        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    if chart not in CHART_NAMES:
+        raise NotFound(f"chart {name[:40]!r} does not exist ({', '.join(CHART_NAMES)})", key="chart_not_found",
+                       chart=name[:40])
+    year, inst = _report_query(request, svc)
+    report = await call(reports.yearly_report, svc, viewer.user.name, year, inst)
+    data = (await call(_charts_of, report))[chart]
     return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
 
 
@@ -631,11 +574,8 @@ async def report_chart(request: Request, name: str) -> Response:
 async def retention_page(request: Request, viewer: Viewer, *, error: str = "", status: int = 200,
                          result: dict[str, Any] | None = None) -> Response:
     svc = web(request).svc
-    try:
-        rows = await call(accounts.retention_list, svc, viewer.user.name)
-        purged = await call(accounts.retention_list, svc, viewer.user.name, True)
-    except DomainError as exc:
-        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    rows = await call(accounts.retention_list, svc, viewer.user.name)
+    purged = await call(accounts.retention_list, svc, viewer.user.name, True)
     ok = request.query_params.get("ok", "") if status == 200 else ""
     ctx = {"rows": rows, "purged": purged, "error": error, "ok": ok, "result": result,
            "years": svc.policy.retention_years}
@@ -647,12 +587,17 @@ async def retention(request: Request) -> Response:
     return await retention_page(request, await page_viewer(request))
 
 
+def _refused_to_retention(request: Request, viewer: Viewer) -> None:
+    async def again(error: str, status: int) -> Response:
+        return await retention_page(request, viewer, error=error, status=status)
+
+    on_refusal(request, again)
+
+
 async def _retention_act(request: Request, ok: str, run: Callable[[Viewer, FormData], Any]) -> Response:
     viewer, form = await posted(request)
-    try:
-        await call(run, viewer, form)
-    except DomainError as exc:
-        return await retention_page(request, viewer, error=domain_message(exc), status=domain_status(exc))
+    _refused_to_retention(request, viewer)
+    await call(run, viewer, form)
     return RedirectResponse(f"/retention?ok={ok}", status_code=303)
 
 
@@ -696,12 +641,11 @@ async def retention_purge(request: Request) -> Response:
     the destruction list to download."""
     viewer, form = await posted(request)
     svc = web(request).svc
-    try:
-        if field(form, "confirm") != "yes":
-            raise InvalidInput("confirm: tick 确认销毁 to destroy the eligible cases (this cannot be undone)")
-        result = await call(accounts.purge, svc, viewer.user.name, [])
-    except DomainError as exc:
-        return await retention_page(request, viewer, error=domain_message(exc), status=domain_status(exc))
+    _refused_to_retention(request, viewer)
+    if field(form, "confirm") != "yes":
+        raise InvalidInput("tick the box to destroy the eligible cases (this cannot be undone)",
+                           key="confirm_purge", field="confirm")
+    result = await call(accounts.purge, svc, viewer.user.name, [])
     return await retention_page(request, viewer, result=result.to_dict())
 
 
@@ -716,15 +660,13 @@ async def destruction_list_file(request: Request, name: str) -> Response:
     viewer = await page_viewer(request)
     w = web(request)
     batch, _, fmt = name.rpartition(".")
-    try:
-        if fmt not in ("csv", "pdf") or not batch:
-            raise NotFound(f"{name[:60]!r}: ask for BATCH.csv or BATCH.pdf")
-        rows = await call(accounts.destruction_list, w.svc, viewer.user.name, batch)
-        with tempfile.TemporaryDirectory(prefix="huizhen-destruction-") as tmp:
-            files = await call(write_destruction_list, batch, rows, w.hz.settings.members, Path(tmp))
-            data = Path(files[fmt]).read_bytes()
-    except DomainError as exc:
-        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    if fmt not in ("csv", "pdf") or not batch:
+        raise NotFound(f"destruction list {name[:60]!r} does not exist (BATCH.csv or BATCH.pdf)",
+                       key="destruction_list_not_found", batch=name[:60])
+    rows = await call(accounts.destruction_list, w.svc, viewer.user.name, batch)
+    with tempfile.TemporaryDirectory(prefix="huizhen-destruction-") as tmp:
+        files = await call(write_destruction_list, batch, rows, w.hz.settings.members, Path(tmp))
+        data = Path(files[fmt]).read_bytes()
     return attachment(data, f"destruction-list-{batch}.{fmt}")
 
 
@@ -735,11 +677,8 @@ async def destruction_list_file(request: Request, name: str) -> Response:
 async def audit(request: Request) -> Response:
     viewer = await page_viewer(request)
     svc = web(request).svc
-    try:
-        findings = await call(uc.verify_audit, svc, viewer.user.name)
-        cases = await call(uc.list_cases, svc, viewer.user.name)
-    except DomainError as exc:
-        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    findings = await call(uc.verify_audit, svc, viewer.user.name)
+    cases = await call(uc.list_cases, svc, viewer.user.name)
     return render(request, "audit.html.j2", {"findings": findings, "cases": cases}, viewer=viewer)
 
 
@@ -752,13 +691,10 @@ def _at(request: Request) -> datetime | None:
 async def audit_case(request: Request, number: str) -> Response:
     viewer = await page_viewer(request)
     svc = web(request).svc
-    try:
-        findings = await call(uc.verify_audit, svc, viewer.user.name, number)
-        events = await call(uc.history, svc, viewer.user.name, number)
-        at = _at(request)
-        replay = await call(uc.replay_at, svc, viewer.user.name, number, at)
-    except DomainError as exc:
-        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    findings = await call(uc.verify_audit, svc, viewer.user.name, number)
+    events = await call(uc.history, svc, viewer.user.name, number)
+    at = _at(request)
+    replay = await call(uc.replay_at, svc, viewer.user.name, number, at)
     index = len(events) - 1
     if at is not None:
         index = max([i for i, e in enumerate(events) if datetime.fromisoformat(e["occurred_at"]) <= at] or [0])
@@ -770,11 +706,8 @@ async def audit_case(request: Request, number: str) -> Response:
 @router.get("/audit/cases/{number}/replay")
 async def audit_replay(request: Request, number: str) -> Response:
     viewer = await page_viewer(request)
-    try:
-        at = _at(request)
-        replay = await call(uc.replay_at, web(request).svc, viewer.user.name, number, at)
-    except DomainError as exc:
-        return error_page(request, domain_status(exc), domain_message(exc), viewer)
+    at = _at(request)
+    replay = await call(uc.replay_at, web(request).svc, viewer.user.name, number, at)
     return render(request, "_replay.html.j2", {"replay": replay, "at": at,
                                                "diagram": diagram.render(replay["status"])}, viewer=viewer)
 
