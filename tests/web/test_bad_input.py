@@ -277,7 +277,7 @@ def test_no_route_answers_500_to_garbage(site: Site, prelim: str) -> None:
     n = prelim
     from huizhen.web import api, api_yearly, pages
 
-    routes = [(r.path, sorted(r.methods or [])) for router in (pages.router, api.router, api_yearly.router)
+    routes = [(r.path, sorted(r.methods or [])) for router in (pages.router, api.simple_router(), api.router, api_yearly.router)
               for r in router.routes]
     tried = 0
     for path, methods in routes:

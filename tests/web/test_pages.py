@@ -191,7 +191,7 @@ def test_the_case_page_shows_only_the_buttons_the_viewer_may_use_now(site: Site)
     page = site.client("sh").get(f"/cases/{n}").text
     assert _actions(page) == {"verify", "form_panel", "attach", "dispatch", "withdraw"}
     assert re.search(r'id="act-dispatch" disabled', page)  # a rule still stands in the way, and it says which
-    assert "record the preliminary verification first" in page
+    assert '<p class="hint blocked" data-blocked="dispatch">尚不满足：' in page
     assert _actions(site.client("js").get(f"/cases/{n}").text) == set()
     assert "没有可执行的操作" in site.client("auditor").get(f"/cases/{n}").text
     assert 'class="node current" data-state="preliminary_review" aria-current="step"' in page
@@ -432,7 +432,7 @@ def test_issuing_minutes_answers_at_once_and_the_papers_follow(site: Site) -> No
 
 def test_every_event_type_has_a_chinese_label_in_the_timeline() -> None:
     """A new event type must be named in people's words on the case page, not shown by its code name."""
-    from huizhen.web.common import EVENT_LABELS
+    from huizhen.labels import EVENT_LABELS
     from states.case import MUTATORS
 
     assert set(MUTATORS) - set(EVENT_LABELS) == set()
