@@ -49,8 +49,20 @@ def http_status(exc: DomainError) -> int:
 
 
 # An error raised before its room spoke neutrally starts with the input's CLI name ("--note: ...", "NAME: ...",
-# "EXPERT_ID: ..."): the web never shows that name.
-_CLI_PREFIX = re.compile(r"^(?:--[a-z][a-z-]*(?:/--[a-z][a-z-]*)*|[A-Z][A-Z_]+(?:\.\.\.)?):\s*")
+# "EXPERT_ID: ..."): the web never shows that name, but it reads which field it is from it.
+_CLI_PREFIX = re.compile(r"^(--[a-z][a-z-]*(?:/--[a-z][a-z-]*)*|[A-Z][A-Z_]+(?:\.\.\.)?):\s*")
+_CLI_FIELDS = {"EXPERT_ID": "experts", "EXPERT_ID...": "experts", "NAME": "name", "FILE": "file",
+               "PASSWORD": "password", "--attendee": "attendees"}
+
+
+def _legacy(exc: DomainError) -> tuple[str | None, str]:
+    """(field, message) of an error: its own field, or the one its message's CLI prefix names."""
+    found = _CLI_PREFIX.match(exc.message)
+    if exc.field or found is None:
+        return exc.field, exc.message
+    name = found.group(1).split("/")[0]
+    field = _CLI_FIELDS.get(name) or name.removeprefix("--").replace("-", "_").lower()
+    return field, exc.message[found.end():]
 
 
 def sentence(exc: DomainError) -> str:
@@ -61,17 +73,22 @@ def sentence(exc: DomainError) -> str:
             return labels.t(exc.key, **exc.params)
         except (KeyError, IndexError, ValueError):
             pass  # a parameter the sentence needs is missing: the message still says it
-    return _CLI_PREFIX.sub("", exc.message)
+    return _legacy(exc)[1]
+
+
+def field_of(exc: DomainError) -> str | None:
+    return _legacy(exc)[0]
 
 
 def web_message(exc: DomainError) -> str:
     """The line a page shows: 标题（字段）：句子."""
     title = labels.label("error_title", exc.code, labels.label("error_title", "domain_error"))
-    where = f"（{labels.label('field', exc.field)}）" if exc.field else ""
+    field = field_of(exc)
+    where = f"（{labels.label('field', field)}）" if field else ""
     return f"{title}{where}：{sentence(exc)}"
 
 
 def json_error(exc: DomainError) -> dict[str, Any]:
     """The API's error object: status, code, message (the Chinese line), key, field, params."""
     return {"status": http_status(exc), "code": exc.code, "message": web_message(exc), "key": exc.key,
-            "field": exc.field, "params": labels.values(exc.params)}
+            "field": field_of(exc), "params": labels.values(exc.params)}

@@ -18,18 +18,24 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from huizhen import dossier as builder
 from huizhen.clock import parse_instant
 from huizhen.commands import run_simple
+from huizhen.papers import render_form, render_minutes
+from huizhen.web import diagram
 from huizhen.web.auth import Viewer
 from huizhen.web.common import WebError, api_viewer, attachment, call, web
 from huizhen.web.inputs import UploadRefused, check_upload, no_markup, upload_name
 from huizhen.web.shared import material_response, meeting_instant, simple_actions
 from states.commands import Command
 from states.errors import InvalidInput
+from states.machine import mermaid
 from states.rules import derive_conclusions, parse_opinion
+from states.status import CaseStatus
 from workflow import queries, timekeeping
 from workflow import usecases as uc
 from workflow import web_usecases as wu
+from workflow.documents import form_context, minutes_context
 
 router = APIRouter(prefix="/api/v1", tags=["huizhen"])
 Me = Annotated[Viewer, Depends(api_viewer)]
@@ -58,7 +64,6 @@ class Basis(Body):
 
 class CaseFile(Body):
     """产品及生产信息 — the same content as a case file (`huizhen case new FILE.yaml`)."""
-
     product: Product = Product()
     sources: list[str] = []
     source_other: str | None = None
@@ -333,9 +338,6 @@ async def track(request: Request, viewer: Me, number: str, body: Note) -> dict[s
 
 
 def _paper(kind: str, svc: uc.Services, actor: str, number: str, expert: str | None, fmt: str) -> bytes:
-    from huizhen.papers import render_form, render_minutes
-    from workflow.documents import form_context, minutes_context
-
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"paper.{fmt}"
         if kind == "form":
@@ -385,8 +387,6 @@ async def export(request: Request, viewer: Me, number: str) -> list[dict[str, An
 @router.get("/cases/{number}/dossier", summary="The archive dossier ZIP (huizhen audit dossier)",
             response_class=Response)
 async def dossier(request: Request, viewer: Me, number: str) -> Response:
-    from huizhen import dossier as builder
-
     svc = web(request).svc
 
     def build() -> bytes:
@@ -416,12 +416,9 @@ async def form_check(viewer: Me, body: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/diagram", summary="The case state diagram, Mermaid text and SVG (huizhen diagram)")
 async def state_diagram(viewer: Me, current: str | None = None) -> dict[str, str]:
-    from huizhen.web import diagram
-    from states.machine import mermaid
-    from states.status import CaseStatus
-
     if current is not None and current not in CaseStatus.__members__:
-        raise InvalidInput(f"current: must be one of {', '.join(CaseStatus)}, not {current!r}")
+        raise InvalidInput(f"must be one of {', '.join(CaseStatus)}, not {current!r}", key="not_one_of",
+                           field="current", allowed=list(CaseStatus), value=current)
     return {"mermaid": mermaid(), "svg": diagram.render(current)}
 
 
@@ -492,7 +489,7 @@ def _day(raw: str, name: str) -> date:
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
-        raise InvalidInput(f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+        raise InvalidInput(f"{raw!r} is not a date (YYYY-MM-DD)", key="date_invalid", field=name, value=raw) from None
 
 
 @router.get("/rotation/lead", summary="The lead institution on a date (Art. 3)")

@@ -21,7 +21,7 @@ from starlette.types import Scope
 from huizhen.bootstrap import App
 from huizhen.errors import http_status, json_error, web_message
 from huizhen.labels import HTTP_TITLES
-from huizhen.web import api, api_yearly, pages, sse
+from huizhen.web import api, api_yearly, experts, pages, records, sse
 from huizhen.web.auth import Authenticator, Sessions, load_secret, make_hasher
 from huizhen.web.common import (
     Guard,
@@ -119,6 +119,8 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
     app.add_middleware(Guard, limit_for=limit_for)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)
+    app.include_router(experts.router)
+    app.include_router(records.router)
     app.include_router(sse.router)
     app.include_router(api.simple_router())  # the catalogue's simple commands, as it is now
     app.include_router(api.router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,8 +52,6 @@ class Web:
 
     def fresh_calendar(self, every: float = 30.0) -> None:
         """Take in a year file another process loaded (at most every `every` seconds; one cheap query)."""
-        import time
-
         now = time.monotonic()
         if now - self._calendar_checked >= every:
             self._calendar_checked = now
@@ -296,7 +295,6 @@ class TooLarge(StarletteHTTPException):
 
 class Guard:
     """Refuses request bodies over a limit (413) before they are read into memory, and adds security headers."""
-
     def __init__(self, app: ASGIApp, limit_for: Callable[[Scope], int]) -> None:
         self.app = app
         self.limit_for = limit_for

@@ -23,6 +23,12 @@ def simple_actions() -> dict[str, Command]:
     return {cmd.name: cmd for cmd in catalogue.simple_commands()}
 
 
+def case_url(number: str, ok: str | None = None) -> str:
+    """The case page, with what was just done (`?ok=ACTION`) for its confirmation line."""
+    url = f"/cases/{quote(number, safe='')}"
+    return f"{url}?ok={ok}" if ok else url
+
+
 def material_response(item: dict[str, Any], data: bytes) -> Response:
     name = str(item["filename"])
     ascii_name = "".join(ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_" for ch in name) or "file"

@@ -83,3 +83,10 @@ def test_the_web_says_it_in_chinese_with_the_fields_label_and_never_a_flag() -> 
     assert "--" not in body["message"] and "E1、E2" in body["message"] and "理由" in body["message"]
     old = InvalidInput("--note: the tracking note is empty")
     assert "--note" not in web_message(old)
+
+
+def test_an_error_not_yet_neutral_still_reads_without_its_flag() -> None:
+    assert web_message(InvalidInput("--note: the tracking note is empty")) == \
+        "输入有误（核实意见/说明）：the tracking note is empty"
+    assert web_message(InvalidInput("EXPERT_ID: expert E9 does not exist")).startswith("输入有误（专家）：")
+    assert json_error(InvalidInput("--paid-on: in the future"))["field"] == "paid_on"

@@ -56,11 +56,11 @@ def test_case_form_refuses_wrong_values_and_markup(site: Site) -> None:
     refused(site, lambda: site.post("sh", "/cases/new", base | {"sources": "bogus"}), 400, "sources[0]")
     refused(site, lambda: site.post("sh", "/cases/new", base | {"product.registered_province": "XX"}), 400,
             "product.registered_province")
-    resp = refused(site, lambda: site.post("sh", "/cases/new", base | {"product.name": SCRIPT}), 400, "product.name")
+    resp = refused(site, lambda: site.post("sh", "/cases/new", base | {"product.name": SCRIPT}), 400, "（产品名称）")
     assert "markup" in error_text(resp.text)
     assert "<script>alert" not in resp.text  # what was typed comes back escaped, never as markup
     refused(site, lambda: site.post("sh", "/cases/new", base | {"basis.joint_decision": "<img src=x onerror=1>"}),
-            400, "basis.joint_decision")
+            400, "（联席会议决定）")
 
 
 def test_submitting_an_incomplete_draft_names_what_is_missing(site: Site) -> None:
@@ -72,13 +72,13 @@ def test_submitting_an_incomplete_draft_names_what_is_missing(site: Site) -> Non
 
 def test_verify_panel_and_reasons(site: Site, prelim: str) -> None:
     n = prelim
-    refused(site, lambda: site.post("sh", f"/cases/{n}/verify", {}), 400, "--note")
-    refused(site, lambda: site.post("sh", f"/cases/{n}/verify", {"note": SCRIPT}), 400, "note")
+    refused(site, lambda: site.post("sh", f"/cases/{n}/verify", {}), 400, "（核实意见/说明）")
+    refused(site, lambda: site.post("sh", f"/cases/{n}/verify", {"note": SCRIPT}), 400, "（核实意见/说明）")
     refused(site, lambda: site.post("sh", f"/cases/{n}/panel", {}), 409, "a panel needs at least 3")
     refused(site, lambda: site.post("sh", f"/cases/{n}/panel", {"experts": ["E9999", "E0001", "E0002"]}), 400,
             "E9999")
     refused(site, lambda: site.post("sh", f"/cases/{n}/panel", {"experts": ["E0001", "E0002"]}), 409, "panel")
-    refused(site, lambda: site.post("sh", f"/cases/{n}/act/withdraw", {}), 409, "--reason is required")
+    refused(site, lambda: site.post("sh", f"/cases/{n}/act/withdraw", {}), 409, "尚不满足规范要求")
     refused(site, lambda: site.post("sh", f"/cases/{n}/act/dispatch"), 409, "preliminary verification")
     refused(site, lambda: site.post("js", f"/cases/{n}/act/convene"), 409, "cannot convene")
     refused(site, lambda: site.post("sh", f"/cases/{n}/act/explode"), 404, "explode")
@@ -119,8 +119,8 @@ def test_oversized_upload_is_413_before_it_is_stored(site: Site, prelim: str) ->
 def test_upload_kind_missing_file_and_wrong_state(site: Site, prelim: str) -> None:
     n = prelim
     refused(site, lambda: site.post("sh", f"/cases/{n}/materials", {"kind": "selfie"},
-                                    files={"file": ("a.pdf", PDF, "application/pdf")}), 400, "--kind")
-    refused(site, lambda: site.post("sh", f"/cases/{n}/materials", {"kind": "other"}), 400, "choose a file")
+                                    files={"file": ("a.pdf", PDF, "application/pdf")}), 400, "（材料类型）")
+    refused(site, lambda: site.post("sh", f"/cases/{n}/materials", {"kind": "other"}), 400, "请选择要上传的文件")
     archived = run_to(site.world, "archived")
     refused(site, lambda: site.post("sh", f"/cases/{archived}/materials", {"kind": "other"},
                                     files={"file": ("a.pdf", PDF, "application/pdf")}), 409, "cannot attach")
@@ -151,7 +151,7 @@ def test_the_expert_forms(site: Site) -> None:
     assert site.post("x1", url, OPINION).status_code == 303
     refused(site, lambda: site.post("x1", url, OPINION), 409, "signed once")
     refused(site, lambda: site.post("js", f"/cases/{m}/absence", {"reason": "出差"}), 400, "expert")
-    refused(site, lambda: site.post("js", f"/cases/{m}/absence", {"expert": "E0002"}), 400, "--reason")
+    refused(site, lambda: site.post("js", f"/cases/{m}/absence", {"expert": "E0002"}), 400, "（理由）")
     refused(site, lambda: site.post("js", f"/cases/{m}/absence", {"expert": "E0005", "reason": "x"}), 409,
             "not on the panel")
 
@@ -163,11 +163,11 @@ def test_the_meeting_form(site: Site) -> None:
     good = {"at": "2026-10-14T14:00", "platform": "腾讯会议"}
     refused(site, lambda: site.post("js", url, {"platform": "腾讯会议"}), 400, "at:")
     refused(site, lambda: site.post("js", url, good | {"at": "tomorrow"}), 400, "at:")
-    refused(site, lambda: site.post("js", url, {"at": "2026-10-14T14:00"}), 400, "--platform")
+    refused(site, lambda: site.post("js", url, {"at": "2026-10-14T14:00"}), 400, "（会议平台）")
     refused(site, lambda: site.post("js", url, good | {"link": "javascript:alert(1)"}), 400, "link")
-    refused(site, lambda: site.post("js", url, good | {"link": "ftp://x"}), 400, "--link")
-    refused(site, lambda: site.post("js", url, good | {"attendees": "nobody"}), 400, "--attendee")
-    refused(site, lambda: site.post("js", url, good | {"order": "E0001"}), 400, "--order")
+    refused(site, lambda: site.post("js", url, good | {"link": "ftp://x"}), 400, "（会议链接）")
+    refused(site, lambda: site.post("js", url, good | {"attendees": "nobody"}), 400, "（参会人员）")
+    refused(site, lambda: site.post("js", url, good | {"order": "E0001"}), 400, "（发言顺序）")
 
 
 def test_csrf_is_required_on_every_form(site: Site, prelim: str) -> None:
@@ -275,9 +275,10 @@ GARBAGE = [
 def test_no_route_answers_500_to_garbage(site: Site, prelim: str) -> None:
     """Every POST/PUT route of the pages and the API, fed garbage as each kind of body."""
     n = prelim
-    from huizhen.web import api, api_yearly, pages
+    from huizhen.web import api, api_yearly, experts, pages, records
 
-    routes = [(r.path, sorted(r.methods or [])) for router in (pages.router, api.simple_router(), api.router, api_yearly.router)
+    routes = [(r.path, sorted(r.methods or [])) for router in (pages.router, experts.router, records.router, api.simple_router(), api.router,
+                                                   api_yearly.router)
               for r in router.routes]
     tried = 0
     for path, methods in routes:
