@@ -35,9 +35,8 @@ HINTS: dict[str, str] = {
     "materials_missing": " (huizhen case attach)",
     "minutes_missing": " (huizhen case minutes)",
     "user_unknown": " (an admin adds users with: huizhen users add)",
-    "fee_missing": "; use huizhen fee record",
-    "analyses_missing": "; give --reason to refer without them",
-    "expert_link_required": " (huizhen experts add)",
+    "fee_not_recorded": " (huizhen fee record)",
+    "expert_user_needs_expert": " (huizhen experts add)",
 }
 # Whole lines that name the environment.
 LINES: dict[str, str] = {

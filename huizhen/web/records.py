@@ -47,7 +47,7 @@ _chart_cache: dict[str, dict[str, bytes]] = {}
 def _report_query(request: Request, svc: Any) -> tuple[int, str | None]:
     raw = request.query_params.get("year", "").strip() or str(svc.clock.now().astimezone(BEIJING).year)
     if not raw.isdigit() or len(raw) != 4:
-        raise InvalidInput(f"{raw[:20]!r} is not a year", key="year_invalid", field="year", year=raw[:20])
+        raise InvalidInput(f"{raw[:20]!r} is not a year", key="year_invalid", field="year", value=raw[:20])
     inst = request.query_params.get("institution", "").strip().upper() or None
     return int(raw), inst
 

@@ -39,7 +39,7 @@ def test_every_error_key_below_the_shell_has_a_chinese_sentence(room: str) -> No
 
 def test_sentences_fill_their_parameters_and_lists_read_in_chinese() -> None:
     assert labels.t("user_unknown", name="x") == "用户 x 不存在（用户由管理员添加）"
-    assert "E0001、E0002" in labels.t("forms_pending", experts=["E0001", "E0002"])
+    assert "E0001、E0002" in labels.t("experts_unaccounted", experts=["E0001", "E0002"], number="C-1")
     with pytest.raises(KeyError):
         labels.t("user_unknown")  # a missing parameter is the caller's to handle
 
@@ -76,10 +76,11 @@ def test_the_cli_names_the_flag_and_the_command_that_helps() -> None:
 def test_the_web_says_it_in_chinese_with_the_fields_label_and_never_a_flag() -> None:
     e = InvalidInput("the preliminary verification must say something", key="note_empty", field="note")
     assert web_message(e) == "输入有误（核实意见/说明）：核实意见不能为空"
-    body = json_error(GuardFailed("C-1: analyses missing", key="analyses_missing", experts=["E1", "E2"],
-                                  field="reason"))
-    assert body["status"] == 409 and body["code"] == "guard_failed" and body["key"] == "analyses_missing"
-    assert body["field"] == "reason" and body["params"] == {"experts": ["E1", "E2"]}
+    body = json_error(GuardFailed("C-1: analyses missing", key="analyses_missing_reason_needed", number="C-1",
+                                  experts=["E1", "E2"], field="reason"))
+    assert body["status"] == 409 and body["code"] == "guard_failed"
+    assert body["key"] == "analyses_missing_reason_needed"
+    assert body["field"] == "reason" and body["params"] == {"number": "C-1", "experts": ["E1", "E2"]}
     assert "--" not in body["message"] and "E1、E2" in body["message"] and "理由" in body["message"]
     old = InvalidInput("--note: the tracking note is empty")
     assert "--note" not in web_message(old)

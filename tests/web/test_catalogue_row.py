@@ -8,6 +8,7 @@ The case page's part needs `workflow.queries.available_actions` to offer every c
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,7 +27,7 @@ NUDGE = Command("nudge", "CaseNudged", (CaseStatus.drafted,), who=frozenset({"ap
 
 
 @pytest.fixture
-def nudge(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+def nudge(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Any, ...]]]:
     """A test-only simple row and its use case, which records its calls."""
     calls: list[tuple[Any, ...]] = []
 
@@ -34,14 +35,14 @@ def nudge(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
         calls.append((actor, number, reason))
         return SimpleNamespace(number=number, status="drafted", version=1)
 
-    register = getattr(catalogue, "register", None)
-    if register is not None:  # the catalogue's own hook, where it has one
-        monkeypatch.setattr(catalogue, "COMMANDS", dict(catalogue.COMMANDS))
-        register(NUDGE)
-    else:
-        monkeypatch.setitem(catalogue.COMMANDS, NUDGE.name, NUDGE)
     monkeypatch.setattr(uc, "nudge", use_case, raising=False)
-    return calls
+    registered = getattr(catalogue, "registered", None)
+    if registered is None:  # a catalogue without its registration hook: the row alone
+        monkeypatch.setitem(catalogue.COMMANDS, NUDGE.name, NUDGE)
+        yield calls
+        return
+    with registered(NUDGE, lambda case, event: None):  # the row and the fold of its event
+        yield calls
 
 
 def test_the_cli_has_the_new_command(nudge: list[tuple[Any, ...]], monkeypatch: pytest.MonkeyPatch) -> None:
