@@ -74,8 +74,8 @@ def test_the_cli_names_the_flag_and_the_command_that_helps() -> None:
 
 
 def test_the_web_says_it_in_chinese_with_the_fields_label_and_never_a_flag() -> None:
-    e = InvalidInput("the preliminary verification must say something", key="note_empty", field="note")
-    assert web_message(e) == "输入有误（核实意见/说明）：核实意见不能为空"
+    e = InvalidInput("must not be empty", key="text_empty", field="note")
+    assert web_message(e) == "输入有误（核实意见/说明）：不能为空"
     body = json_error(GuardFailed("C-1: analyses missing", key="analyses_missing_reason_needed", number="C-1",
                                   experts=["E1", "E2"], field="reason"))
     assert body["status"] == 409 and body["code"] == "guard_failed"
