@@ -88,7 +88,7 @@ def users_revoke_token(name: str, token_id: Annotated[int, typer.Argument(metava
 
 def _demo_app(database_url: str | None) -> Any:
     """A fresh demo database (var/demo-web.db beside the config unless HUIZHEN_DATABASE_URL names an empty one)."""
-    from huizhen.web.demo_seed import DemoClock
+    from huizhen.web.demo_seed import DemoClock  # lazily, like all of huizhen.web (see users_passwd)
 
     settings = load_settings()
     url = database_url or os.environ.get("HUIZHEN_DATABASE_URL")
@@ -134,7 +134,7 @@ def serve(
     setup_logging(log_file, level="INFO")
     note = None
     if demo:
-        from huizhen.web.auth import make_hasher
+        from huizhen.web.auth import make_hasher  # lazily, like all of huizhen.web
         from huizhen.web.demo_seed import DEMO_PASSWORD, demo_banner, seed
 
         hasher = make_hasher()
@@ -164,7 +164,7 @@ def serve(
             uvicorn.run("huizhen.web.asgi:create", factory=True, host=host, port=port, workers=workers,
                         log_config=None, timeout_graceful_shutdown=3, proxy_headers=True)
         else:
-            from huizhen.web import create_app
+            from huizhen.web import create_app  # lazily, like all of huizhen.web
 
             web = create_app(a, secure_cookies=secure_cookies, demo_note=note)
             uvicorn.run(web, host=host, port=port, log_config=None, timeout_graceful_shutdown=3,

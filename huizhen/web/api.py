@@ -1,9 +1,10 @@
 """The JSON API under /api/v1: every command and query of the CLI, authenticated with per-user API tokens
 (`Authorization: Bearer <token>`, issued by `huizhen users token NAME`). Each endpoint calls one use case.
 
-Errors are `{"error": {"status", "code", "message"}}`: 400 bad input (the message names the field), 401 no or bad
-token, 403 not permitted, 404 not found, 409 not allowed in the case's state / a rule of the regulation not met /
-someone else acted first, 413 too large, 415 unsupported file type.
+Errors are `{"error": {"status", "code", "message", "key", "field", "params"}}`: `message` is the sentence in
+Chinese (the field by its Chinese name), `key` which sentence it is, `field` the input's path, `params` its values.
+400 bad input, 401 no or bad token, 403 not permitted, 404 not found, 409 not allowed in the case's state / a rule
+of the regulation not met / someone else acted first, 413 too large, 415 unsupported file type.
 """
 
 from __future__ import annotations
