@@ -131,6 +131,14 @@ LABELS: dict[str, dict[str, dict[Any, str]]] = {
             "forms": "会诊表", "token": "API 令牌", "case": "案件", "current": "当前状态", "deadline": "期限",
             "body": "请求内容", "answers": "会诊信息", "batch": "销毁批次",
         },
+        # What is wrong with a request body, by the validator's error type (the API's 400s).
+        "validation": {
+            "missing": "缺少此项", "extra_forbidden": "不是可接受的项目", "string_type": "必须是文字",
+            "int_type": "必须是整数", "int_parsing": "必须是整数", "bool_type": "必须是“是”或“否”",
+            "list_type": "必须是列表", "dict_type": "格式有误", "model_type": "格式有误",
+            "literal_error": "取值无效", "json_invalid": "不是有效的 JSON", "greater_than_equal": "数值过小",
+            "less_than_equal": "数值过大", "string_too_long": "内容过长",
+        },
         # The headline of a refusal, by the error's kind.
         "error_title": {
             "invalid_input": "输入有误",

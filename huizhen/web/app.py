@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Scope
 
+from huizhen import labels
 from huizhen.bootstrap import App
 from huizhen.errors import http_status, json_error, web_message
 from huizhen.labels import HTTP_TITLES
@@ -48,11 +49,13 @@ def _json_error(status: int, code: str, message: str, headers: dict[str, str] | 
 
 
 def _validation_message(exc: RequestValidationError) -> str:
+    """The body's problems, each field by its Chinese name where it has one (its path otherwise)."""
     parts = []
     for err in exc.errors()[:3]:
         loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form"))
-        parts.append(f"{loc or 'body'}: {err.get('msg', 'invalid')}")
-    return "输入有误：" + "; ".join(parts)
+        said = labels.label("validation", err.get("type", ""), str(err.get("msg", "invalid")))
+        parts.append(f"{labels.label('field', loc, loc) if loc else labels.label('field', 'body')}：{said}")
+    return "输入有误：" + "；".join(parts)
 
 
 class InBackground:

@@ -161,8 +161,8 @@ def test_the_meeting_form(site: Site) -> None:
     n = run_to(site.world, "convening")
     url = f"/cases/{n}/schedule"
     good = {"at": "2026-10-14T14:00", "platform": "腾讯会议"}
-    refused(site, lambda: site.post("js", url, {"platform": "腾讯会议"}), 400, "at:")
-    refused(site, lambda: site.post("js", url, good | {"at": "tomorrow"}), 400, "at:")
+    refused(site, lambda: site.post("js", url, {"platform": "腾讯会议"}), 400, "（会议时间）")
+    refused(site, lambda: site.post("js", url, good | {"at": "tomorrow"}), 400, "（会议时间）")
     refused(site, lambda: site.post("js", url, {"at": "2026-10-14T14:00"}), 400, "（会议平台）")
     refused(site, lambda: site.post("js", url, good | {"link": "javascript:alert(1)"}), 400, "link")
     refused(site, lambda: site.post("js", url, good | {"link": "ftp://x"}), 400, "（会议链接）")
@@ -250,7 +250,7 @@ def test_api_opinions(site: Site) -> None:
     missing = {k: v for k, v in opinion().items() if k != "universality"}
     refused(site, lambda: api.post(f"/api/v1/cases/{n}/opinions", json={"answers": missing}), 400, "universality")
     refused(site, lambda: api.post(f"/api/v1/cases/{n}/opinions", json={"answers": opinion(), "expert": "E0002"}),
-            403, "only their own")
+            403, "无权执行此操作")
     ok = api.post(f"/api/v1/cases/{n}/opinions", json={"answers": opinion()})
     assert ok.status_code == 200 and ok.json()["defect"] == "yes"
 
@@ -308,29 +308,29 @@ def test_api_fees_and_retention_refuse_bad_input(site: Site) -> None:
     n = run_to(site.world, "awaiting_experts")
     sh, admin = site.api("sh"), site.api("admin")
     url = f"/api/v1/cases/{n}/fees"
-    refused(site, lambda: sh.post(url, json={"expert": "E0001"}), 400, "amount")
-    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": 1500}), 400, "amount")
-    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "abc"}), 400, "amount")
-    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "1500.005"}), 400, "amount")
-    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "-5"}), 400, "amount")
-    refused(site, lambda: sh.post(url, json={"expert": "E0005", "amount": "1500"}), 400, "not on the panel")
+    refused(site, lambda: sh.post(url, json={"expert": "E0001"}), 400, "金额")
+    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": 1500}), 400, "金额")
+    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "abc"}), 400, "金额")
+    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "1500.005"}), 400, "金额")
+    refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "-5"}), 400, "金额")
+    refused(site, lambda: sh.post(url, json={"expert": "E0005", "amount": "1500"}), 400, "E0005")
     refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "1500", "iban": "DE00"}), 400, "iban")
     refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "1500", "paid_on": "2026-02-30"}), 400,
-            "paid-on")
+            "支付日期")
     refused(site, lambda: sh.post(url, json={"expert": SCRIPT, "amount": "1500"}), 400, "markup")
     refused(site, lambda: sh.put(f"{url}/E0001", json={"amount": "1800", "reason": "更正"}), 409, "")
-    refused(site, lambda: sh.get("/api/v1/fees/statement?institution=SH&year=20x6"), 400, "year")
-    refused(site, lambda: sh.get("/api/v1/fees/statement?institution=XX&year=2026"), 400, "institution")
+    refused(site, lambda: sh.get("/api/v1/fees/statement?institution=SH&year=20x6"), 400, "年份")
+    refused(site, lambda: sh.get("/api/v1/fees/statement?institution=XX&year=2026"), 400, "机构")
     refused(site, lambda: sh.get("/api/v1/fees/statement?institution=SH&year=2026&format=pdf"), 400, "format")
-    refused(site, lambda: sh.get("/api/v1/reports/year/1066"), 400, "year")
-    refused(site, lambda: sh.get("/api/v1/reports/year/2026?institution=XX"), 400, "institution")
+    refused(site, lambda: sh.get("/api/v1/reports/year/1066"), 400, "年份")
+    refused(site, lambda: sh.get("/api/v1/reports/year/2026?institution=XX"), 400, "机构")
     refused(site, lambda: admin.post(f"/api/v1/cases/{n}/retention/hold", json={"reason": "保全"}), 409, "")
     refused(site, lambda: admin.post("/api/v1/retention/purge", json={"cases": "YRD-2026-0001"}), 400, "cases")
-    refused(site, lambda: admin.get("/api/v1/retention/destruction-lists/2031-999"), 404, "does not exist")
+    refused(site, lambda: admin.get("/api/v1/retention/destruction-lists/2031-999"), 404, "2031-999")
     ok = sh.post(url, json={"expert": "E0001", "amount": "1500.00", "paid_on": "2026-09-29"})
     assert ok.status_code == 201 and ok.json()["amount"] == "1500.00" and ok.json()["status"] == "paid"
     refused(site, lambda: sh.post(url, json={"expert": "E0001", "amount": "1600.00"}), 409, "")
-    refused(site, lambda: sh.put(f"{url}/E0001", json={"amount": "1800"}), 400, "reason")
+    refused(site, lambda: sh.put(f"{url}/E0001", json={"amount": "1800"}), 400, "理由")
     xlsx = sh.get("/api/v1/fees/statement?institution=SH&year=2026&format=xlsx")
     assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
     assert 'filename="fees-SH-2026.xlsx"' in xlsx.headers["content-disposition"]
