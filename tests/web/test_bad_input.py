@@ -196,7 +196,7 @@ def test_filters_and_instants(site: Site) -> None:
 def test_oversized_forms_and_non_form_bodies(site: Site, prelim: str) -> None:
     n = prelim
     refused(site, lambda: site.post("sh", f"/cases/{n}/verify", {"note": "x" * (1024 * 1024 + 10)}), 413, "too large")
-    refused(site, lambda: site.post("sh", f"/cases/{n}/verify", {"note": "长" * 5001}), 400, "at most")
+    refused(site, lambda: site.post("sh", f"/cases/{n}/verify", {"note": "长" * 5001}), 400, "最多 5000 个字符")
     refused(site, lambda: site.client("sh").post(f"/cases/{n}/verify", content=b'{"note": 1}',
                                                  headers={"content-type": "application/json"}), 400, "form")
 
@@ -207,30 +207,30 @@ def test_oversized_forms_and_non_form_bodies(site: Site, prelim: str) -> None:
 def test_api_bodies_wrong_types_missing_fields_extra_fields(site: Site, prelim: str) -> None:
     n, api = prelim, site.api("sh")
     case = load_example("case.yaml")
-    refused(site, lambda: api.post("/api/v1/cases", json={"product": {"name": 123}}), 400, "product.name")
+    refused(site, lambda: api.post("/api/v1/cases", json={"product": {"name": 123}}), 400, "产品名称")
     refused(site, lambda: api.post("/api/v1/cases", json={"colour": "red"}), 400, "colour")
     refused(site, lambda: api.post("/api/v1/cases", json=case | {"sources": ["bogus"]}), 400, "sources[0]")
     refused(site, lambda: api.post("/api/v1/cases", json=[1, 2]), 400, "输入有误")
     refused(site, lambda: api.post("/api/v1/cases", content=b"{not json", headers={"content-type":
                                                                                     "application/json"}), 400, "输入有误")
-    refused(site, lambda: api.post(f"/api/v1/cases/{n}/verify", json={}), 400, "note")
-    refused(site, lambda: api.post(f"/api/v1/cases/{n}/verify", json={"note": 42}), 400, "note")
+    refused(site, lambda: api.post(f"/api/v1/cases/{n}/verify", json={}), 400, "核实意见/说明")
+    refused(site, lambda: api.post(f"/api/v1/cases/{n}/verify", json={"note": 42}), 400, "核实意见/说明")
     refused(site, lambda: api.post(f"/api/v1/cases/{n}/verify", json={"note": SCRIPT}), 400, "markup")
-    refused(site, lambda: api.post(f"/api/v1/cases/{n}/panel", json={"experts": "E0001"}), 400, "experts")
-    refused(site, lambda: api.post(f"/api/v1/cases/{n}/withdraw", json={"reason": None}), 400, "reason")
-    refused(site, lambda: api.post(f"/api/v1/cases/{n}/dispatch"), 409, "preliminary verification")
-    refused(site, lambda: api.get("/api/v1/cases/YRD-2099-0001"), 404, "does not exist")
-    refused(site, lambda: api.get("/api/v1/dashboard?state=nope"), 400, "state:")
-    refused(site, lambda: api.get("/api/v1/calendar/due?start=2026-13-01&n=3"), 400, "start")
-    refused(site, lambda: api.get("/api/v1/calendar/due?start=2026-10-01&n=0"), 400, "n:")
+    refused(site, lambda: api.post(f"/api/v1/cases/{n}/panel", json={"experts": "E0001"}), 400, "专家")
+    refused(site, lambda: api.post(f"/api/v1/cases/{n}/withdraw", json={"reason": None}), 400, "理由")
+    refused(site, lambda: api.post(f"/api/v1/cases/{n}/dispatch"), 409, n)
+    refused(site, lambda: api.get("/api/v1/cases/YRD-2099-0001"), 404, "YRD-2099-0001")
+    refused(site, lambda: api.get("/api/v1/dashboard?state=nope"), 400, "nope")
+    refused(site, lambda: api.get("/api/v1/calendar/due?start=2026-13-01&n=3"), 400, "2026-13-01")
+    refused(site, lambda: api.get("/api/v1/calendar/due?start=2026-10-01&n=0"), 400, "n：")
     refused(site, lambda: api.get(f"/api/v1/cases/{n}/replay?at=noon"), 400, "at:")
-    refused(site, lambda: api.post("/api/v1/form/check", json={"severity": 2}), 400, "missing")
+    refused(site, lambda: api.post("/api/v1/form/check", json={"severity": 2}), 400, "输入有误")
 
 
 def test_api_uploads(site: Site, prelim: str) -> None:
     n, api = prelim, site.api("sh")
     url = f"/api/v1/cases/{n}/materials"
-    refused(site, lambda: api.post(url, data={"kind": "other"}), 400, "file")
+    refused(site, lambda: api.post(url, data={"kind": "other"}), 400, "文件")
     refused(site, lambda: api.post(url, files={"file": ("../x.pdf", PDF, "application/pdf")}), 400, "plain file name")
     refused(site, lambda: api.post(url, files={"file": ("x.exe", b"MZ", "application/octet-stream")}), 415,
             "not accepted")
