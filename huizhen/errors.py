@@ -70,7 +70,7 @@ def sentence(exc: DomainError) -> str:
     neutral message."""
     if labels.has_sentence(exc.key):
         try:
-            return labels.t(exc.key, **exc.params)
+            return labels.t(exc.key, **labels.worded(exc.params))
         except (KeyError, IndexError, ValueError):
             pass  # a parameter the sentence needs is missing: the message still says it
     return _legacy(exc)[1]

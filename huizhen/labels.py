@@ -214,6 +214,7 @@ ERRORS: dict[str, dict[str, str]] = {
         # the case's state and the regulation's rules
         "not_in_this_state": "案件 {number} 当前为“{status}”状态，不能执行此操作",
         "not_possible_now": "案件 {number} 当前不能执行此操作",
+        "wrong_state": "案件 {number} 当前为“{status}”状态，不能执行此操作",
         "already_done": "案件 {number} 已由 {by} 于 {at} 办理此操作，请刷新后查看",
         "product_incomplete": "案件 {number} 的产品及生产信息不完整，尚缺：{missing}",
         "basis_missing": "案件 {number} 缺少会诊依据（第四条）：生产者注册地与生产地不跨省，也无总局交办或联席会议决定",
@@ -223,6 +224,11 @@ ERRORS: dict[str, dict[str, str]] = {
         "panel_duplicate": "同一名专家不能重复选入专家组",
         "materials_missing": "案件 {number} 尚未上传供专家分析的材料，请先上传",
         "expert_not_on_panel": "专家 {expert} 不在案件 {number} 的专家组中",
+        "note_empty": "请填写内容",
+        "analysis_empty": "初步分析内容不能为空",
+        "platform_empty": "请说明会议平台（例如 腾讯会议）",
+        "absence_reason_empty": "请说明专家缺席的理由",
+        "correction_reason_empty": "请说明更正费用的理由",
         "analysis_already_submitted": "专家 {expert} 已提交初步分析",
         "analyses_missing_reason_needed": "尚有专家未提交初步分析：{experts}；如需移交，请说明理由",
         "analyses_awaited": "正在等待专家 {experts} 的初步分析",
@@ -311,6 +317,20 @@ ERRORS: dict[str, dict[str, str]] = {
         "database_unreachable": "无法连接数据库，请稍后再试",
     },
 }
+
+
+# Parameters that carry a code are read in words: a case's status by its label, a command by its button.
+PARAM_KINDS: dict[str, str] = {"status": "status", "command": "action", "kind": "material", "role": "role"}
+
+
+def worded(params: Mapping[str, Any], locale: str | None = None) -> dict[str, Any]:
+    """PARAMS with their codes in words (see PARAM_KINDS); other values as they are."""
+    out = dict(params)
+    for name, kind in PARAM_KINDS.items():
+        value = out.get(name)
+        if isinstance(value, str):
+            out[name] = label(kind, value, value, locale)
+    return out
 
 
 def table(kind: str, locale: str | None = None) -> dict[Any, str]:

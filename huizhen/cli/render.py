@@ -22,7 +22,6 @@ FLAGS: dict[str, str] = {
 COMMAND_FLAGS: dict[tuple[str, ...], dict[str, str]] = {
     ("report", "year"): {"year": "YEAR"},
     ("retention", "destruction-list"): {"batch": "BATCH"},
-    ("users", "revoke-token"): {"token": "ID"},
     ("audit", "dossier-verify"): {"file": "FILE"},
 }
 # Commands whose input is a YAML file: a field is a path in that file ("product.name", "sources[0]"), as typed.

@@ -234,7 +234,7 @@ def blocked_text(action: dict[str, Any]) -> str:
     key = error.get("key")
     if key and labels.has_sentence(key):
         try:
-            return labels.t(key, **(error.get("params") or {}))
+            return labels.t(key, **labels.worded(error.get("params") or {}))
         except (KeyError, IndexError, ValueError):
             pass
     return str(action.get("blocked") or "")

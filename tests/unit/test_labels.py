@@ -18,16 +18,39 @@ ROOT = Path(__file__).resolve().parents[2]
 ROOMS = ("states", "workflow", "scheduler", "storage")
 
 
+def _key_params(tree: ast.AST) -> dict[str, int]:
+    """Functions of a module that raise with the `key` they are given (helpers like `_required(..., key)`), with
+    the position of that parameter."""
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            names = [a.arg for a in node.args.posonlyargs + node.args.args]
+            passes_it_on = any(isinstance(n, ast.Raise) and isinstance(n.exc, ast.Call)
+                               and any(kw.arg == "key" and isinstance(kw.value, ast.Name) and kw.value.id == "key"
+                                       for kw in n.exc.keywords)
+                               for n in ast.walk(node))
+            if "key" in names and passes_it_on:
+                found[node.name] = names.index("key")
+    return found
+
+
 def error_keys(room: str) -> dict[str, str]:
-    """Each `key="..."` literal passed to a call in ROOM's source, with where it is."""
+    """Each error key given as a literal below the shell: `key="..."` in any call, or the `key` argument of a
+    helper that takes one; with where it is."""
     found: dict[str, str] = {}
     for path in sorted((ROOT / room).rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        helpers = _key_params(tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
-                for kw in node.keywords:
-                    if kw.arg == "key" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
-                        found.setdefault(kw.value.value, f"{path.relative_to(ROOT)}:{node.lineno}")
+            if not isinstance(node, ast.Call):
+                continue
+            values = [kw.value for kw in node.keywords if kw.arg == "key"]
+            callee = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            if callee in helpers and len(node.args) > helpers[callee]:
+                values.append(node.args[helpers[callee]])
+            for value in values:
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    found.setdefault(value.value, f"{path.relative_to(ROOT)}:{node.lineno}")
     return found
 
 
@@ -91,3 +114,9 @@ def test_an_error_not_yet_neutral_still_reads_without_its_flag() -> None:
         "输入有误（核实意见/说明）：the tracking note is empty"
     assert web_message(InvalidInput("EXPERT_ID: expert E9 does not exist")).startswith("输入有误（专家）：")
     assert json_error(InvalidInput("--paid-on: in the future"))["field"] == "paid_on"
+
+
+def test_codes_in_parameters_read_in_words() -> None:
+    e = InvalidTransition("C-1: cannot convene a case that is preliminary_review", key="wrong_state", number="C-1",
+                          command="convene", status="preliminary_review")
+    assert web_message(e) == "案件当前状态下不能执行此操作：案件 C-1 当前为“初步核实”状态，不能执行此操作"
