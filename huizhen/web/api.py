@@ -9,34 +9,23 @@ of the regulation not met / someone else acted first, 413 too large, 415 unsuppo
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from huizhen import dossier as builder
-from huizhen.clock import parse_instant
 from huizhen.commands import run_simple
-from huizhen.papers import render_form, render_minutes
-from huizhen.web import diagram
 from huizhen.web.auth import Viewer
-from huizhen.web.common import WebError, api_viewer, attachment, call, web
+from huizhen.web.common import WebError, api_viewer, call, web
 from huizhen.web.inputs import UploadRefused, check_upload, no_markup, upload_name
 from huizhen.web.shared import material_response, meeting_instant, simple_actions
 from states.commands import Command
 from states.errors import InvalidInput
-from states.machine import mermaid
-from states.rules import derive_conclusions, parse_opinion
-from states.status import CaseStatus
 from workflow import queries, timekeeping
 from workflow import usecases as uc
-from workflow import web_usecases as wu
-from workflow.documents import form_context, minutes_context
 
 router = APIRouter(prefix="/api/v1", tags=["huizhen"])
 Me = Annotated[Viewer, Depends(api_viewer)]
@@ -105,30 +94,6 @@ class Meeting(Body):
     link: str | None = None
     attendees: list[str] = []
     order: list[str] = []
-
-
-class NewExpert(Body):
-    name: str
-    field: str
-    employer: str
-    title: str
-    province: str
-
-
-class NewUser(Body):
-    name: str
-    role: Literal["liaison", "expert", "auditor", "admin"]
-    institution: str | None = None
-    expert: str | None = None
-    email: str | None = None
-
-
-class Password(Body):
-    password: str
-
-
-class TokenRequest(Body):
-    label: str = ""
 
 
 class YearFile(Body):
@@ -335,155 +300,7 @@ async def track(request: Request, viewer: Me, number: str, body: Note) -> dict[s
     return await _shown(request, viewer, number)
 
 
-# --- papers ----------------------------------------------------------------------------------------------------
-
-
-def _paper(kind: str, svc: uc.Services, actor: str, number: str, expert: str | None, fmt: str) -> bytes:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / f"paper.{fmt}"
-        if kind == "form":
-            render_form(form_context(svc, actor, number, expert), out)
-        else:
-            render_minutes(minutes_context(svc, actor, number), out)
-        return out.read_bytes()
-
-
-@router.get("/cases/{number}/papers/form", summary="The 会诊表 (one expert's signed form, or blank)",
-            response_class=Response)
-async def paper_form(request: Request, viewer: Me, number: str, expert: str | None = None,
-                     format: Literal["pdf", "docx"] = "pdf") -> Response:
-    data = await call(_paper, "form", web(request).svc, _me(viewer), number, expert, format)
-    return attachment(data, f"{number}-form.{format}")
-
-
-@router.get("/cases/{number}/papers/minutes", summary="The 会议纪要 (a draft before they are issued)",
-            response_class=Response)
-async def paper_minutes(request: Request, viewer: Me, number: str,
-                        format: Literal["pdf", "docx"] = "pdf") -> Response:
-    data = await call(_paper, "minutes", web(request).svc, _me(viewer), number, None, format)
-    return attachment(data, f"{number}-minutes.{format}")
-
-
-# --- audit -----------------------------------------------------------------------------------------------------
-
-
-@router.get("/audit/verify", summary="Recompute every hash and replay every case (huizhen audit verify)")
-async def audit_verify(request: Request, viewer: Me, case: str | None = None) -> dict[str, Any]:
-    findings = await call(uc.verify_audit, web(request).svc, _me(viewer), case)
-    return {"ok": not findings, "findings": findings}
-
-
-@router.get("/cases/{number}/replay", summary="The case as it stood at an instant (huizhen audit replay --at)")
-async def replay(request: Request, viewer: Me, number: str,
-                 at: Annotated[str | None, Query(description="ISO 8601 instant with offset")] = None) -> dict[str, Any]:
-    when = parse_instant(at, "at") if at else None
-    return await call(uc.replay_at, web(request).svc, _me(viewer), number, when)
-
-
-@router.get("/cases/{number}/export", summary="The event log with hashes (huizhen audit export)")
-async def export(request: Request, viewer: Me, number: str) -> list[dict[str, Any]]:
-    return await call(uc.export_events, web(request).svc, _me(viewer), number)
-
-
-@router.get("/cases/{number}/dossier", summary="The archive dossier ZIP (huizhen audit dossier)",
-            response_class=Response)
-async def dossier(request: Request, viewer: Me, number: str) -> Response:
-    svc = web(request).svc
-
-    def build() -> bytes:
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "dossier.zip"
-            builder.build(svc, _me(viewer), number, out, svc.clock.now())
-            return out.read_bytes()
-
-    data = await call(build)
-    return attachment(data, f"{number}-dossier.zip", "application/zip")
-
-
-# --- the form's rules, people, time ----------------------------------------------------------------------------
-
-
-@router.post("/form/preview", summary="A 会诊表's conclusions for some answers (huizhen form check; partial allowed)")
-async def form_preview(viewer: Me, body: dict[str, Any]) -> dict[str, Any]:
-    no_markup(body, "body")
-    return queries.preview_opinion(body)
-
-
-@router.post("/form/check", summary="A complete 会诊表's derived conclusions (huizhen form check)")
-async def form_check(viewer: Me, body: dict[str, Any]) -> dict[str, Any]:
-    no_markup(body, "body")
-    return derive_conclusions(parse_opinion(body)).to_dict()
-
-
-@router.get("/diagram", summary="The case state diagram, Mermaid text and SVG (huizhen diagram)")
-async def state_diagram(viewer: Me, current: str | None = None) -> dict[str, str]:
-    if current is not None and current not in CaseStatus.__members__:
-        raise InvalidInput(f"must be one of {', '.join(CaseStatus)}, not {current!r}", key="not_one_of",
-                           field="current", allowed=list(CaseStatus), value=current)
-    return {"mermaid": mermaid(), "svg": diagram.render(current)}
-
-
-@router.get("/experts", summary="The expert pool (liaisons, admins, auditors)")
-async def experts(request: Request, viewer: Me) -> list[dict[str, Any]]:
-    return [e.__dict__ for e in await call(uc.list_experts, web(request).svc, _me(viewer))]
-
-
-@router.post("/experts", status_code=201, summary="Add an expert to a province's pool")
-async def add_expert(request: Request, viewer: Me, body: NewExpert) -> dict[str, Any]:
-    _clean(body)
-    e = await call(uc.add_expert, web(request).svc, _me(viewer), body.name, body.field, body.employer, body.title,
-                   body.province)
-    return dict(e.__dict__)
-
-
-@router.get("/users", summary="Users (admins and auditors)")
-async def users(request: Request, viewer: Me) -> list[dict[str, Any]]:
-    return await call(wu.list_users, web(request).svc, _me(viewer))
-
-
-@router.post("/users", status_code=201, summary="Add a user (admin)")
-async def add_user(request: Request, viewer: Me, body: NewUser) -> dict[str, Any]:
-    _clean(body)
-    u = await call(uc.add_user, web(request).svc, _me(viewer), body.name, body.role, body.institution, body.expert,
-                   body.email)
-    return wu.user_row(u)
-
-
-@router.post("/users/{name}/password", summary="Set a sign-in password (admin for anyone; yourself)")
-async def set_password(request: Request, viewer: Me, name: str, body: Password) -> dict[str, Any]:
-    w = web(request)
-    user = await call(wu.set_password, w.svc, w.store, _me(viewer), name, body.password, w.auth.hash_password)
-    return {"name": user.name, "password": "set"}
-
-
-@router.post("/users/{name}/tokens", status_code=201, summary="Issue an API token (shown once)")
-async def issue_token(request: Request, viewer: Me, name: str, body: TokenRequest | None = None) -> dict[str, Any]:
-    _clean(body)
-    w = web(request)
-    token = await call(wu.issue_token, w.svc, w.store, _me(viewer), name, body.label if body else "")
-    return {"name": name, "token": token}
-
-
-@router.get("/inbox", summary="Your in-app messages (reminders)")
-async def inbox(request: Request, viewer: Me) -> list[dict[str, Any]]:
-    items = await call(timekeeping.inbox, web(request).svc, _me(viewer), False)
-    return [{"case": i["case_number"], "subject": i["subject"], "body": i["body"],
-             "created_at": i["created_at"].isoformat(), "read": i["read_at"] is not None} for i in items]
-
-
-@router.post("/inbox/read", summary="Mark your messages read")
-async def inbox_read(request: Request, viewer: Me) -> dict[str, int]:
-    items = await call(timekeeping.inbox, web(request).svc, _me(viewer), True)
-    return {"messages": len(items)}
-
-
-@router.get("/reminders", summary="Reminders in the ledger (yours; all for admins and auditors)")
-async def reminders(request: Request, viewer: Me, case: str | None = None) -> list[dict[str, Any]]:
-    rows = await call(timekeeping.reminders, web(request).svc, _me(viewer), case)
-    return [{"case": r["case_number"], "deadline_kind": r["deadline_kind"], "reminder_kind": r["reminder_kind"],
-             "recipient": r["recipient"], "channel": r["channel"], "scheduled_at": r["scheduled_at"].isoformat(),
-             "status": r["status"], "attempts": r["attempts"],
-             "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None} for r in rows]
+# --- time (the papers, the audit and the form's rules are in api_records.py; people in api_people.py) -------
 
 
 def _day(raw: str, name: str) -> date:

@@ -22,7 +22,7 @@ from huizhen import labels
 from huizhen.bootstrap import App
 from huizhen.errors import http_status, json_error, web_message
 from huizhen.labels import HTTP_TITLES
-from huizhen.web import api, api_yearly, experts, pages, records, sse
+from huizhen.web import api, api_people, api_records, api_yearly, experts, pages, records, sse
 from huizhen.web.auth import Authenticator, Sessions, load_secret, make_hasher
 from huizhen.web.common import (
     Guard,
@@ -127,6 +127,8 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
     app.include_router(sse.router)
     app.include_router(api.simple_router())  # the catalogue's simple commands, as it is now
     app.include_router(api.router)
+    app.include_router(api_records.router)
+    app.include_router(api_people.router)
     app.include_router(api_yearly.router)
 
     @app.get("/healthz", include_in_schema=False)

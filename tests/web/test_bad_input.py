@@ -275,10 +275,10 @@ GARBAGE = [
 def test_no_route_answers_500_to_garbage(site: Site, prelim: str) -> None:
     """Every POST/PUT route of the pages and the API, fed garbage as each kind of body."""
     n = prelim
-    from huizhen.web import api, api_yearly, experts, pages, records
+    from huizhen.web import api, api_people, api_records, api_yearly, experts, pages, records
 
     routes = [(r.path, sorted(r.methods or [])) for router in (pages.router, experts.router, records.router, api.simple_router(), api.router,
-                                                   api_yearly.router)
+                                                   api_records.router, api_people.router, api_yearly.router)
               for r in router.routes]
     tried = 0
     for path, methods in routes:
