@@ -1,3 +1,3 @@
-from huizhen.cli import main
+from huizhen.cli.main import main
 
 main()

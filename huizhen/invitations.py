@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from states.beijing import BEIJING
+
 MEETING_LENGTH = timedelta(hours=2)
 
 
@@ -17,7 +17,7 @@ def build_ics(case_number: str, product_name: str, meeting: dict[str, Any], orga
               attendees: Sequence[tuple[str, str | None]], now: datetime) -> bytes:
     """`attendees` are (display name, email or None). A cancelled meeting gives METHOD:CANCEL with the same UID."""
     cancelled = bool(meeting.get("cancelled"))
-    start = datetime.fromisoformat(meeting["at"]).astimezone(SHANGHAI)
+    start = datetime.fromisoformat(meeting["at"]).astimezone(BEIJING)
     cal = Calendar()
     cal.add("prodid", "-//huizhen//长三角缺陷消费品专家会诊//ZH")
     cal.add("version", "2.0")

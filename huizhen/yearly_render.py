@@ -17,8 +17,8 @@ from typing import Any
 
 from loguru import logger
 
+from huizhen.labels import FEE_LABELS, OUTCOME_LABELS, REPORT_OUTCOME_LABELS, STATUS_LABELS
 from huizhen.papers import atomic_write
-from states.status import FEE_LABELS, OUTCOME_LABELS, REPORT_OUTCOME_LABELS, STATUS_LABELS
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Source Han Sans SC",
                 "Source Han Sans CN", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei")

@@ -12,19 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from huizhen.labels import DEFECT_LABELS, LIKELIHOOD_LABELS, OUTCOME_LABELS, SEVERITY_LABELS, SOURCE_LABELS
 from huizhen.papers import printed as P
+from states.beijing import BEIJING
 from states.rules import derive_conclusions, parse_opinion
-from states.status import (
-    DEFECT_LABELS,
-    LIKELIHOOD_LABELS,
-    OUTCOME_LABELS,
-    SEVERITY_LABELS,
-    SOURCE_LABELS,
-)
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHECKED, UNCHECKED = "☑", "☐"
 BOX_RE = re.compile(f"([{CHECKED}{UNCHECKED}])")
 SPACE = "　"  # ideographic space: the form's own spacing between boxes
@@ -143,7 +136,7 @@ def _instant(value: str | None) -> datetime | None:
     if not value:
         return None
     when = datetime.fromisoformat(value)
-    return when.astimezone(SHANGHAI) if when.tzinfo else when
+    return when.astimezone(BEIJING) if when.tzinfo else when
 
 
 def cn_date(value: str | None) -> str:

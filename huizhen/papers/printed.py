@@ -7,8 +7,8 @@ paper always prints the rule the code applies.
 
 from __future__ import annotations
 
+from huizhen.labels import LIKELIHOOD_LABELS, MATERIAL_KINDS, SEVERITY_LABELS, SOURCE_LABELS
 from states.rules import ATTENTION_UP_TO, INVESTIGATE_FROM, LIKELIHOODS
-from states.status import LIKELIHOOD_LABELS, MATERIAL_KINDS, SEVERITY_LABELS, SOURCE_LABELS
 
 FORM_TITLE = "长三角缺陷消费品专家会诊表"
 INSTITUTION = "召回技术机构："

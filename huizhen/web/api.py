@@ -1,32 +1,30 @@
 """The JSON API under /api/v1: every command and query of the CLI, authenticated with per-user API tokens
 (`Authorization: Bearer <token>`, issued by `huizhen users token NAME`). Each endpoint calls one use case.
 
-Errors are `{"error": {"status", "code", "message"}}`: 400 bad input (the message names the field), 401 no or bad
-token, 403 not permitted, 404 not found, 409 not allowed in the case's state / a rule of the regulation not met /
-someone else acted first, 413 too large, 415 unsupported file type.
+Errors are `{"error": {"status", "code", "message", "key", "field", "params"}}`: `message` is the sentence in
+Chinese (the field by its Chinese name), `key` which sentence it is, `field` the input's path, `params` its values.
+400 bad input, 401 no or bad token, 403 not permitted, 404 not found, 409 not allowed in the case's state / a rule
+of the regulation not met / someone else acted first, 413 too large, 415 unsupported file type.
 """
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from huizhen.clock import parse_instant
+from huizhen.commands import run_simple
 from huizhen.web.auth import Viewer
-from huizhen.web.common import WebError, api_viewer, attachment, call, web
+from huizhen.web.common import WebError, api_viewer, call, web
 from huizhen.web.inputs import UploadRefused, check_upload, no_markup, upload_name
-from huizhen.web.pages import SIMPLE_ACTIONS, material_response, meeting_instant
+from huizhen.web.shared import material_response, meeting_instant, simple_actions
+from states.commands import Command
 from states.errors import InvalidInput
-from states.rules import derive_conclusions, parse_opinion
 from workflow import queries, timekeeping
 from workflow import usecases as uc
-from workflow import web_usecases as wu
 
 router = APIRouter(prefix="/api/v1", tags=["huizhen"])
 Me = Annotated[Viewer, Depends(api_viewer)]
@@ -55,7 +53,6 @@ class Basis(Body):
 
 class CaseFile(Body):
     """产品及生产信息 — the same content as a case file (`huizhen case new FILE.yaml`)."""
-
     product: Product = Product()
     sources: list[str] = []
     source_other: str | None = None
@@ -96,30 +93,6 @@ class Meeting(Body):
     link: str | None = None
     attendees: list[str] = []
     order: list[str] = []
-
-
-class NewExpert(Body):
-    name: str
-    field: str
-    employer: str
-    title: str
-    province: str
-
-
-class NewUser(Body):
-    name: str
-    role: Literal["liaison", "expert", "auditor", "admin"]
-    institution: str | None = None
-    expert: str | None = None
-    email: str | None = None
-
-
-class Password(Body):
-    password: str
-
-
-class TokenRequest(Body):
-    label: str = ""
 
 
 class YearFile(Body):
@@ -203,37 +176,45 @@ async def _shown(request: Request, viewer: Viewer, number: str) -> dict[str, Any
     return await call(uc.show_case, web(request).svc, _me(viewer), number)
 
 
-# URL slug -> the action's name in SIMPLE_ACTIONS, and the endpoint's summary.
-SIMPLE_ROUTES: tuple[tuple[str, str, str], ...] = (
-    ("submit", "submit", "Submit the application (Art. 6–7)"),
-    ("dispatch", "dispatch", "Send the materials to the panel; starts T1 (Art. 8(2))"),
-    ("refer", "refer", "Refer to the lead; starts T2 (Art. 8(3)); reason needed when analyses are missing after T1"),
-    ("convene", "convene", "The online meeting is held (Art. 8(4))"),
-    ("decide", "decide", "Count the forms by majority (Art. 8(6))"),
-    ("minutes", "issue_minutes", "Issue the minutes, cc'd to the other institutions (Art. 8(7))"),
-    ("archive", "archive", "Archive a decided case whose minutes are issued (Art. 9)"),
-    ("conclude", "conclude", "End continued attention (reason required); archives the case"),
-    ("withdraw", "withdraw", "Withdraw the application (reason required)"),
-    ("meeting/cancel", "cancel_meeting", "Cancel the scheduled meeting (everyone invited is told)"),
-)
+# The API's words for the simple commands of the catalogue (a row without them is summarised by its name).
+SIMPLE_SUMMARIES: dict[str, str] = {
+    "submit": "Submit the application (Art. 6–7)",
+    "dispatch": "Send the materials to the panel; starts T1 (Art. 8(2))",
+    "refer": "Refer to the lead; starts T2 (Art. 8(3)); reason needed when analyses are missing after T1",
+    "convene": "The online meeting is held (Art. 8(4))",
+    "decide": "Count the forms by majority (Art. 8(6))",
+    "issue_minutes": "Issue the minutes, cc'd to the other institutions (Art. 8(7))",
+    "archive": "Archive a decided case whose minutes are issued (Art. 9)",
+    "conclude": "End continued attention (reason required); archives the case",
+    "withdraw": "Withdraw the application (reason required)",
+    "cancel_meeting": "Cancel the scheduled meeting (everyone invited is told)",
+}
 
 
-def _simple(slug: str, action: str, summary: str) -> None:
-    run = SIMPLE_ACTIONS[action]
+def simple_routes() -> list[tuple[str, Command, str]]:
+    """(URL slug, catalogue row, summary) of each simple command: POST /api/v1/cases/{number}/SLUG."""
+    return [(cmd.route, cmd, SIMPLE_SUMMARIES.get(cmd.name, cmd.name.replace("_", " ")))
+            for cmd in simple_actions().values()]
 
+
+def simple_router() -> APIRouter:
+    """The simple commands' routes, from the catalogue as it is when the app is made."""
+    simple = APIRouter(prefix="/api/v1", tags=["huizhen"])
+    for slug, cmd, summary in simple_routes():
+        simple.add_api_route(f"/cases/{{number}}/{slug}", _simple_endpoint(slug, cmd), methods=["POST"],
+                             summary=summary, name=f"case_{slug.replace('/', '_')}")
+    return simple
+
+
+def _simple_endpoint(slug: str, cmd: Command) -> Any:
     async def endpoint(request: Request, viewer: Me, number: str, body: Reason | None = None) -> dict[str, Any]:
         _clean(body)
         svc, reason = web(request).svc, (body.reason if body else "")
-        await call(run, svc, _me(viewer), number, reason)
+        await call(run_simple, cmd, svc, _me(viewer), number, reason)
         return await _shown(request, viewer, number)
 
     endpoint.__name__ = f"case_{slug.replace('/', '_')}"
-    router.add_api_route(f"/cases/{{number}}/{slug}", endpoint, methods=["POST"], summary=summary,
-                         name=endpoint.__name__)
-
-
-for _slug, _action, _summary in SIMPLE_ROUTES:
-    _simple(_slug, _action, _summary)
+    return endpoint
 
 
 @router.post("/cases/{number}/reopen", summary="End continued attention with a new linked draft (reason required)")
@@ -318,170 +299,14 @@ async def track(request: Request, viewer: Me, number: str, body: Note) -> dict[s
     return await _shown(request, viewer, number)
 
 
-# --- papers ----------------------------------------------------------------------------------------------------
-
-
-def _paper(kind: str, svc: uc.Services, actor: str, number: str, expert: str | None, fmt: str) -> bytes:
-    from huizhen.papers import render_form, render_minutes
-    from workflow.documents import form_context, minutes_context
-
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / f"paper.{fmt}"
-        if kind == "form":
-            render_form(form_context(svc, actor, number, expert), out)
-        else:
-            render_minutes(minutes_context(svc, actor, number), out)
-        return out.read_bytes()
-
-
-@router.get("/cases/{number}/papers/form", summary="The 会诊表 (one expert's signed form, or blank)",
-            response_class=Response)
-async def paper_form(request: Request, viewer: Me, number: str, expert: str | None = None,
-                     format: Literal["pdf", "docx"] = "pdf") -> Response:
-    data = await call(_paper, "form", web(request).svc, _me(viewer), number, expert, format)
-    return attachment(data, f"{number}-form.{format}")
-
-
-@router.get("/cases/{number}/papers/minutes", summary="The 会议纪要 (a draft before they are issued)",
-            response_class=Response)
-async def paper_minutes(request: Request, viewer: Me, number: str,
-                        format: Literal["pdf", "docx"] = "pdf") -> Response:
-    data = await call(_paper, "minutes", web(request).svc, _me(viewer), number, None, format)
-    return attachment(data, f"{number}-minutes.{format}")
-
-
-# --- audit -----------------------------------------------------------------------------------------------------
-
-
-@router.get("/audit/verify", summary="Recompute every hash and replay every case (huizhen audit verify)")
-async def audit_verify(request: Request, viewer: Me, case: str | None = None) -> dict[str, Any]:
-    findings = await call(uc.verify_audit, web(request).svc, _me(viewer), case)
-    return {"ok": not findings, "findings": findings}
-
-
-@router.get("/cases/{number}/replay", summary="The case as it stood at an instant (huizhen audit replay --at)")
-async def replay(request: Request, viewer: Me, number: str,
-                 at: Annotated[str | None, Query(description="ISO 8601 instant with offset")] = None) -> dict[str, Any]:
-    when = parse_instant(at, "at") if at else None
-    return await call(uc.replay_at, web(request).svc, _me(viewer), number, when)
-
-
-@router.get("/cases/{number}/export", summary="The event log with hashes (huizhen audit export)")
-async def export(request: Request, viewer: Me, number: str) -> list[dict[str, Any]]:
-    return await call(uc.export_events, web(request).svc, _me(viewer), number)
-
-
-@router.get("/cases/{number}/dossier", summary="The archive dossier ZIP (huizhen audit dossier)",
-            response_class=Response)
-async def dossier(request: Request, viewer: Me, number: str) -> Response:
-    from huizhen import dossier as builder
-
-    svc = web(request).svc
-
-    def build() -> bytes:
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "dossier.zip"
-            builder.build(svc, _me(viewer), number, out, svc.clock.now())
-            return out.read_bytes()
-
-    data = await call(build)
-    return attachment(data, f"{number}-dossier.zip", "application/zip")
-
-
-# --- the form's rules, people, time ----------------------------------------------------------------------------
-
-
-@router.post("/form/preview", summary="A 会诊表's conclusions for some answers (huizhen form check; partial allowed)")
-async def form_preview(viewer: Me, body: dict[str, Any]) -> dict[str, Any]:
-    no_markup(body, "body")
-    return queries.preview_opinion(body)
-
-
-@router.post("/form/check", summary="A complete 会诊表's derived conclusions (huizhen form check)")
-async def form_check(viewer: Me, body: dict[str, Any]) -> dict[str, Any]:
-    no_markup(body, "body")
-    return derive_conclusions(parse_opinion(body)).to_dict()
-
-
-@router.get("/diagram", summary="The case state diagram, Mermaid text and SVG (huizhen diagram)")
-async def state_diagram(viewer: Me, current: str | None = None) -> dict[str, str]:
-    from huizhen.web import diagram
-    from states.machine import mermaid
-    from states.status import CaseStatus
-
-    if current is not None and current not in CaseStatus.__members__:
-        raise InvalidInput(f"current: must be one of {', '.join(CaseStatus)}, not {current!r}")
-    return {"mermaid": mermaid(), "svg": diagram.render(current)}
-
-
-@router.get("/experts", summary="The expert pool (liaisons, admins, auditors)")
-async def experts(request: Request, viewer: Me) -> list[dict[str, Any]]:
-    return [e.__dict__ for e in await call(uc.list_experts, web(request).svc, _me(viewer))]
-
-
-@router.post("/experts", status_code=201, summary="Add an expert to a province's pool")
-async def add_expert(request: Request, viewer: Me, body: NewExpert) -> dict[str, Any]:
-    _clean(body)
-    e = await call(uc.add_expert, web(request).svc, _me(viewer), body.name, body.field, body.employer, body.title,
-                   body.province)
-    return dict(e.__dict__)
-
-
-@router.get("/users", summary="Users (admins and auditors)")
-async def users(request: Request, viewer: Me) -> list[dict[str, Any]]:
-    return await call(wu.list_users, web(request).svc, _me(viewer))
-
-
-@router.post("/users", status_code=201, summary="Add a user (admin)")
-async def add_user(request: Request, viewer: Me, body: NewUser) -> dict[str, Any]:
-    _clean(body)
-    u = await call(uc.add_user, web(request).svc, _me(viewer), body.name, body.role, body.institution, body.expert,
-                   body.email)
-    return wu.user_row(u)
-
-
-@router.post("/users/{name}/password", summary="Set a sign-in password (admin for anyone; yourself)")
-async def set_password(request: Request, viewer: Me, name: str, body: Password) -> dict[str, Any]:
-    w = web(request)
-    user = await call(wu.set_password, w.svc, w.store, _me(viewer), name, body.password, w.auth.hash_password)
-    return {"name": user.name, "password": "set"}
-
-
-@router.post("/users/{name}/tokens", status_code=201, summary="Issue an API token (shown once)")
-async def issue_token(request: Request, viewer: Me, name: str, body: TokenRequest | None = None) -> dict[str, Any]:
-    _clean(body)
-    w = web(request)
-    token = await call(wu.issue_token, w.svc, w.store, _me(viewer), name, body.label if body else "")
-    return {"name": name, "token": token}
-
-
-@router.get("/inbox", summary="Your in-app messages (reminders)")
-async def inbox(request: Request, viewer: Me) -> list[dict[str, Any]]:
-    items = await call(timekeeping.inbox, web(request).svc, _me(viewer), False)
-    return [{"case": i["case_number"], "subject": i["subject"], "body": i["body"],
-             "created_at": i["created_at"].isoformat(), "read": i["read_at"] is not None} for i in items]
-
-
-@router.post("/inbox/read", summary="Mark your messages read")
-async def inbox_read(request: Request, viewer: Me) -> dict[str, int]:
-    items = await call(timekeeping.inbox, web(request).svc, _me(viewer), True)
-    return {"messages": len(items)}
-
-
-@router.get("/reminders", summary="Reminders in the ledger (yours; all for admins and auditors)")
-async def reminders(request: Request, viewer: Me, case: str | None = None) -> list[dict[str, Any]]:
-    rows = await call(timekeeping.reminders, web(request).svc, _me(viewer), case)
-    return [{"case": r["case_number"], "deadline_kind": r["deadline_kind"], "reminder_kind": r["reminder_kind"],
-             "recipient": r["recipient"], "channel": r["channel"], "scheduled_at": r["scheduled_at"].isoformat(),
-             "status": r["status"], "attempts": r["attempts"],
-             "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None} for r in rows]
+# --- time (the papers, the audit and the form's rules are in api_records.py; people in api_people.py) -------
 
 
 def _day(raw: str, name: str) -> date:
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
-        raise InvalidInput(f"{name}: {raw!r} is not a date (YYYY-MM-DD)") from None
+        raise InvalidInput(f"{raw!r} is not a date (YYYY-MM-DD)", key="date_invalid", field=name, value=raw) from None
 
 
 @router.get("/rotation/lead", summary="The lead institution on a date (Art. 3)")

@@ -18,21 +18,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import Scope
 
+from huizhen import labels
 from huizhen.bootstrap import App
-from huizhen.web import api, api_yearly, pages, sse
+from huizhen.errors import http_status, json_error, web_message
+from huizhen.labels import HTTP_TITLES
+from huizhen.web import api, api_people, api_records, api_yearly, experts, pages, records, sse
 from huizhen.web.auth import Authenticator, Sessions, load_secret, make_hasher
 from huizhen.web.common import (
-    HTTP_TITLES,
     Guard,
     LoginRequired,
     Web,
     WebError,
-    domain_message,
-    domain_status,
     error_page,
     is_api,
     make_templates,
+    refusal,
 )
+from huizhen.web.inputs import UploadRefused
 from states.errors import DomainError
 from storage.web_repo import WebStore
 
@@ -47,11 +49,13 @@ def _json_error(status: int, code: str, message: str, headers: dict[str, str] | 
 
 
 def _validation_message(exc: RequestValidationError) -> str:
+    """The body's problems, each field by its Chinese name where it has one (its path otherwise)."""
     parts = []
     for err in exc.errors()[:3]:
         loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form"))
-        parts.append(f"{loc or 'body'}: {err.get('msg', 'invalid')}")
-    return "输入有误：" + "; ".join(parts)
+        said = labels.label("validation", err.get("type", ""), str(err.get("msg", "invalid")))
+        parts.append(f"{labels.label('field', loc, loc) if loc else labels.label('field', 'body')}：{said}")
+    return "输入有误：" + "；".join(parts)
 
 
 class InBackground:
@@ -118,8 +122,13 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
     app.add_middleware(Guard, limit_for=limit_for)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)
+    app.include_router(experts.router)
+    app.include_router(records.router)
     app.include_router(sse.router)
+    app.include_router(api.simple_router())  # the catalogue's simple commands, as it is now
     app.include_router(api.router)
+    app.include_router(api_records.router)
+    app.include_router(api_people.router)
     app.include_router(api_yearly.router)
 
     @app.get("/healthz", include_in_schema=False)
@@ -140,14 +149,23 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         if is_api(request):
             return _json_error(exc.status, exc.code, exc.message, headers)
-        return error_page(request, exc.status, exc.message)
+        return error_page(request, exc.status, exc.message, getattr(request.state, "viewer", None))
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        status = domain_status(exc)
+        """The one handler of refusals: the API's JSON error; a page's own form again with the Chinese message
+        (routes say which with `on_refusal`), or the error page with the navigation. Status from huizhen.errors."""
+        status = http_status(exc)
         if is_api(request):
-            return _json_error(status, exc.code, domain_message(exc))
-        return error_page(request, status, domain_message(exc))
+            return JSONResponse({"error": json_error(exc)}, status_code=status)
+        return await refusal(request, web_message(exc), status, exc.code)
+
+    @app.exception_handler(UploadRefused)
+    async def upload_refused(request: Request, exc: UploadRefused) -> Response:
+        message = f"上传被拒绝：{exc.message}"
+        if is_api(request):
+            return _json_error(exc.status, "upload_refused", message)
+        return await refusal(request, message, exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -19,93 +19,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from huizhen import labels
 from huizhen.bootstrap import App
+from huizhen.errors import http_status, web_message
+from huizhen.labels import HTTP_TITLES
 from huizhen.web.auth import SESSION_COOKIE, Authenticator, Sessions, Viewer
 from huizhen.web.inputs import mime_of
-from states.errors import DomainError
-from states.status import (
-    DEADLINE_LABELS,
-    DEFECT_LABELS,
-    LIKELIHOOD_LABELS,
-    MATERIAL_KINDS,
-    OUTCOME_LABELS,
-    REPORT_OUTCOME_LABELS,
-    SEVERITY_LABELS,
-    SOURCE_LABELS,
-    STATUS_LABELS,
-)
+from states.beijing import BEIJING
+from states.errors import DomainError, InvalidInput
 from storage.web_repo import WebStore
-from workflow.queries import URGENCY_LABELS
 from workflow.usecases import Services
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 T = TypeVar("T")
-
-ERROR_TITLES: dict[str, str] = {
-    "invalid_input": "输入有误",
-    "calendar_data": "日历数据有误",
-    "paper_error": "文书参数有误",
-    "not_permitted": "无权执行此操作",
-    "not_found": "未找到",
-    "invalid_transition": "案件当前状态下不能执行此操作",
-    "guard_failed": "尚不满足规范要求",
-    "conflict": "操作冲突：他人已先行操作，请刷新后重试",
-    "storage_unavailable": "数据库暂不可用",
-    "not_initialised": "数据库尚未初始化",
-    "config_error": "配置有误",
-}
-STATUS_OF: dict[str, int] = {
-    "invalid_input": 400, "calendar_data": 400, "paper_error": 400,
-    "not_permitted": 403,
-    "not_found": 404,
-    "invalid_transition": 409, "guard_failed": 409, "conflict": 409,
-    "storage_unavailable": 503, "not_initialised": 503, "config_error": 503,
-}
-HTTP_TITLES: dict[int, str] = {
-    400: "请求有误 / Bad request",
-    401: "请先登录 / Sign in first",
-    403: "无权访问 / Forbidden",
-    404: "页面不存在 / Not found",
-    405: "不支持的请求方法 / Method not allowed",
-    409: "冲突 / Conflict",
-    413: "上传内容过大 / Too large",
-    415: "不支持的文件类型 / Unsupported type",
-    429: "请求过于频繁 / Too many requests",
-}
-
-EVENT_LABELS: dict[str, str] = {
-    "CaseOpened": "创建草稿", "CaseEdited": "修改草稿", "CaseSubmitted": "提交申请",
-    "VerificationRecorded": "记录初步核实", "PanelFormed": "组建专家组", "MaterialAttached": "上传材料",
-    "MaterialsDispatched": "分送材料", "AnalysisRecorded": "专家初步分析", "CaseReferred": "移交牵头机构",
-    "MeetingScheduled": "安排线上会议", "MeetingCancelled": "取消会议", "CaseConvened": "召开会诊",
-    "OpinionRecorded": "专家签署会诊表", "AbsenceRecorded": "记录专家缺席", "CaseDecided": "形成会诊意见",
-    "MinutesIssued": "印发会议纪要", "TrackingNoted": "持续关注跟踪记录", "CaseArchived": "归档",
-    "CaseConcluded": "结束持续关注并归档", "CaseReopened": "重新会诊（新案件）并归档", "CaseWithdrawn": "撤回",
-    "DeadlinesRecomputed": "期限重新计算", "DeliveryRecorded": "送达记录",
-    "FeeRecorded": "登记专家费用", "FeeCorrected": "更正专家费用", "DisposalAppraised": "销毁鉴定",
-    "LegalHoldPlaced": "法律保全", "LegalHoldReleased": "解除法律保全",
-}
-ACTION_LABELS: dict[str, str] = {
-    "edit": "修改草稿", "submit": "提交申请", "verify": "记录初步核实", "form_panel": "组建专家组",
-    "attach": "上传材料", "dispatch": "分送材料（开始T1计时）", "record_analysis": "填写初步分析",
-    "refer": "移交牵头机构（开始T2计时）", "schedule": "安排线上会议", "cancel_meeting": "取消会议",
-    "convene": "召开会诊", "record_opinion": "填写会诊表", "record_absence": "记录专家缺席",
-    "decide": "形成会诊意见（少数服从多数）", "issue_minutes": "印发会议纪要", "track": "记录跟踪情况",
-    "archive": "归档", "conclude": "结束持续关注", "reopen": "重新会诊", "withdraw": "撤回申请",
-    "record_fee": "登记专家费用", "correct_fee": "更正专家费用",
-}
-DONE_LABELS: dict[str, str] = {
-    "new": "草稿已创建", "edit": "草稿已保存", "submit": "申请已提交", "verify": "初步核实已记录",
-    "form_panel": "专家组已组建", "attach": "材料已上传", "dispatch": "材料已分送专家，T1 开始计时",
-    "record_analysis": "初步分析已提交", "refer": "已移交牵头机构，T2 开始计时", "schedule": "会议已安排，邀请已发出",
-    "cancel_meeting": "会议已取消", "convene": "会诊已召开", "record_opinion": "会诊表已签署提交",
-    "record_absence": "缺席已记录", "decide": "会诊意见已形成", "issue_minutes": "会议纪要已印发并抄送",
-    "track": "跟踪记录已保存", "archive": "案件已归档", "conclude": "持续关注已结束，案件已归档",
-    "reopen": "已重新会诊：新案件已创建", "withdraw": "申请已撤回",
-    "record_fee": "专家费用已登记", "correct_fee": "专家费用已更正",
-}
-ROLE_LABELS: dict[str, str] = {"liaison": "联络员", "expert": "专家", "auditor": "审计", "admin": "管理员"}
-
 
 @dataclass
 class Web:
@@ -127,8 +52,6 @@ class Web:
 
     def fresh_calendar(self, every: float = 30.0) -> None:
         """Take in a year file another process loaded (at most every `every` seconds; one cheap query)."""
-        import time
-
         now = time.monotonic()
         if now - self._calendar_checked >= every:
             self._calendar_checked = now
@@ -158,11 +81,11 @@ class WebError(Exception):
 
 
 def domain_status(exc: DomainError) -> int:
-    return STATUS_OF.get(exc.code, 400)
+    return http_status(exc)
 
 
 def domain_message(exc: DomainError) -> str:
-    return f"{ERROR_TITLES.get(exc.code, '操作未完成')}：{exc.message}"
+    return web_message(exc)
 
 
 def is_api(request: Request) -> bool:
@@ -187,7 +110,36 @@ async def page_viewer(request: Request) -> Viewer:
     user = await call(w.auth.session_user, data) if data else None
     if user is None or data is None:
         raise LoginRequired()
-    return Viewer(user, str(data["c"]), "session")
+    viewer = Viewer(user, str(data["c"]), "session")
+    request.state.viewer = viewer  # the error handler draws the navigation for them
+    return viewer
+
+
+# --- refusals ------------------------------------------------------------------------------------------------
+
+RefusalPage = Callable[[str, int], Awaitable[Response]]
+
+
+def on_refusal(request: Request, page: RefusalPage, *, permission_too: bool = True) -> None:
+    """If a refusal (DomainError, refused upload) ends this request, the one error handler shows PAGE(message,
+    status) — the form again with what was typed — instead of the error page. With `permission_too=False`, "not
+    permitted" and "not found" still get the error page (there is no form for them to see)."""
+    request.state.refusal_page = page
+    request.state.refusal_permission_too = permission_too
+
+
+async def refusal(request: Request, message: str, status: int, code: str = "") -> Response:
+    """The page for a refusal: the route's own page (see on_refusal), else the error page with the navigation."""
+    viewer = getattr(request.state, "viewer", None)
+    page: RefusalPage | None = getattr(request.state, "refusal_page", None)
+    if page is not None and (code not in ("not_permitted", "not_found")
+                             or getattr(request.state, "refusal_permission_too", True)):
+        request.state.refusal_page = None  # a refusal while drawing the page itself gets the error page
+        try:
+            return await page(message, status)
+        except DomainError as exc:
+            return error_page(request, http_status(exc), web_message(exc), viewer)
+    return error_page(request, status, message, viewer)
 
 
 async def api_viewer(request: Request) -> Viewer:
@@ -236,9 +188,7 @@ def field(form: FormData, name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        from states.errors import InvalidInput
-
-        raise InvalidInput(f"{name}: must be text, not a file")
+        raise InvalidInput(f"{name}: must be text, not a file", key="not_text", field=name)
     return value
 
 
@@ -255,14 +205,14 @@ def local(iso: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if not iso:
         return "—"
     at = iso if isinstance(iso, datetime) else datetime.fromisoformat(str(iso))
-    return at.astimezone(SHANGHAI).strftime(fmt)
+    return at.astimezone(BEIJING).strftime(fmt)
 
 
 def due_local(iso: Any) -> str:
     """A deadline's end in Beijing time; a period ending at midnight reads as 24:00 of its last day."""
     if not iso:
         return "—"
-    at = datetime.fromisoformat(str(iso)).astimezone(SHANGHAI)
+    at = datetime.fromisoformat(str(iso)).astimezone(BEIJING)
     if (at.hour, at.minute, at.second) == (0, 0, 0):
         return f"{(at - timedelta(days=1)):%Y-%m-%d} 24:00"
     return f"{at:%Y-%m-%d %H:%M}"
@@ -277,6 +227,19 @@ def filesize(n: Any) -> str:
     return f"{size:.1f} MB"
 
 
+def blocked_text(action: dict[str, Any]) -> str:
+    """Why an action is blocked, in the reader's words: the sentence of its error's key when there is one (the
+    read model gives `blocked_error` = key/field/params), else the neutral text."""
+    error = action.get("blocked_error") or {}
+    key = error.get("key")
+    if key and labels.has_sentence(key):
+        try:
+            return labels.t(key, **labels.worded(error.get("params") or {}))
+        except (KeyError, IndexError, ValueError):
+            pass
+    return str(action.get("blocked") or "")
+
+
 def make_templates(directory: str) -> Jinja2Templates:
     templates = Jinja2Templates(directory=directory)
     env = templates.env
@@ -285,11 +248,13 @@ def make_templates(directory: str) -> Jinja2Templates:
     env.lstrip_blocks = True
     env.filters.update(local=local, due_local=due_local, filesize=filesize, tojson_compact=lambda v: json.dumps(v, ensure_ascii=False))
     env.globals.update(
-        STATUS_LABELS=STATUS_LABELS, OUTCOME_LABELS=OUTCOME_LABELS, DEADLINE_LABELS=DEADLINE_LABELS,
-        REPORT_OUTCOME_LABELS=REPORT_OUTCOME_LABELS,
-        DEFECT_LABELS=DEFECT_LABELS, MATERIAL_KINDS=MATERIAL_KINDS, SOURCE_LABELS=SOURCE_LABELS,
-        SEVERITY_LABELS=SEVERITY_LABELS, LIKELIHOOD_LABELS=LIKELIHOOD_LABELS, EVENT_LABELS=EVENT_LABELS,
-        ACTION_LABELS=ACTION_LABELS, DONE_LABELS=DONE_LABELS, ROLE_LABELS=ROLE_LABELS, URGENCY_LABELS=URGENCY_LABELS,
+        STATUS_LABELS=labels.STATUS_LABELS, OUTCOME_LABELS=labels.OUTCOME_LABELS,
+        DEADLINE_LABELS=labels.DEADLINE_LABELS, REPORT_OUTCOME_LABELS=labels.REPORT_OUTCOME_LABELS,
+        DEFECT_LABELS=labels.DEFECT_LABELS, MATERIAL_KINDS=labels.MATERIAL_KINDS, SOURCE_LABELS=labels.SOURCE_LABELS,
+        SEVERITY_LABELS=labels.SEVERITY_LABELS, LIKELIHOOD_LABELS=labels.LIKELIHOOD_LABELS,
+        EVENT_LABELS=labels.EVENT_LABELS, ACTION_LABELS=labels.ACTION_LABELS, DONE_LABELS=labels.DONE_LABELS,
+        ROLE_LABELS=labels.ROLE_LABELS, URGENCY_LABELS=labels.URGENCY_LABELS, FEE_LABELS=labels.FEE_LABELS,
+        label=labels.label, blocked_text=blocked_text,
     )
     return templates
 
@@ -330,7 +295,6 @@ class TooLarge(StarletteHTTPException):
 
 class Guard:
     """Refuses request bodies over a limit (413) before they are read into memory, and adds security headers."""
-
     def __init__(self, app: ASGIApp, limit_for: Callable[[Scope], int]) -> None:
         self.app = app
         self.limit_for = limit_for

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from html import escape
 
+from huizhen.labels import STATUS_LABELS, TRIGGER_LABELS
 from states.machine import TABLE
-from states.status import STATUS_LABELS, CaseStatus
+from states.status import CaseStatus
 
 WIDTH, HEIGHT = 1140, 340
 BOX_W, BOX_H = 150, 48
@@ -24,17 +25,6 @@ POSITIONS: dict[str, tuple[int, int]] = {
     "archived": (935, 295),
 }
 
-TRIGGER_LABELS: dict[str, str] = {
-    "submit": "提交",
-    "dispatch": "分送材料",
-    "refer": "移交",
-    "convene": "召开",
-    "decide": "形成意见",
-    "archive": "归档",
-    "conclude": "结束关注",
-    "reopen": "重新会诊",
-    "withdraw": "撤回",
-}
 
 
 def edges() -> list[tuple[str, str, str]]:

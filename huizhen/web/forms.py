@@ -23,7 +23,7 @@ def _list(form: FormData, name: str) -> list[str]:
     values = []
     for v in form.getlist(name):
         if not isinstance(v, str):
-            raise InvalidInput(f"{name}: must be text, not a file")
+            raise InvalidInput("must be text, not a file", key="not_text", field=name)
         values.append(v)
     return values
 
@@ -69,14 +69,16 @@ def form_values(form: FormData) -> dict[str, Any]:
 def _integer(raw: str, name: str, low: int, high: int) -> int:
     raw = raw.strip()
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise InvalidInput(f"{name}: must be a whole number from {low} to {high}, not {raw!r}")
+        raise InvalidInput(f"must be a whole number from {low} to {high}, not {raw!r}", key="number_out_of_range",
+                           field=name, low=low, high=high, value=raw)
     return int(raw)
 
 
 def _yes_no(raw: str, name: str, allowed: tuple[str, ...] = ("yes", "no")) -> str:
     raw = raw.strip().lower()
     if raw not in allowed:
-        raise InvalidInput(f"{name}: must be one of {', '.join(allowed)}, not {raw!r}")
+        raise InvalidInput(f"must be one of {', '.join(allowed)}, not {raw!r}", key="not_one_of", field=name,
+                           allowed=list(allowed), value=raw)
     return raw
 
 

@@ -27,16 +27,16 @@ def text(value: Any, field: str, *, required: bool = False, max_len: int = MAX_T
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{field}: must be text")
+        raise InvalidInput("must be text", key="not_text", field=field)
     value = value.strip()
     if required and not value:
-        raise InvalidInput(f"{field}: must not be empty")
+        raise InvalidInput("must not be empty", key="empty", field=field)
     if len(value) > max_len:
-        raise InvalidInput(f"{field}: at most {max_len} characters")
+        raise InvalidInput(f"at most {max_len} characters", key="too_long", field=field, limit=max_len)
     if "\x00" in value:
-        raise InvalidInput(f"{field}: contains a NUL character")
+        raise InvalidInput("contains a NUL character", key="nul_character", field=field)
     if MARKUP_RE.search(value):
-        raise InvalidInput(f"{field}: HTML or script markup is not accepted in text")
+        raise InvalidInput("HTML or script markup is not accepted in text", key="markup", field=field)
     return value
 
 

@@ -322,3 +322,46 @@ def test_relative_paths_in_the_config_resolve_against_its_folder(tmp_path: Path)
     # The year file in the config's official-years/ is found: 2027 is official, not estimated.
     assert (due["due"], due["provisional"]) == ("2027-01-05", False)
     assert list(elsewhere.iterdir()) == []
+
+
+# --- `system` is nobody ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_system_is_an_unknown_user_to_every_command_and_no_user_may_take_the_name(db_url: str,
+                                                                                    tmp_path: Path) -> None:
+    """HUIZHEN_USER=system is refused like any unknown name (exit 3, nothing written), by every command that acts
+    or reads as someone; `users add system` is refused. (Needs the use-case helper's Actor of issue 11.)"""
+    hz = Hz(db_url)
+    hz.ok("init", "--admin", "admin")
+    hz.ok("users", "add", "sh", "--role", "liaison", "--institution", "SH", user="admin")
+    hz.ok("experts", "add", "--name", "专家1", "--field", "机械安全", "--employer", "单位1", "--title", "高级工程师",
+          "--province", "SH", user="admin")
+    number = hz.last("case", "new", str(EXAMPLES / "case.yaml"), user="sh")
+    before = len(hz.json("case", "history", number, user="admin"))
+    out_dir = tmp_path / "out"
+    commands: list[list[str]] = [
+        ["case", "show", number], ["case", "list"], ["case", "history", number],
+        ["case", "new", str(EXAMPLES / "case.yaml")], ["case", "submit", number],
+        ["case", "verify", number, "--note", "系统"], ["case", "withdraw", number, "--reason", "系统"],
+        ["docs", "form", number, "--expert", "E0001", "--out", str(out_dir / "f.pdf")],
+        ["docs", "minutes", number, "--out", str(out_dir / "m.pdf")],
+        ["audit", "verify"], ["audit", "replay", number], ["audit", "export", number],
+        ["audit", "dossier", number, "--out", str(out_dir / "d.zip")],
+        ["fee", "list", number], ["fee", "statement", "--institution", "SH", "--year", "2026", "--out", str(out_dir)],
+        ["report", "year", "2026", "--out", str(out_dir)], ["retention", "list"],
+        ["users", "list"], ["users", "add", "y", "--role", "auditor"], ["users", "tokens", "sh"],
+        ["users", "token", "sh"], ["experts", "list"],
+        ["experts", "add", "--name", "专家2", "--field", "电气安全", "--employer", "单位2", "--title", "工程师",
+         "--province", "SH"],
+        ["reminders", "list"],
+    ]
+    for r in hz.many([(args, "system", None) for args in commands]):
+        refused(r, 3, "system")
+    assert not out_dir.exists() or not any(out_dir.iterdir())  # no paper, dossier or report was written
+    assert len(hz.json("case", "history", number, user="admin")) == before
+    assert [c["number"] for c in hz.json("case", "list", user="admin")] == [number]
+    for name in ("system", "SYSTEM", "系统"):
+        r = hz("users", "add", name, "--role", "admin", user="admin")
+        refused(r, 2, "NAME")
+    assert [u["name"] for u in hz.json("users", "list", user="admin")] == ["admin", "sh"]

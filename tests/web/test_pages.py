@@ -191,7 +191,7 @@ def test_the_case_page_shows_only_the_buttons_the_viewer_may_use_now(site: Site)
     page = site.client("sh").get(f"/cases/{n}").text
     assert _actions(page) == {"verify", "form_panel", "attach", "dispatch", "withdraw"}
     assert re.search(r'id="act-dispatch" disabled', page)  # a rule still stands in the way, and it says which
-    assert "the preliminary verification is not recorded yet" in page
+    assert '<p class="hint blocked" data-blocked="dispatch">尚不满足：' in page
     assert _actions(site.client("js").get(f"/cases/{n}").text) == set()
     assert "没有可执行的操作" in site.client("auditor").get(f"/cases/{n}").text
     assert 'class="node current" data-state="preliminary_review" aria-current="step"' in page
@@ -432,7 +432,7 @@ def test_issuing_minutes_answers_at_once_and_the_papers_follow(site: Site) -> No
 
 def test_every_event_type_has_a_chinese_label_in_the_timeline() -> None:
     """A new event type must be named in people's words on the case page, not shown by its code name."""
-    from huizhen.web.common import EVENT_LABELS
+    from huizhen.labels import EVENT_LABELS
     from states.case import MUTATORS
 
     assert set(MUTATORS) - set(EVENT_LABELS) == set()
@@ -448,7 +448,7 @@ def test_fees_on_the_case_page_for_the_applicant_and_each_expert_sees_only_their
     assert 'id="fee-form"' not in site.client("js").get(f"/cases/{n}").text  # the applicant pays, not the lead
 
     bad = site.post("sh", f"/cases/{n}/fees", {"expert": "E0001", "amount": "15.005"})
-    assert bad.status_code == 400 and "amount" in error_text(bad.text)
+    assert bad.status_code == 400 and "金额" in error_text(bad.text)
     site.world.clock.advance(minutes=5)
     done = site.post("sh", f"/cases/{n}/fees", {"expert": "E0001", "amount": "1500", "paid_on": "2026-09-29"})
     assert done.status_code == 303
@@ -503,14 +503,14 @@ def test_retention_page_appraise_hold_and_purge(site: Site) -> None:
     assert "2031-10-14" in site.client("sh").get(f"/cases/{n}").text  # the case says how long it is kept
 
     bad = site.post("admin", f"/retention/{n}/appraise", {"approver": "", "note": "期满"})
-    assert bad.status_code == 400 and "approver" in error_text(bad.text)
+    assert bad.status_code == 400 and "审批人" in error_text(bad.text)
     clock.advance(minutes=5)
     assert site.post("admin", f"/retention/{n}/appraise", {"approver": "张主任", "note": "保存期满，无保留价值"}
                      ).status_code == 303
     clock.advance(minutes=5)
     assert site.post("admin", f"/retention/{n}/hold", {"reason": "诉讼保全"}).status_code == 303
     unconfirmed = site.post("admin", "/retention/purge", {})
-    assert unconfirmed.status_code == 400 and "confirm" in error_text(unconfirmed.text)
+    assert unconfirmed.status_code == 400 and "确认销毁" in error_text(unconfirmed.text)
     refused = site.post("admin", "/retention/purge", {"confirm": "yes"}).text
     assert 'id="nothing-eligible"' in refused and "2031-10-14" in refused and "诉讼保全" in refused
 

@@ -446,11 +446,12 @@ def test_every_page_route_is_in_the_matrix(site: Site) -> None:
     files everyone may fetch) is called above as every role."""
     from fastapi.routing import APIRoute
 
-    from huizhen.web import pages, sse
+    from huizhen.web import experts, pages, records, sse
 
     called = {r.call.key for r in PAGES}  # type: ignore[attr-defined]
     # FastAPI keeps included routers behind a private wrapper: read the two page routers and the app's own routes.
-    every = [*pages.router.routes, *sse.router.routes, *site.web.routes]
+    every = [*pages.router.routes, *experts.router.routes, *records.router.routes, *sse.router.routes,
+             *site.web.routes]
     routes = {(m, r.path) for r in every if isinstance(r, APIRoute) and not r.path.startswith("/api/")
               for m in r.methods if m != "HEAD"}
     routes -= {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}

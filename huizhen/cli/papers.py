@@ -9,14 +9,16 @@ from typing import Annotated
 import typer
 
 from huizhen import dossier
-from huizhen.cli import CaseArg, JsonOpt, actor, app, audit_app, case_app, emit_json, err, get_app, local, out
+from huizhen.cli.common import CaseArg, JsonOpt, actor, emit_json, err, get_app, local, out
 from huizhen.clock import parse_instant
+from huizhen.papers import render_form, render_minutes  # the renderers load WeasyPrint only when they draw
 from states.errors import InvalidInput
 from workflow import usecases as uc
 from workflow.documents import form_context, minutes_context
 
 docs_app = typer.Typer(no_args_is_help=True, help="The official papers: 会诊表 and 会议纪要 (DOCX or PDF).")
-app.add_typer(docs_app, name="docs")
+audit_app = typer.Typer()  # joins the `audit` group: the dossier
+case_app = typer.Typer()  # joins the `case` group: the meeting's scheduling sends papers (.ics)
 
 OutOpt = Annotated[Path, typer.Option("--out", help="FILE.docx or FILE.pdf")]
 
@@ -48,20 +50,10 @@ def case_schedule(
         err.print(f"note: no staff named yet for {', '.join(missing)} (Art. 8(4): 1–2 per institution)")
 
 
-@case_app.command("cancel-meeting")
-def case_cancel_meeting(number: CaseArg,
-                        reason: Annotated[str, typer.Option("--reason")] = "") -> None:
-    """Cancel the scheduled meeting; everyone invited gets a cancellation with the same UID."""
-    uc.cancel_meeting(get_app().services, actor(), number, reason)
-    out.print(f"{number}: meeting cancelled")
-
-
 @docs_app.command("form")
 def docs_form(number: CaseArg, out_file: OutOpt,
               expert: Annotated[str | None, typer.Option("--expert", help="whose signed form; blank without")] = None) -> None:
     """The 长三角缺陷消费品专家会诊表, filled from the case (one expert's, or blank)."""
-    from huizhen.papers import render_form
-
     _suffix(out_file)
     ctx = form_context(get_app().services, actor(), number, expert)
     path = render_form(ctx, out_file)
@@ -72,8 +64,6 @@ def docs_form(number: CaseArg, out_file: OutOpt,
 @docs_app.command("minutes")
 def docs_minutes(number: CaseArg, out_file: OutOpt) -> None:
     """The 会议纪要 in official-document layout (a draft before they are issued)."""
-    from huizhen.papers import render_minutes
-
     _suffix(out_file)
     ctx = minutes_context(get_app().services, actor(), number)
     path = render_minutes(ctx, out_file)

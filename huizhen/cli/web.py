@@ -10,15 +10,23 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from loguru import logger
+from rich.table import Table
 
-from huizhen.cli import JsonOpt, actor, app, emit_json, err, get_app, out, users_app
+from huizhen.bootstrap import bootstrap
+from huizhen.cli.common import JsonOpt, actor, emit_json, err, get_app, out
+from huizhen.clock import clock_from_env
+from huizhen.config import ConfigError, load_settings
+from huizhen.logs import setup_logging
 from states.errors import InvalidInput
+from storage.web_repo import WebStore
 from workflow import web_usecases as wu
+
+commands = typer.Typer()  # top-level: serve
+users_app = typer.Typer()  # joins the `users` group: passwords and API tokens
 
 
 def _store(a: Any) -> Any:
-    from storage.web_repo import WebStore
-
     return WebStore(a.engine)
 
 
@@ -39,7 +47,7 @@ def _read_password(name: str) -> str:
 @users_app.command("passwd")
 def users_passwd(name: str) -> None:
     """Set NAME's web sign-in password (admin for anyone; a user for themself). Reads a prompt or stdin."""
-    from huizhen.web.auth import make_hasher
+    from huizhen.web.auth import make_hasher  # lazily, like all of huizhen.web: FastAPI is slow to import
 
     a = get_app()
     password = _read_password(name)
@@ -60,8 +68,6 @@ def users_token(name: str, label: Annotated[str, typer.Option(help="What the tok
 @users_app.command("tokens")
 def users_tokens(name: str, as_json: JsonOpt = False) -> None:
     """List NAME's API tokens: id, label, when issued, last used, revoked (never the tokens themselves)."""
-    from rich.table import Table
-
     a = get_app()
     rows = wu.list_tokens(a.services, _store(a), actor(), name)
     if as_json:
@@ -82,10 +88,7 @@ def users_revoke_token(name: str, token_id: Annotated[int, typer.Argument(metava
 
 def _demo_app(database_url: str | None) -> Any:
     """A fresh demo database (var/demo-web.db beside the config unless HUIZHEN_DATABASE_URL names an empty one)."""
-    from huizhen.bootstrap import bootstrap
-    from huizhen.clock import clock_from_env
-    from huizhen.config import ConfigError, load_settings
-    from huizhen.web.demo_seed import DemoClock
+    from huizhen.web.demo_seed import DemoClock  # lazily, like all of huizhen.web (see users_passwd)
 
     settings = load_settings()
     url = database_url or os.environ.get("HUIZHEN_DATABASE_URL")
@@ -105,7 +108,7 @@ def _demo_app(database_url: str | None) -> Any:
     return a
 
 
-@app.command("serve")
+@commands.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -118,9 +121,7 @@ def serve(
                                                  "(behind a TLS-terminating proxy).")] = False,
 ) -> None:
     """The web service: FastAPI on uvicorn, with the scheduler alongside (SQLite by default)."""
-    import uvicorn
-
-    from huizhen.logs import setup_logging
+    import uvicorn  # lazily: the web stack is slow to import and only `serve` needs it
 
     if not 0 < port < 65536:
         raise InvalidInput(f"--port: {port} is not a port")
@@ -131,13 +132,10 @@ def serve(
     a = _demo_app(None) if demo else get_app()
     log_file = a.settings.resolve(a.settings.log_file) if a.settings.log_file else None
     setup_logging(log_file, level="INFO")
-    from loguru import logger
-
     note = None
     if demo:
-        from huizhen.web.auth import make_hasher
+        from huizhen.web.auth import make_hasher  # lazily, like all of huizhen.web
         from huizhen.web.demo_seed import DEMO_PASSWORD, demo_banner, seed
-        from storage.web_repo import WebStore
 
         hasher = make_hasher()
         shared = hasher.hash(DEMO_PASSWORD)
@@ -166,7 +164,7 @@ def serve(
             uvicorn.run("huizhen.web.asgi:create", factory=True, host=host, port=port, workers=workers,
                         log_config=None, timeout_graceful_shutdown=3, proxy_headers=True)
         else:
-            from huizhen.web import create_app
+            from huizhen.web import create_app  # lazily, like all of huizhen.web
 
             web = create_app(a, secure_cookies=secure_cookies, demo_note=note)
             uvicorn.run(web, host=host, port=port, log_config=None, timeout_graceful_shutdown=3,

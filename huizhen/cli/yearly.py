@@ -22,17 +22,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from huizhen.cli import CaseArg, JsonOpt, _done, actor, app, emit_json, err, get_app, out
-from huizhen.yearly_render import percent
-from states.status import FEE_LABELS, REPORT_OUTCOME_LABELS, STATUS_LABELS
+from huizhen.cli.common import CaseArg, JsonOpt, actor, done, emit_json, err, get_app, out
+from huizhen.labels import FEE_LABELS, REPORT_OUTCOME_LABELS, STATUS_LABELS
+from huizhen.yearly_render import percent, write_destruction_list, write_report, write_statement
 from workflow import accounts, reports
 
 fee_app = typer.Typer(no_args_is_help=True, help="Experts' fees (Art. 10: paid by the applicant).")
 report_app = typer.Typer(no_args_is_help=True, help="Statistics of the mechanism (the yearly account).")
 retention_app = typer.Typer(no_args_is_help=True, help="Retention (Art. 9: five years), appraisal, holds, purge.")
-app.add_typer(fee_app, name="fee")
-app.add_typer(report_app, name="report")
-app.add_typer(retention_app, name="retention")
 
 ExpertOpt = Annotated[str, typer.Option("--expert", help="The panel expert: id (E0001) or exact name.")]
 OutDir = Annotated[Path | None, typer.Option("--out", help="Folder for the files (default: var/... beside config).")]
@@ -72,7 +69,7 @@ def fee_record(
     fee = case.fees[eid]
     if as_json:
         return emit_json({"case": number, "expert": eid, **fee, "version": case.version})
-    _done(case, _fee_line(number, eid, fee).split(": ", 1)[1] + " recorded")
+    done(case, _fee_line(number, eid, fee).split(": ", 1)[1] + " recorded")
 
 
 @fee_app.command("correct")
@@ -89,7 +86,7 @@ def fee_correct(
     eid = _expert_id(case, expert)
     if as_json:
         return emit_json({"case": number, "expert": eid, **case.fees[eid], "version": case.version})
-    _done(case, _fee_line(number, eid, case.fees[eid]).split(": ", 1)[1] + " corrected")
+    done(case, _fee_line(number, eid, case.fees[eid]).split(": ", 1)[1] + " corrected")
 
 
 @fee_app.command("list")
@@ -115,8 +112,6 @@ def fee_statement(
     as_json: JsonOpt = False,
 ) -> None:
     """One institution's expert fees of one year, written as CSV and XLSX."""
-    from huizhen.yearly_render import write_statement
-
     statement = accounts.fee_statement(get_app().services, actor(), institution, year).to_dict()
     folder = out_dir or _default_dir("statements")
     files = write_statement(statement, folder)
@@ -140,8 +135,6 @@ def report_year(
 ) -> None:
     """The year's figures as Markdown, JSON and PNG charts: cases opened and closed, outcomes, cycle time,
     on-time rates, continued attention, fees."""
-    from huizhen.yearly_render import write_report
-
     report = reports.yearly_report(get_app().services, actor(), year, institution)
     folder = out_dir or _default_dir("reports")
     full = write_report(report, folder)
@@ -198,21 +191,21 @@ def retention_appraise(
 ) -> None:
     """Record the disposal appraisal (鉴定) of a closed case (admin)."""
     case = accounts.appraise(get_app().services, actor(), number, approver, note)
-    _done(case, f"disposal appraised, approved by {approver.strip()}")
+    done(case, f"disposal appraised, approved by {approver.strip()}")
 
 
 @retention_app.command("hold")
 def retention_hold(number: CaseArg,
                    reason: Annotated[str, typer.Option("--reason", help="Why the records must be kept")] = "") -> None:
     """Put a closed case under a legal hold: it is not destroyed until released (admin)."""
-    _done(accounts.place_hold(get_app().services, actor(), number, reason), "legal hold placed")
+    done(accounts.place_hold(get_app().services, actor(), number, reason), "legal hold placed")
 
 
 @retention_app.command("release")
 def retention_release(number: CaseArg,
                       reason: Annotated[str, typer.Option("--reason", help="Why the hold ends (optional)")] = "") -> None:
     """Release the legal hold of a case (admin)."""
-    _done(accounts.release_hold(get_app().services, actor(), number, reason), "legal hold released")
+    done(accounts.release_hold(get_app().services, actor(), number, reason), "legal hold released")
 
 
 @retention_app.command("purge")
@@ -230,8 +223,6 @@ def retention_purge(
     result = accounts.purge(a.services, actor(), numbers or [], dry_run=dry_run)
     files: dict[str, str] = {}
     if result.batch and result.purged:
-        from huizhen.yearly_render import write_destruction_list
-
         rows = accounts.destruction_list(a.services, actor(), result.batch)
         files = write_destruction_list(result.batch, rows, a.settings.members, out_dir or _default_dir("destruction"))
     if as_json:
@@ -261,8 +252,6 @@ def retention_purge(
 def retention_destruction_list(batch: Annotated[str, typer.Argument(metavar="BATCH")], out_dir: OutDir = None,
                                as_json: JsonOpt = False) -> None:
     """Draw a destruction list again from its tombstones (e.g. after a crash between the purge and the files)."""
-    from huizhen.yearly_render import write_destruction_list
-
     a = get_app()
     rows = accounts.destruction_list(a.services, actor(), batch)
     files = write_destruction_list(batch, rows, a.settings.members, out_dir or _default_dir("destruction"))

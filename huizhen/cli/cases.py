@@ -1,0 +1,292 @@
+"""Consultation cases on the command line: open, edit, the steps of Art. 6–9 and what a case shows.
+
+The simple commands (only the case and perhaps a reason: submit, dispatch, refer, ...) are not written here one by
+one: `simple_commands()` derives them from the catalogue (states/commands.py) each time the CLI is built, and says
+what each prints in `SIMPLE_WORDS`; a catalogue row without words there still gets its command.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from huizhen.cli.common import (
+    CaseArg,
+    JsonOpt,
+    Reason,
+    actor,
+    done,
+    emit_json,
+    err,
+    get_app,
+    local,
+    out,
+    print_open_deadlines,
+    read_yaml,
+)
+from huizhen.commands import run_simple
+from huizhen.labels import ACTION_LABELS, DEADLINE_LABELS, DEFECT_LABELS, OUTCOME_LABELS, STATUS_LABELS
+from states import commands as catalogue
+from states.commands import REASON_NONE, Command
+from states.errors import InvalidInput
+from workflow import usecases as uc
+
+case_app = typer.Typer(no_args_is_help=True, help="Consultation cases.")
+
+
+@case_app.command("new")
+def case_new(file: Annotated[Path, typer.Argument(metavar="FILE.yaml")]) -> None:
+    """Open a draft case from a case file; prints the case number."""
+    a = get_app()
+    case = uc.new_case(a.services, actor(), read_yaml(file, "FILE"))
+    missing = case.missing_product_fields()
+    out.print(f"draft case {case.number} opened for {case.applicant}"
+              + (f"; still missing before submit: {', '.join(missing)}" if missing else ""))
+    sys.stdout.write(case.number + "\n")
+
+
+@case_app.command("edit")
+def case_edit(number: Annotated[str, typer.Argument(metavar="CASE")],
+              file: Annotated[Path, typer.Argument(metavar="FILE.yaml")]) -> None:
+    """Replace a draft's product section, sources and basis from a case file."""
+    done(uc.edit_case(get_app().services, actor(), number, read_yaml(file, "FILE")), "draft updated")
+
+
+@case_app.command("reopen")
+def case_reopen(number: CaseArg, reason: Reason = "") -> None:
+    """End continued attention with a new linked case in drafted (reason required); prints the new number."""
+    old, new = uc.reopen(get_app().services, actor(), number, reason)
+    done(old, f"archived; reopened as {new.number}")
+    sys.stdout.write(new.number + "\n")
+
+
+@case_app.command("verify")
+def case_verify(number: CaseArg, note: Annotated[str, typer.Option("--note", help="初步核实判断")]) -> None:
+    """Record the preliminary verification (初步核实判断, Art. 7)."""
+    done(uc.verify(get_app().services, actor(), number, note), "preliminary verification recorded")
+
+
+@case_app.command("panel")
+def case_panel(number: CaseArg, experts: Annotated[list[str], typer.Argument(metavar="EXPERT_ID...")],
+               reason: Reason = "") -> None:
+    """Form the panel (Art. 8(1)): odd size ≥ 3; an even panel needs --reason."""
+    case = uc.form_panel(get_app().services, actor(), number, experts, reason)
+    done(case, f"panel of {len(case.panel)}: {', '.join(case.panel)}")
+
+
+@case_app.command("attach")
+def case_attach(
+    number: CaseArg,
+    file: Annotated[Path, typer.Argument(metavar="FILE")],
+    kind: Annotated[str, typer.Option(help="test_report|analysis_report|injury_report|research_report|other")] = "other",
+) -> None:
+    """Attach a material (stored by SHA-256)."""
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"FILE: {file} not found") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"FILE: {file} is a folder") from None
+    case = uc.attach(get_app().services, actor(), number, file.name, data, kind)
+    m = case.materials[-1]
+    done(case, f"attached {m['filename']} ({m['size']} bytes, sha256 {m['sha256'][:12]}…)")
+
+
+@case_app.command("analysis")
+def case_analysis(
+    number: CaseArg,
+    expert: Annotated[str, typer.Option("--expert", help="Your expert id")],
+    text: Annotated[str | None, typer.Option("--text")] = None,
+    file: Annotated[Path | None, typer.Option("--file")] = None,
+) -> None:
+    """Record your preliminary analysis (Art. 8(2))."""
+    if (text is None) == (file is None):
+        raise InvalidInput("--text/--file: give exactly one of them")
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"--file: cannot read {file}: {exc}") from None
+    done(uc.record_analysis(get_app().services, actor(), number, expert, text or ""), f"analysis of {expert} recorded")
+
+
+@case_app.command("opinion")
+def case_opinion(
+    number: CaseArg,
+    file: Annotated[Path, typer.Argument(metavar="FILE.yaml")],
+    expert: Annotated[str, typer.Option("--expert", help="Your expert id")],
+) -> None:
+    """Sign your 会诊表 (Art. 8(6)); prints the conclusions derived from your answers (JSON)."""
+    data = read_yaml(file, "FILE")
+    result = uc.record_opinion(get_app().services, actor(), number, expert, data)
+    err.print(f"{number}: form of {expert} signed — 缺陷 {DEFECT_LABELS[result['defect']]}, "
+              f"建议调查 {'是' if result['investigate'] else '否'}, 持续关注 {'是' if result['attention'] else '否'}")
+    emit_json({"case": number, "expert": expert, **result})
+
+
+@case_app.command("absent")
+def case_absent(number: CaseArg, expert: Annotated[str, typer.Option("--expert")], reason: Reason = "") -> None:
+    """Record a panel expert's absence from the meeting."""
+    done(uc.record_absence(get_app().services, actor(), number, expert, reason), f"{expert} recorded absent")
+
+
+@case_app.command("track")
+def case_track(number: CaseArg, note: Annotated[str, typer.Option("--note")]) -> None:
+    """Add a tracking note under continued attention; restarts the follow-up timer."""
+    case = uc.track(get_app().services, actor(), number, note)
+    done(case, "tracking note recorded")
+    print_open_deadlines(case.to_dict())
+
+
+
+@case_app.command("show")
+def case_show(number: CaseArg, as_json: JsonOpt = False) -> None:
+    """Show one case."""
+    case = uc.show_case(get_app().services, actor(), number)
+    if as_json:
+        return emit_json(case)
+    _render_case(case)
+
+
+def _render_case(c: dict[str, Any]) -> None:
+    p = c["product"]
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("案件 case", f"{c['number']}  v{c['version']}")
+    table.add_row("状态 status", f"{c['status']} ({STATUS_LABELS.get(c['status'], '')})")
+    if c.get("outcome"):
+        table.add_row("结论 outcome", f"{c['outcome']} ({OUTCOME_LABELS.get(c['outcome'], '')})")
+    table.add_row("申请机构 applicant", c["applicant"])
+    table.add_row("牵头机构 lead", c.get("lead") or "— (set on submit)")
+    table.add_row("产品 product", f"{p.get('name', '')} {p.get('model', '')} · {p.get('brand', '')} · {p.get('producer', '')}")
+    table.add_row("疑似缺陷", p.get("suspected_defect", ""))
+    table.add_row("跨省 cross_province", "是" if c.get("cross_province") else "否")
+    table.add_row("专家组 panel", ", ".join(c["panel"]) or "—")
+    table.add_row("材料 materials", ", ".join(m["filename"] for m in c["materials"]) or "—")
+    table.add_row("初步分析 analyses", f"{len(c['analyses'])} of {len(c['panel'])}")
+    table.add_row("会诊表 forms", f"{len(c['opinions'])} signed, {len(c['absences'])} absent")
+    if c.get("conclusions"):
+        k = c["conclusions"]
+        table.add_row("专家意见", f"缺陷 {DEFECT_LABELS[k['defect']]} · 调查 {'是' if k['investigate'] else '否'} · "
+                               f"持续关注 {'是' if k['attention'] else '否'}")
+    for d in c["deadlines"]:
+        state = "已超期 overdue" if d["overdue"] else d["status"]
+        flag = "（预估）" if d["provisional"] else ""
+        table.add_row(f"期限 {DEADLINE_LABELS.get(d['kind'], d['kind'])}", f"{local(d['due_at'])}{flag} · {state}")
+    out.print(table)
+
+
+@case_app.command("list")
+def case_list(status: Annotated[str | None, typer.Option("--status", help="Only this status")] = None,
+              as_json: JsonOpt = False) -> None:
+    """List the cases you may see."""
+    cases = uc.list_cases(get_app().services, actor(), status)
+    if as_json:
+        return emit_json(cases)
+    table = Table("案件", "状态", "申请", "牵头", "产品", "下一期限")
+    for c in cases:
+        armed = [d for d in c["deadlines"] if d["status"] == "armed"]
+        nxt = (local(armed[0]["due_at"]) + (" 已超期" if armed[0]["overdue"] else "")) if armed else ""
+        table.add_row(c["number"], STATUS_LABELS.get(c["status"], c["status"]), c["applicant"], c.get("lead") or "",
+                      c["product"].get("name", ""), nxt)
+    out.print(table)
+    err.print(f"{len(cases)} case(s)")
+
+
+@case_app.command("history")
+def case_history(number: CaseArg, as_json: JsonOpt = False) -> None:
+    """The case's events, oldest first."""
+    events = uc.history(get_app().services, actor(), number)
+    if as_json:
+        return emit_json(events)
+    table = Table("#", "时间 occurred (Beijing)", "事件 type", "由 actor", "hash")
+    for e in events:
+        table.add_row(str(e["seq"]), local(e["occurred_at"]), e["type"], e["actor"], e["hash"][:12])
+    out.print(table)
+
+
+
+# --- the simple commands, from the catalogue ------------------------------------------------------------------
+
+
+def _decided(number: str, case: Any) -> None:
+    t = case.tally or {}
+    done(case, f"decided: {OUTCOME_LABELS.get(str(case.outcome), case.outcome)} "
+               f"(defect {t.get('conclusions', {}).get('defect')}, {t.get('forms')} forms)")
+
+
+def _minutes(number: str, case: Any) -> None:
+    m = case.minutes or {}
+    done(case, f"minutes {m.get('document_number')} issued; cc {', '.join(m.get('cc', []))}")
+
+
+def _with_deadlines(what: Callable[[Any], str]) -> Callable[[str, Any], None]:
+    def show(number: str, case: Any) -> None:
+        done(case, what(case))
+        print_open_deadlines(case.to_dict())
+
+    return show
+
+
+def _line(what: str) -> Callable[[str, Any], None]:
+    return lambda number, case: done(case, what)
+
+
+# What each simple command is called on the command line (when not its name with dashes), its help, and what it
+# prints when done. The README's CLI contract is these lines.
+CLI_NAMES: dict[str, str] = {"issue_minutes": "minutes"}
+SIMPLE_WORDS: dict[str, tuple[str, Callable[[str, Any], None]]] = {
+    "submit": ("Submit the application (Art. 6–7): needs the product section and an Art. 4 basis.",
+               lambda number, case: done(case, f"submitted; lead institution {case.lead}")),
+    "dispatch": ("Send the materials to the panel (Art. 8(2)); starts T1.",
+                 _with_deadlines(lambda case: "materials dispatched to the panel")),
+    "refer": ("Tell the lead the analyses are in (Art. 8(3)); starts T2.",
+              _with_deadlines(lambda case: f"referred to the lead {case.lead}")),
+    "convene": ("Record that the online meeting is held (Art. 8(4)).", _line("meeting held")),
+    "decide": ("Count the forms by majority (Art. 8(6)) and record the panel's opinion.", _decided),
+    "issue_minutes": ("Issue the minutes record (participants, votes, decision, cc list) — once.", _minutes),
+    "archive": ("Archive a decided case once its minutes are issued (Art. 9).", _line("archived")),
+    "withdraw": ("Withdraw the application (reason required).", _line("withdrawn")),
+    "conclude": ("End continued attention: tracking finished (reason required); archives the case.",
+                 _line("tracking concluded and archived")),
+    "cancel_meeting": ("Cancel the scheduled meeting; everyone invited gets a cancellation with the same UID.",
+                       lambda number, case: out.print(f"{number}: meeting cancelled")),
+}
+
+
+def cli_name(cmd: Command) -> str:
+    return CLI_NAMES.get(cmd.name, cmd.name.replace("_", "-"))
+
+
+def _simple_command(cmd: Command) -> Callable[..., None]:
+    help_text, show = SIMPLE_WORDS.get(cmd.name, (f"{ACTION_LABELS.get(cmd.name, cmd.name)}"
+                                                  + (f" (Art. {cmd.article})" if cmd.article else ""),
+                                                  _line(f"{cmd.name.replace('_', ' ')} done")))
+
+    def command(number: str, reason: str = "") -> None:
+        show(number, run_simple(cmd, get_app().services, actor(), number, reason))
+
+    # The signature typer reads: a --reason option only for commands that take one.
+    params = [inspect.Parameter("number", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=CaseArg)]
+    if cmd.reason != REASON_NONE:
+        params.append(inspect.Parameter("reason", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="",
+                                        annotation=Reason))
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__doc__ = help_text
+    command.__name__ = f"case_{cmd.name}"
+    return command
+
+
+def simple_commands() -> typer.Typer:
+    """The simple commands of the catalogue as it is now (a test's extra row included)."""
+    group = typer.Typer()
+    for cmd in catalogue.simple_commands():
+        group.command(cli_name(cmd))(_simple_command(cmd))
+    return group

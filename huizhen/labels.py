@@ -1,0 +1,401 @@
+"""Every word a person reads in the web, the papers and the mail that is not data (ARCHITECTURE decision 11).
+
+Laid out for more than one language: `LABELS[locale][kind][code]` holds the words, `ERRORS[locale][key]` the
+error sentences keyed by `DomainError.key` (with `{params}`). The locale is chosen in one place (`LOCALE`); a second
+language is a second entry in both dictionaries. Code reads words through `label(kind, code)`, `table(kind)` and
+`t(key, **params)`; the module-level `*_LABELS` names are the zh-CN tables the templates use.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any
+
+LOCALE = "zh-CN"  # the one place the language is chosen
+
+LABELS: dict[str, dict[str, dict[Any, str]]] = {
+    "zh-CN": {
+        "status": {
+            "drafted": "草稿",
+            "preliminary_review": "初步核实",
+            "awaiting_experts": "专家初步分析",
+            "convening": "待会诊",
+            "convened": "会诊中",
+            "decided": "已形成意见",
+            "continued_attention": "持续关注",
+            "archived": "已归档",
+            "withdrawn": "已撤回",
+        },
+        "outcome": {
+            "investigate": "建议开展缺陷调查",
+            "no_investigation": "不建议开展缺陷调查",
+            "continued_attention": "持续关注",
+        },
+        "report_outcome": {
+            "investigate": "建议开展缺陷调查",
+            "no_investigation": "不建议开展缺陷调查",
+            "continued_attention": "持续关注",
+            "withdrawn": "已撤回",
+        },
+        "defect": {"yes": "是", "no": "否", "uncertain": "不确定"},
+        "source": {
+            "samr_referral": "总局转办",
+            "spot_check": "监督抽查",
+            "market_purchase": "市场购检",
+            "overseas_recall": "境外召回",
+            "risk_monitoring": "风险监测",
+            "injury_monitoring": "伤害监测",
+            "other": "其他",
+        },
+        "material": {
+            "test_report": "检测报告",
+            "analysis_report": "缺陷技术分析报告",
+            "injury_report": "伤害调查报告",
+            "research_report": "研究报告",
+            "other": "其他资料",
+        },
+        "severity": {1: "微弱", 2: "一般", 3: "严重", 4: "非常严重"},
+        "likelihood": {
+            8: "伤害事件发生的可能性极大，在任何情况下都会重复出现",
+            7: "经常发生伤害事件",
+            6: "有一定的伤害事件发生的可能性，不属于小概率事件",
+            5: "有一定的伤害事件发生的可能性，属于小概率事件",
+            4: "会发生少数伤害事件，但可能性较小",
+            3: "会发生少数伤害事件，但可能性极小",
+            2: "不会发生，但在极少数特定情况下可能发生",
+            1: "在任何情况下都不会发生伤害事件",
+        },
+        "deadline": {
+            "expert_analysis": "专家初步分析（T1）",
+            "convening": "组织会诊（T2）",
+            "tracking": "持续关注跟踪",
+        },
+        "fee": {"paid": "已支付", "unpaid": "未支付"},
+        "urgency": {"on_track": "正常", "due_soon": "1个工作日内到期", "overdue": "已超期"},
+        "role": {"liaison": "联络员", "expert": "专家", "auditor": "审计", "admin": "管理员"},
+        # What happened, in the case's timeline (one entry per stored event type).
+        "event": {
+            "CaseOpened": "创建草稿", "CaseEdited": "修改草稿", "CaseSubmitted": "提交申请",
+            "VerificationRecorded": "记录初步核实", "PanelFormed": "组建专家组", "MaterialAttached": "上传材料",
+            "MaterialsDispatched": "分送材料", "AnalysisRecorded": "专家初步分析", "CaseReferred": "移交牵头机构",
+            "MeetingScheduled": "安排线上会议", "MeetingCancelled": "取消会议", "CaseConvened": "召开会诊",
+            "OpinionRecorded": "专家签署会诊表", "AbsenceRecorded": "记录专家缺席", "CaseDecided": "形成会诊意见",
+            "MinutesIssued": "印发会议纪要", "TrackingNoted": "持续关注跟踪记录", "CaseArchived": "归档",
+            "CaseConcluded": "结束持续关注并归档", "CaseReopened": "重新会诊（新案件）并归档", "CaseWithdrawn": "撤回",
+            "DeadlinesRecomputed": "期限重新计算", "DeliveryRecorded": "送达记录",
+            "FeeRecorded": "登记专家费用", "FeeCorrected": "更正专家费用", "DisposalAppraised": "销毁鉴定",
+            "LegalHoldPlaced": "法律保全", "LegalHoldReleased": "解除法律保全",
+        },
+        # The buttons of the case page (one per command a person starts).
+        "action": {
+            "edit": "修改草稿", "submit": "提交申请", "verify": "记录初步核实", "form_panel": "组建专家组",
+            "attach": "上传材料", "dispatch": "分送材料（开始T1计时）", "record_analysis": "填写初步分析",
+            "refer": "移交牵头机构（开始T2计时）", "schedule": "安排线上会议", "cancel_meeting": "取消会议",
+            "convene": "召开会诊", "record_opinion": "填写会诊表", "record_absence": "记录专家缺席",
+            "decide": "形成会诊意见（少数服从多数）", "issue_minutes": "印发会议纪要", "track": "记录跟踪情况",
+            "archive": "归档", "conclude": "结束持续关注", "reopen": "重新会诊", "withdraw": "撤回申请",
+            "record_fee": "登记专家费用", "correct_fee": "更正专家费用",
+        },
+        # What the page says after a command went through.
+        "done": {
+            "new": "草稿已创建", "edit": "草稿已保存", "submit": "申请已提交", "verify": "初步核实已记录",
+            "form_panel": "专家组已组建", "attach": "材料已上传", "dispatch": "材料已分送专家，T1 开始计时",
+            "record_analysis": "初步分析已提交", "refer": "已移交牵头机构，T2 开始计时",
+            "schedule": "会议已安排，邀请已发出", "cancel_meeting": "会议已取消", "convene": "会诊已召开",
+            "record_opinion": "会诊表已签署提交", "record_absence": "缺席已记录", "decide": "会诊意见已形成",
+            "issue_minutes": "会议纪要已印发并抄送", "track": "跟踪记录已保存", "archive": "案件已归档",
+            "conclude": "持续关注已结束，案件已归档", "reopen": "已重新会诊：新案件已创建", "withdraw": "申请已撤回",
+            "record_fee": "专家费用已登记", "correct_fee": "专家费用已更正",
+        },
+        # The arrows of the state diagram.
+        "trigger": {
+            "submit": "提交", "dispatch": "分送材料", "refer": "移交", "convene": "召开", "decide": "形成意见",
+            "archive": "归档", "conclude": "结束关注", "reopen": "重新会诊", "withdraw": "撤回",
+        },
+        # The inputs a person fills in, by their neutral path (DomainError.field).
+        "field": {
+            "product": "产品及生产信息", "product.name": "产品名称", "product.model": "型号规格",
+            "product.brand": "商标", "product.producer": "生产者", "product.registered_province": "注册地",
+            "product.production_province": "生产地", "product.test_basis": "检测依据",
+            "product.report_numbers": "检测报告编号", "product.suspected_defect": "疑似缺陷",
+            "sources": "信息来源", "source_other": "其他来源", "basis": "会诊依据",
+            "basis.samr_assignment": "总局交办", "basis.joint_decision": "联席会议决定",
+            "reason": "理由", "note": "核实意见/说明", "text": "分析内容", "experts": "专家", "panel": "专家组",
+            "expert": "专家", "amount": "金额", "paid_on": "支付日期", "name": "名称", "role": "角色",
+            "institution": "机构", "email": "电子邮箱", "file": "文件", "kind": "材料类型", "at": "会议时间",
+            "platform": "会议平台", "link": "会议链接", "attendees": "参会人员", "order": "发言顺序",
+            "password": "密码", "label": "用途", "year": "年份", "province": "省份", "field": "专业领域",
+            "employer": "工作单位", "title": "职务/职称", "status": "状态", "state": "状态", "date": "日期",
+            "start": "起始日期", "content": "内容", "confirm": "确认", "approver": "审批人", "opinion": "会诊表",
+            "forms": "会诊表", "token": "API 令牌", "case": "案件", "current": "当前状态", "deadline": "期限",
+            "body": "请求内容", "answers": "会诊信息", "batch": "销毁批次",
+        },
+        # What is wrong with a request body, by the validator's error type (the API's 400s).
+        "validation": {
+            "missing": "缺少此项", "extra_forbidden": "不是可接受的项目", "string_type": "必须是文字",
+            "int_type": "必须是整数", "int_parsing": "必须是整数", "bool_type": "必须是“是”或“否”",
+            "list_type": "必须是列表", "dict_type": "格式有误", "model_type": "格式有误",
+            "literal_error": "取值无效", "json_invalid": "不是有效的 JSON", "greater_than_equal": "数值过小",
+            "less_than_equal": "数值过大", "string_too_long": "内容过长",
+        },
+        # The headline of a refusal, by the error's kind.
+        "error_title": {
+            "invalid_input": "输入有误",
+            "calendar_data": "日历数据有误",
+            "paper_error": "文书参数有误",
+            "not_permitted": "无权执行此操作",
+            "not_found": "未找到",
+            "invalid_transition": "案件当前状态下不能执行此操作",
+            "guard_failed": "尚不满足规范要求",
+            "conflict": "操作冲突：他人已先行操作，请刷新后重试",
+            "storage_unavailable": "数据库暂不可用",
+            "not_initialised": "数据库尚未初始化",
+            "config_error": "配置有误",
+            "domain_error": "操作未完成",
+        },
+        "http_title": {
+            400: "请求有误 / Bad request",
+            401: "请先登录 / Sign in first",
+            403: "无权访问 / Forbidden",
+            404: "页面不存在 / Not found",
+            405: "不支持的请求方法 / Method not allowed",
+            409: "冲突 / Conflict",
+            413: "上传内容过大 / Too large",
+            415: "不支持的文件类型 / Unsupported type",
+            429: "请求过于频繁 / Too many requests",
+        },
+    },
+}
+
+# The sentences of refusals, by DomainError.key; `{name}` placeholders are the error's params. The headline
+# (error_title) and the field's label are added by the renderer, so a sentence says only what is wrong.
+ERRORS: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        # who is acting, and may they
+        "actor_missing": "未指明操作人：请先登录",
+        "user_unknown": "用户 {name} 不存在（用户由管理员添加）",
+        "user_missing": "用户 {name} 不存在",
+        "user_exists": "用户 {name} 已存在",
+        "name_reserved": "“{name}”是系统保留的名称，不能用作用户名",
+        "name_invalid": "用户名须为 1–64 个字母、数字、汉字或 . - _ @",
+        "role_unknown": "角色“{role}”无效，应为以下之一：{allowed}",
+        "role_required": "此操作需要以下角色之一：{roles}",
+        "case_hidden": "您无权查看案件 {number}",
+        "command_not_permitted": "您不能对案件 {number} 执行此操作：只有{allowed}可以",
+        "not_own_record": "只能提交本人的记录（案件 {number}）",
+        "self_or_admin": "只能为本人办理此事；管理员可为任何人办理",
+        "open_case_liaison_only": "只有召回技术机构的联络员可以发起会诊申请",
+        "expert_pool_own_only": "只能向本机构（{institution}）的专家库添加专家，不能添加到 {province}",
+        "statement_own_only": "只能查看本机构（{institution}）的费用清单",
+        "liaison_needs_institution": "联络员须属于一个成员机构",
+        "expert_user_needs_expert": "专家用户须关联专家编号（先在专家库中添加专家）",
+        "expert_only_for_experts": "只有专家用户才关联专家编号",
+        "institution_unknown": "“{institution}”不是成员机构（{members}）",
+        "email_invalid": "“{email}”不是有效的电子邮箱地址",
+        "password_too_short": "密码至少 {limit} 个字符",
+        "password_too_long": "密码最多 {limit} 个字符",
+        "password_blank": "密码不能含控制字符，也不能全为空格",
+        "password_is_name": "密码不能与用户名相同",
+        "token_missing": "{name} 没有编号为 {token} 的 API 令牌",
+        "token_revoked": "{name} 的 API 令牌 {token} 已被吊销",
+        # what does not exist
+        "case_missing": "案件 {number} 不存在",
+        "case_row_missing": "案件 {number} 的记录不完整（有期限而无案件）",
+        "case_not_yet": "案件 {number} 在该时刻尚未创建",
+        "material_missing": "案件 {number} 中没有该材料",
+        "batch_missing": "销毁清单 {batch} 不存在",
+        "destruction_list_not_found": "销毁清单 {batch} 不存在",
+        "chart_not_found": "图表 {chart} 不存在",
+        "expert_unknown": "专家 {expert} 不存在",
+        "expert_inactive": "专家 {expert} 已不在专家库中",
+        "attendee_unknown": "用户 {name} 不存在",
+        "attendee_not_liaison": "{name} 不是成员机构的工作人员（联络员）",
+        # the case's state and the regulation's rules
+        "not_in_this_state": "案件 {number} 当前为“{status}”状态，不能执行此操作",
+        "not_possible_now": "案件 {number} 当前不能执行此操作",
+        "wrong_state": "案件 {number} 当前为“{status}”状态，不能执行此操作",
+        "already_done": "案件 {number} 已由 {by} 于 {at} 办理此操作，请刷新后查看",
+        "product_incomplete": "案件 {number} 的产品及生产信息不完整，尚缺：{missing}",
+        "basis_missing": "案件 {number} 缺少会诊依据（第四条）：生产者注册地与生产地不跨省，也无总局交办或联席会议决定",
+        "verification_missing": "案件 {number} 尚未记录初步核实判断，请先记录",
+        "panel_too_small": "专家组现有 {size} 名专家，至少需要 {minimum} 名",
+        "panel_even_without_reason": "专家组 {size} 人为偶数，须说明理由",
+        "panel_duplicate": "同一名专家不能重复选入专家组",
+        "materials_missing": "案件 {number} 尚未上传供专家分析的材料，请先上传",
+        "expert_not_on_panel": "专家 {expert} 不在案件 {number} 的专家组中",
+        "note_empty": "请填写内容",
+        "analysis_empty": "初步分析内容不能为空",
+        "platform_empty": "请说明会议平台（例如 腾讯会议）",
+        "absence_reason_empty": "请说明专家缺席的理由",
+        "correction_reason_empty": "请说明更正费用的理由",
+        "analysis_already_submitted": "专家 {expert} 已提交初步分析",
+        "analyses_missing_reason_needed": "尚有专家未提交初步分析：{experts}；如需移交，请说明理由",
+        "analyses_awaited": "正在等待专家 {experts} 的初步分析",
+        "opinion_already_signed": "专家 {expert} 已签署会诊表，会诊表只能签署一次",
+        "expert_absent": "专家 {expert} 已被记录为缺席",
+        "expert_has_signed": "专家 {expert} 已提交会诊表，不能记为缺席",
+        "opinions_missing": "尚无专家提交会诊表",
+        "experts_unaccounted": "以下专家既未提交会诊表也未记录缺席：{experts}",
+        "no_quorum": "到会专家不足：{panel} 名专家中仅 {submitted} 名提交会诊表，须超过半数",
+        "minutes_already_issued": "会议纪要已于 {issued_at} 印发，只能印发一次",
+        "minutes_missing": "案件 {number} 的会议纪要尚未印发，请先印发",
+        "minutes_before_decision": "专家组形成意见之前不能印发会议纪要",
+        "minutes_not_yet": "专家组形成意见之前没有会议纪要",
+        "form_not_signed": "专家 {expert} 尚未签署会诊表",
+        "reason_required": "请说明理由",
+        "meeting_not_scheduled": "尚未安排会议",
+        "meeting_time_naive": "会议时间须带时区（例如 +08:00）",
+        "meeting_time_missing": "请填写会议日期和时间",
+        "meeting_time_invalid": "“{value}”不是有效的日期和时间（例如 2026-10-14T14:00）",
+        "speaking_order_mismatch": "发言顺序须列出每位专家各一次（{panel}）",
+        "attendees_too_many": "每个机构至多 {limit} 名工作人员参会（第八条第四项），{institution} 超出",
+        "link_invalid": "会议链接须为 http(s) 网址",
+        "deadline_not_open": "期限 {deadline} 不在计时中",
+        "hold_already_placed": "案件 {number} 自 {since} 起已处于法律保全中",
+        "no_hold": "案件 {number} 没有可解除的法律保全",
+        "material_kind_unknown": "材料类型“{kind}”无效，应为以下之一：{allowed}",
+        "file_name_invalid": "文件名“{name}”不可用",
+        "file_empty": "文件 {name} 为空",
+        "file_too_large": "文件 {name} 有 {size} 字节，超过上限 {limit} 字节",
+        "event_before_last": "操作时间早于案件的上一个事件（{last}）",
+        # fees (Art. 10)
+        "fee_not_dispatched": "材料尚未分送专家，没有专家费用可登记",
+        "fee_already_recorded": "专家 {expert} 的费用已登记（{amount} 元），如需修改请更正并说明理由",
+        "fee_not_recorded": "专家 {expert} 的费用尚未登记，请先登记",
+        "fee_expert_missing": "请说明是哪位专家的费用（专家编号或姓名）",
+        "correction_empty": "请填写更正后的金额或支付日期（或两者）",
+        "amount_not_number": "“{value}”不是有效的人民币金额（例如 1500.00）",
+        "amount_too_precise": "金额 {value} 最多保留两位小数",
+        "amount_not_positive": "金额必须大于 0",
+        "amount_over_limit": "金额 {value} 超过每位专家每案 {limit} 元的上限",
+        "paid_on_future": "支付日期 {paid_on} 晚于今天（{today}）",
+        "date_invalid": "“{value}”不是有效的日期（YYYY-MM-DD）",
+        "year_invalid": "“{value}”不是四位数的年份",
+        "year_implausible": "{year} 不是有效的年份",
+        "before_first_term": "{date} 早于第一个轮值期（{first_term_start}）",
+        "rotation_empty": "轮值顺序中没有机构",
+        # the calendar
+        "calendar_out_of_range": "工作日历覆盖 {first}–{last} 年，所查为 {asked_first}–{asked_last} 年",
+        "calendar_year_out_of_range": "{year} 年不在支持的年份 {first}–{last} 之内",
+        "working_days_too_few": "期限至少 1 个工作日",
+        "no_working_day": "{days} 天内没有工作日",
+        "year_file_invalid": "年度放假安排文件有误：{problem}",
+        # inputs in general (the case file, the 会诊表, the forms of the pages)
+        "case_file_not_mapping": "案件文件须包含产品信息、信息来源和会诊依据",
+        "empty": "不能为空",
+        "text_empty": "不能为空",
+        "value_empty": "不能为空",
+        "too_long": "最多 {limit} 个字符",
+        "text_too_long": "最多 {limit} 个字符",
+        "value_too_long": "最多 {limit} 个字符",
+        "not_text": "必须是文字",
+        "not_list": "必须是列表",
+        "not_mapping": "格式有误",
+        "unknown_key": "包含未知的项目（可用：{allowed}）",
+        "missing": "缺少此项",
+        "not_member": "“{value}”不是成员机构（{members}）",
+        "not_one_of": "“{value}”无效，应为以下之一：{allowed}",
+        "state_unknown": "状态“{value}”无效，应为以下之一：{allowed}",
+        "not_boolean": "“{value}”无效，应为“是”或“否”",
+        "not_yes_no_uncertain": "“{value}”无效，应为“是”“否”或“不确定”",
+        "not_integer": "应为 {low} 至 {high} 的整数",
+        "out_of_range": "“{value}”超出范围，应为 {low} 至 {high}",
+        "number_out_of_range": "应为 {low} 至 {high} 的整数，而不是“{value}”",
+        "markup": "不能包含 HTML 或脚本标记（markup）",
+        "nul_character": "不能包含 NUL 字符",
+        "confirm_sign": "请勾选“本人确认”后签署（签署后不可更改）",
+        "confirm_purge": "请勾选“确认销毁”后再销毁（不可撤销）",
+        # the record and the database
+        "event_type_unknown": "未知的事件类型 {type}",
+        "event_version_unknown": "事件类型 {type} 的版本 {version} 无法读取",
+        "event_field_missing": "事件 {type} 缺少：{fields}",
+        "first_event_not_opened": "案件的第一个事件应为创建草稿，而不是 {type}",
+        "version_moved": "案件 {number} 已被他人修改（现为第 {version} 版），请刷新后重试",
+        "changed_meanwhile": "案件 {number} 在您操作期间已被他人修改，未作任何更改，请刷新后重试",
+        "purge_meanwhile": "案件 {number} 正由他人销毁，未作任何更改",
+        "database_unreachable": "无法连接数据库，请稍后再试",
+    },
+}
+
+
+# Parameters that carry a code are read in words: a case's status by its label, a command by its button.
+PARAM_KINDS: dict[str, str] = {"status": "status", "command": "action", "kind": "material", "role": "role"}
+
+
+def worded(params: Mapping[str, Any], locale: str | None = None) -> dict[str, Any]:
+    """PARAMS with their codes in words (see PARAM_KINDS); other values as they are."""
+    out = dict(params)
+    for name, kind in PARAM_KINDS.items():
+        value = out.get(name)
+        if isinstance(value, str):
+            out[name] = label(kind, value, value, locale)
+    return out
+
+
+def table(kind: str, locale: str | None = None) -> dict[Any, str]:
+    """All the words of one kind (status, action, field, ...)."""
+    return LABELS[locale or LOCALE][kind]
+
+
+def label(kind: str, code: Any, default: str | None = None, locale: str | None = None) -> str:
+    """The word for CODE of KIND; DEFAULT (or the code itself) when there is none."""
+    found = table(kind, locale).get(code)
+    if found is not None:
+        return found
+    return str(code) if default is None else default
+
+
+def has_sentence(key: str, locale: str | None = None) -> bool:
+    return key in ERRORS[locale or LOCALE]
+
+
+class _Params(dict[str, Any]):
+    """Format arguments: lists read as 、-joined; a missing parameter raises (the caller falls back)."""
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        if isinstance(value, list | tuple | set | frozenset):
+            return "、".join(str(v) for v in value)
+        return value
+
+
+def t(key: str, locale: str | None = None, **params: Any) -> str:
+    """The sentence of error KEY with its PARAMS; KeyError when there is no sentence or a parameter is missing."""
+    sentence = ERRORS[locale or LOCALE][key]
+    return string.Formatter().vformat(sentence, (), _Params(params))
+
+
+def values(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Params as JSON can carry them (dates and other objects as text)."""
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        if isinstance(v, str | int | float | bool) or v is None:
+            out[k] = v
+        elif isinstance(v, list | tuple | set | frozenset):
+            out[k] = [x if isinstance(x, str | int | float | bool) else str(x) for x in v]
+        else:
+            out[k] = str(v)
+    return out
+
+
+# The zh-CN tables by name, for the templates and the CLI's Chinese columns.
+STATUS_LABELS = table("status")
+OUTCOME_LABELS = table("outcome")
+REPORT_OUTCOME_LABELS = table("report_outcome")
+DEFECT_LABELS = table("defect")
+SOURCE_LABELS = table("source")
+MATERIAL_KINDS = table("material")
+SEVERITY_LABELS = table("severity")
+LIKELIHOOD_LABELS = table("likelihood")
+DEADLINE_LABELS = table("deadline")
+FEE_LABELS = table("fee")
+URGENCY_LABELS = table("urgency")
+ROLE_LABELS = table("role")
+EVENT_LABELS = table("event")
+ACTION_LABELS = table("action")
+DONE_LABELS = table("done")
+TRIGGER_LABELS = table("trigger")
+FIELD_LABELS = table("field")
+ERROR_TITLES = table("error_title")
+HTTP_TITLES = table("http_title")
