@@ -10,8 +10,11 @@ from workflow import usecases as uc
 
 
 def run_simple(cmd: Command, svc: Any, actor: str | None, number: str, reason: str = "") -> Any:
-    """Run the simple command CMD on case NUMBER as ACTOR: `workflow.usecases.<name>(svc, actor, number[, reason])`."""
-    use_case = getattr(uc, cmd.name)
+    """Run the simple command CMD on case NUMBER as ACTOR: its own use case `workflow.usecases.<name>` where one
+    exists (some return more than the case), else the generic one for any reason-only catalogue row."""
+    use_case = getattr(uc, cmd.name, None)
+    if use_case is None:
+        return uc.run_simple(svc, actor, number, cmd.name, reason)
     if cmd.reason == REASON_NONE:
         return use_case(svc, actor, number)
     return use_case(svc, actor, number, reason)
