@@ -1,16 +1,13 @@
 # ruff: noqa: F811  (the fixtures come from websupport and are used as arguments)
-"""A new simple command is one catalogue row (states/commands.py) and its use case: the CLI command, the API route
+"""A new simple command is one catalogue row (states/commands.py) and the fold of its event: the CLI command, the API route
 and the case page's button follow without touching the shell's files (ARCHITECTURE decision 10).
 
-The case page's part needs `workflow.queries.available_actions` to offer every catalogue command the viewer may run
-(the use-case helper's work in issue 11): it passes once that is merged."""
+It runs through workflow's generic reason-only use case, and its `who` decides who may run it."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
 from conftest import run_to
@@ -27,38 +24,37 @@ NUDGE = Command("nudge", "CaseNudged", (CaseStatus.drafted,), who=frozenset({"ap
 
 
 @pytest.fixture
-def nudge(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Any, ...]]]:
-    """A test-only simple row and its use case, which records its calls."""
-    calls: list[tuple[Any, ...]] = []
-
-    def use_case(svc: Any, actor: str | None, number: str, reason: str) -> Any:
-        calls.append((actor, number, reason))
-        return SimpleNamespace(number=number, status="drafted", version=1)
-
-    monkeypatch.setattr(uc, "nudge", use_case, raising=False)
-    registered = getattr(catalogue, "registered", None)
-    if registered is None:  # a catalogue without its registration hook: the row alone
-        monkeypatch.setitem(catalogue.COMMANDS, NUDGE.name, NUDGE)
-        yield calls
-        return
-    with registered(NUDGE, lambda case, event: None):  # the row and the fold of its event
-        yield calls
+def nudge() -> Iterator[None]:
+    """A test-only simple row and the fold of its event; no use case, no shell file touched."""
+    with catalogue.registered(NUDGE, lambda case, event: None):
+        yield
 
 
-def test_the_cli_has_the_new_command(nudge: list[tuple[Any, ...]], monkeypatch: pytest.MonkeyPatch) -> None:
+def _nudges(site: Site, number: str) -> list[str]:
+    return [e["payload"].get("reason", "") for e in uc.history(site.world.svc, "auditor", number)
+            if e["type"] == "CaseNudged"]
+
+
+def test_the_cli_has_the_new_command(nudge: None, site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     from huizhen.cli import cases
-    from huizhen.cli.main import build_app
+    from huizhen.cli.main import build_app, main
 
     listing = CliRunner().invoke(build_app(), ["case", "--help"], terminal_width=200)
     assert re.search(r"│ nudge\s", listing.output), listing.output
-    monkeypatch.setattr(cases, "get_app", lambda: SimpleNamespace(services="svc"))
+    n = run_to(site.world, "drafted")
+    monkeypatch.setattr(cases, "get_app", lambda: site.world.app)
     monkeypatch.setenv("HUIZHEN_USER", "sh")
-    ran = CliRunner().invoke(build_app(), ["case", "nudge", "YRD-1", "--reason", "why"])
+    ran = CliRunner().invoke(build_app(), ["case", "nudge", n, "--reason", "why"])
     assert ran.exit_code == 0, ran.output
-    assert nudge == [("sh", "YRD-1", "why")]
+    assert _nudges(site, n) == ["why"]  # the event is in the case's history, through the generic use case
+    monkeypatch.setenv("HUIZHEN_USER", "js")  # the catalogue's `who`: only the applicant's liaisons
+    with pytest.raises(SystemExit) as refused:  # the console script's entry: refusals become exit codes
+        main(["case", "nudge", n])
+    assert refused.value.code == 3
+    assert _nudges(site, n) == ["why"]
 
 
-def test_the_api_and_the_page_have_the_new_command(nudge: list[tuple[Any, ...]], site: Site) -> None:
+def test_the_api_and_the_page_have_the_new_command(nudge: None, site: Site) -> None:
     from huizhen.web import create_app
 
     app = create_app(site.world.app, secret="t" * 40, fast_hash=True)  # made after the row was added
@@ -66,11 +62,12 @@ def test_the_api_and_the_page_have_the_new_command(nudge: list[tuple[Any, ...]],
     n = run_to(site.world, "drafted")
     site.web = app
     site.clients.clear()
+    page = site.client("sh").get(f"/cases/{n}").text
+    assert '<div class="action" data-action="nudge">' in page
+    assert 'action="/cases/' + n + '/act/nudge"' in page
     resp = site.api("sh").post(f"/api/v1/cases/{n}/nudge", json={"reason": "api"})
     assert resp.status_code == 200, resp.text
     resp = site.post("sh", f"/cases/{n}/act/nudge", {"reason": "page"})
     assert resp.status_code == 303, resp.text
-    assert nudge == [("sh", n, "api"), ("sh", n, "page")]
-    page = site.client("sh").get(f"/cases/{n}").text
-    assert '<div class="action" data-action="nudge">' in page
-    assert 'action="/cases/' + n + '/act/nudge"' in page
+    assert _nudges(site, n) == ["api", "page"]
+    assert site.api("js").post(f"/api/v1/cases/{n}/nudge", json={"reason": "x"}).status_code == 403
