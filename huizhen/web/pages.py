@@ -37,7 +37,7 @@ from huizhen.web.inputs import UploadRefused, check_upload, text, upload_name
 from huizhen.web.shared import case_url, material_response, meeting_instant, simple_actions
 from workflow import accounts, queries
 from workflow import usecases as uc
-from workflow.queries import available_actions, case_deadlines, panel_of
+from workflow.queries import available_actions
 
 router = APIRouter(include_in_schema=False)
 
@@ -207,24 +207,15 @@ async def edit_case(request: Request, number: str) -> Response:
 
 async def case_page(request: Request, viewer: Viewer, number: str, *, error: str = "", status: int = 200,
                     values: dict[str, Any] | None = None) -> Response:
-    w = web(request)
-    svc, who = w.svc, viewer.user.name
-    case = await call(uc.show_case, svc, who, number)
-    actions = await call(available_actions, svc, who, number)
-    panel = await call(panel_of, svc, who, number)
-    events = await call(uc.history, svc, who, number)
-    fees = await call(accounts.list_fees, svc, who, number) if case.get("fees") else []
-    names = {a["action"] for a in actions}
-    pool = await call(uc.list_experts, svc, who) if "form_panel" in names else []
-    staff = await call(queries.liaisons, svc, who) if "schedule" in names else []
+    # One read-only transaction, one load of the case (workflow.queries.case_page): everything the page shows.
+    page = await call(queries.case_page, web(request).svc, viewer.user.name, number)
+    case, panel = page["case"], page["panel"]
     ok = request.query_params.get("ok", "") if status == 200 else ""
     ctx = {
-        "case": case, "actions": actions, "action_names": names, "panel": panel, "events": events,
-        "deadlines": case_deadlines(svc, case), "diagram": diagram.render(case["status"]), "pool": pool,
-        "staff": staff, "error": error, "ok": ok, "values": values or {}, "material_kinds": MATERIAL_KINDS,
+        **page, "diagram": diagram.render(case["status"]), "error": error, "ok": ok, "values": values or {},
+        "material_kinds": MATERIAL_KINDS, "reason_actions": set(simple_actions()) | {"reopen"},
         "pending_experts": [p for p in panel if not p["opinion"] and not p["absent"]],
-        "reason_actions": set(simple_actions()) | {"reopen"},
-        "fees": fees, "unpaid_experts": [p for p in panel if p["id"] not in case.get("fees", {})],
+        "unpaid_experts": [p for p in panel if p["id"] not in case.get("fees", {})],
     }
     return render(request, "case.html.j2", ctx, status, viewer)
 
