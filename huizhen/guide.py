@@ -206,21 +206,34 @@ def _pdf_link(images: Path) -> Any:
     return link
 
 
-def _pdf_chapter(slug: str, root: Path | None) -> str:
+def _pdf_chapter(slug: str, root: Path | None) -> tuple[str, list[tuple[str, str]]]:
+    """One chapter for the PDF, its anchors made its own (`<slug>--step-x`), and its sections (id, title)."""
     guide = root or GUIDE_DIR
     body = _render(slug, _pdf_link(guide / IMAGES), root)
     body = ANCHOR_RE.sub(lambda m: f'<a id="{slug}--{m.group(1)}"></a>', body)
     # links inside one chapter (`#step-x`) keep to that chapter
     body = re.sub(r'href="#--([a-z0-9-]+)"', lambda m: f'href="#{slug}--{m.group(1)}"', body)
-    return f'<section class="chapter" id="{slug}">{body}</section>'
+    sections: list[tuple[str, str]] = []
+
+    def number(m: re.Match[str]) -> str:
+        sections.append((f"{slug}--s{len(sections) + 1}", re.sub(r"<[^>]+>", "", m.group(1))))
+        return f'<h2 id="{sections[-1][0]}">{m.group(1)}</h2>'
+
+    body = re.sub(r"<h2>(.*?)</h2>", number, body)
+    return f'<section class="chapter" id="{slug}">{body}</section>', sections
 
 
 def guide_html_for_pdf(root: Path | None = None, today: str = "") -> str:
     from huizhen.papers import fonts
 
     sans, serif = fonts.SANS, fonts.SERIF
-    items = "".join(f'<li><a href="#{slug}">{escape(title)}</a></li>' for slug, title in toc(root))
-    chapters = "".join(_pdf_chapter(slug, root) for slug in CHAPTERS)
+    items, chapters = [], []
+    for slug, title in toc(root):
+        html, sections = _pdf_chapter(slug, root)
+        chapters.append(html)
+        items.append(f'<li class="chapter"><a href="#{slug}">{escape(title)}</a></li>')
+        items += [f'<li class="section"><a href="#{sid}">{Markup(text)}</a></li>' for sid, text in sections
+                  if slug != "images"]
     css = f"""
 @page {{ size: A4; margin: 22mm 18mm 20mm 18mm;
   @bottom-center {{ content: "— " counter(page) " —"; font-family: "{sans}"; font-size: 9pt; color: #555; }}
@@ -234,7 +247,9 @@ section.chapter {{ break-before: page; }}
 .cover h1 {{ string-set: none; font-size: 24pt; }}
 nav.toc {{ break-before: page; }}
 nav.toc ol {{ list-style: none; padding: 0; }}
-nav.toc li {{ margin: 4mm 0; font-family: "{sans}"; }}
+nav.toc li {{ font-family: "{sans}"; font-size: 9.5pt; }}
+nav.toc li.chapter {{ margin: 3mm 0 1mm; font-weight: bold; font-size: 10.5pt; }}
+nav.toc li.section {{ margin: 0.6mm 0 0.6mm 6mm; }}
 nav.toc a {{ color: black; text-decoration: none; }}
 nav.toc a::after {{ content: leader('.') target-counter(attr(href), page); }}
 table {{ border-collapse: collapse; width: 100%; font-size: 8.5pt; margin: 3mm 0; }}
@@ -248,7 +263,7 @@ a {{ color: #134a8e; }}
     return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>会诊系统操作手册</title>'
             f"<style>{css}</style></head><body>"
             f'<div class="cover"><h1>长三角缺陷消费品专家会诊系统<br>操作手册</h1><p>{escape(today)}</p></div>'
-            f'<nav class="toc"><h2>目录</h2><ol>{items}</ol></nav>{chapters}</body></html>')
+            f'<nav class="toc"><h2>目录</h2><ol>{"".join(items)}</ol></nav>{"".join(chapters)}</body></html>')
 
 
 def guide_pdf(root: Path | None = None, today: str = "") -> bytes:
@@ -259,7 +274,8 @@ def guide_pdf(root: Path | None = None, today: str = "") -> bytes:
     import weasyprint
 
     guide = root or GUIDE_DIR
-    pdf: bytes = weasyprint.HTML(string=guide_html_for_pdf(root, today), base_url=str(guide)).write_pdf()
+    pdf: bytes = weasyprint.HTML(string=guide_html_for_pdf(root, today), base_url=str(guide)).write_pdf(
+        optimize_images=True)
     return pdf
 
 
