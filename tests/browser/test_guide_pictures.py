@@ -90,3 +90,25 @@ def test_the_guide_pictures_are_taken_from_the_demo(server: Server) -> None:  # 
     assert guide.picture_problems(run=run) == []
     total = sum(t["bytes"] for t in taken.values())
     assert total < 4_000_000, f"the pictures take {total} bytes: keep the repository small"
+
+
+def test_the_help_link_opens_the_step_and_the_guide_fits_a_phone(server: Server) -> None:  # noqa: F811
+    """On a phone (390 px): the 帮助 link of a case page in 待会诊 opens the lead's chapter at 安排会议, scrolled
+    there, and the chapter does not run off the screen sideways."""
+    driver = _browser()
+    try:
+        _sign_in(driver, server.url, "jiangsu")
+        metrics = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+        driver.get(server.url + "/cases/YRD-2026-0005")
+        driver.find_element("id", "help-link").click()
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(driver, 10).until(lambda d: "/help/" in d.current_url)
+        assert driver.current_url.endswith("/help/lead-liaison#step-schedule")
+        assert driver.execute_script("return window.scrollY") > 0  # at the step, not the top
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390, f"the help page is {width} px wide on a 390 px phone"
+        assert "下载全文（PDF）" in driver.find_element("id", "guide-pdf").text
+    finally:
+        driver.quit()
