@@ -72,17 +72,20 @@ def test_the_guide_pictures_are_taken_from_the_demo(server: Server) -> None:  # 
     for p in pictures:
         by_account[p.account].append(p)
     taken: dict[str, Any] = {}
+    shots_taken: dict[str, bytes] = {}
     driver = _browser()
     try:
         for account, shots in by_account.items():
             _sign_in(driver, server.url, account)
             for picture in shots:
-                png = _shoot(driver, server.url, picture)
-                (folder / picture.name).write_bytes(png)
+                png = shots_taken[picture.name] = _shoot(driver, server.url, picture)
                 taken[picture.name] = {"sha256": guide.hashlib.sha256(png).hexdigest(), "width": picture.width,
                                        "url": picture.url, "account": account or "-", "bytes": len(png)}
     finally:
         driver.quit()
+    # written together at the end, so a check running beside this test (pytest -n 2) meets a torn state briefly
+    for name, png in shots_taken.items():
+        (folder / name).write_bytes(png)
     manifest = {"run": run, "taken_at": f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}",
                 "images": dict(sorted(taken.items()))}
     (folder / guide.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n",
