@@ -22,7 +22,7 @@ from huizhen import labels
 from huizhen.bootstrap import App
 from huizhen.errors import http_status, json_error, web_message
 from huizhen.labels import HTTP_TITLES
-from huizhen.web import api, api_people, api_records, api_yearly, experts, pages, records, sse
+from huizhen.web import api, api_people, api_records, api_yearly, experts, help, pages, records, sse
 from huizhen.web.auth import Authenticator, Sessions, load_secret, make_hasher
 from huizhen.web.common import (
     Guard,
@@ -112,6 +112,7 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
         lifespan=lifespan,
     )
     app.state.web = web
+    help.install(web.templates.env)
 
     def limit_for(scope: Scope) -> int:
         path = str(scope.get("path", ""))
@@ -130,6 +131,7 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
     app.include_router(api_records.router)
     app.include_router(api_people.router)
     app.include_router(api_yearly.router)
+    app.include_router(help.router)  # after records: its /help/api comes before /help/{chapter}
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:

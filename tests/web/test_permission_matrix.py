@@ -199,6 +199,15 @@ def destruction_file(s: Site, who: str | None, n: str) -> Any:
 
 destruction_file.key = ("GET", "/retention/destruction-lists/{name}")  # type: ignore[attr-defined]
 
+def fixed(path: str, template: str) -> Call:
+    """A GET of PATH, a page of the route TEMPLATE (its parameter filled in)."""
+    go = page_get(path)
+    go.key = ("GET", template)  # type: ignore[attr-defined]
+    return go
+
+
+EVERYONE = frozenset(ROLES)  # type: ignore[arg-type]
+
 PAGES: list[Route] = [
     Route("GET /", None, page_get("/"), SIGNED),
     Route("GET /healthz", None, page_get("/healthz"), frozenset(ROLES)),  # type: ignore[arg-type]
@@ -207,6 +216,11 @@ PAGES: list[Route] = [
     Route("GET /my/panels", None, page_get("/my/panels"), frozenset({"x1", "x5"})),
     Route("GET /audit", None, page_get("/audit"), AUDIT),
     Route("GET /help/api", None, page_get("/help/api"), SIGNED),
+    # the user guide: open without signing in (no case data; its pictures are of the demo)
+    Route("GET /help", None, page_get("/help"), EVERYONE),
+    Route("GET /help/{chapter}", None, fixed("/help/lead-liaison", "/help/{chapter}"), EVERYONE),
+    Route("GET /help/images/{name}", None, fixed("/help/images/login-390.png", "/help/images/{name}"), EVERYONE),
+    Route("GET /help/guide.pdf", None, page_get("/help/guide.pdf"), EVERYONE),
     Route("GET /inbox", None, page_get("/inbox"), SIGNED),
     Route("POST /inbox/read", None, page_post("/inbox/read"), SIGNED),
     Route("GET /cases/new", None, page_get("/cases/new"), LIAISONS),
@@ -446,12 +460,12 @@ def test_every_page_route_is_in_the_matrix(site: Site) -> None:
     files everyone may fetch) is called above as every role."""
     from fastapi.routing import APIRoute
 
-    from huizhen.web import experts, pages, records, sse
+    from huizhen.web import experts, help, pages, records, sse
 
     called = {r.call.key for r in PAGES}  # type: ignore[attr-defined]
     # FastAPI keeps included routers behind a private wrapper: read the two page routers and the app's own routes.
     every = [*pages.router.routes, *experts.router.routes, *records.router.routes, *sse.router.routes,
-             *site.web.routes]
+             *help.router.routes, *site.web.routes]
     routes = {(m, r.path) for r in every if isinstance(r, APIRoute) and not r.path.startswith("/api/")
               for m in r.methods if m != "HEAD"}
     routes -= {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
