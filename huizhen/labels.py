@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 LOCALE = "zh-CN"  # the one place the language is chosen
@@ -72,6 +73,11 @@ LABELS: dict[str, dict[str, dict[Any, str]]] = {
             "tracking": "持续关注跟踪",
         },
         "fee": {"paid": "已支付", "unpaid": "未支付"},
+        # A deadline's own state (replay panels, the case page): never the code itself.
+        "deadline_status": {
+            "armed": "计时中", "met": "按期完成", "missed": "逾期完成", "cancelled": "已取消",
+            "superseded": "已重新计算", "pending": "计时中", "open": "计时中",
+        },
         "urgency": {"on_track": "正常", "due_soon": "1个工作日内到期", "overdue": "已超期"},
         "role": {"liaison": "联络员", "expert": "专家", "auditor": "审计", "admin": "管理员"},
         # What happened, in the case's timeline (one entry per stored event type).
@@ -389,6 +395,7 @@ MATERIAL_KINDS = table("material")
 SEVERITY_LABELS = table("severity")
 LIKELIHOOD_LABELS = table("likelihood")
 DEADLINE_LABELS = table("deadline")
+DEADLINE_STATUS_LABELS = table("deadline_status")
 FEE_LABELS = table("fee")
 URGENCY_LABELS = table("urgency")
 ROLE_LABELS = table("role")
@@ -399,3 +406,27 @@ TRIGGER_LABELS = table("trigger")
 FIELD_LABELS = table("field")
 ERROR_TITLES = table("error_title")
 HTTP_TITLES = table("http_title")
+
+
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def deadline_text(due_date: Any = None, due_at: Any = None) -> str:
+    """The one way a deadline is written (pages, mails, the inbox, the CLI): "2026-12-29（当日24:00截止）".
+
+    DUE_DATE is the last working day (a date or "YYYY-MM-DD"); DUE_AT the instant the period ends (a datetime or
+    ISO text; UTC or with an offset). A period that ends at midnight Beijing time is read as 24:00 of the day
+    before; one that ends at another hour keeps it ("2026-12-29（当日17:00截止）"). Either argument may be
+    missing; with neither the text is "—"."""
+    if due_at:
+        at = due_at if isinstance(due_at, datetime) else datetime.fromisoformat(str(due_at))
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        at = at.astimezone(BEIJING)
+        if (at.hour, at.minute, at.second) == (0, 0, 0):
+            return f"{(at - timedelta(days=1)):%Y-%m-%d}（当日24:00截止）"
+        return f"{at:%Y-%m-%d}（当日{at:%H:%M}截止）"
+    if due_date:
+        day = due_date if isinstance(due_date, date) else date.fromisoformat(str(due_date)[:10])
+        return f"{day:%Y-%m-%d}（当日24:00截止）"
+    return "—"
