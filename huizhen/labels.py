@@ -73,6 +73,17 @@ LABELS: dict[str, dict[str, dict[Any, str]]] = {
             "tracking": "持续关注跟踪",
         },
         "fee": {"paid": "已支付", "unpaid": "未支付"},
+        # The confirmation step before an action that cannot be undone (the case page).
+        "irreversible": {
+            "dispatch": "分送后专家初步分析（T1）开始计时，材料不能收回。",
+            "refer": "移交后组织会诊（T2）开始计时。",
+            "convene": "召开后专家开始填写会诊表，不能回到待会诊。",
+            "decide": "会诊意见按已收回的会诊表少数服从多数形成，形成后不可更改。",
+            "issue_minutes": "会议纪要印发后即分送各机构，不可收回。",
+            "archive": "归档后案件只读，不可恢复办理。",
+            "conclude": "结束持续关注后案件归档。",
+            "withdraw": "撤回后申请终止，不可恢复。",
+        },
         # A deadline's own state (replay panels, the case page): never the code itself.
         "deadline_status": {
             "armed": "计时中", "met": "按期完成", "missed": "逾期完成", "cancelled": "已取消",
@@ -396,6 +407,7 @@ SEVERITY_LABELS = table("severity")
 LIKELIHOOD_LABELS = table("likelihood")
 DEADLINE_LABELS = table("deadline")
 DEADLINE_STATUS_LABELS = table("deadline_status")
+IRREVERSIBLE_NOTES = table("irreversible")
 FEE_LABELS = table("fee")
 URGENCY_LABELS = table("urgency")
 ROLE_LABELS = table("role")

@@ -244,7 +244,8 @@ def make_templates(directory: str) -> Jinja2Templates:
     env.filters.update(local=local, due_local=due_local, filesize=filesize, tojson_compact=lambda v: json.dumps(v, ensure_ascii=False))
     env.globals.update(
         STATUS_LABELS=labels.STATUS_LABELS, OUTCOME_LABELS=labels.OUTCOME_LABELS,
-        DEADLINE_LABELS=labels.DEADLINE_LABELS, DEADLINE_STATUS_LABELS=labels.DEADLINE_STATUS_LABELS,
+        DEADLINE_LABELS=labels.DEADLINE_LABELS, DEADLINE_STATUS_LABELS=labels.DEADLINE_STATUS_LABELS, IRREVERSIBLE_NOTES=labels.IRREVERSIBLE_NOTES,
+        irreversible=frozenset(labels.IRREVERSIBLE_NOTES),
         deadline_text=labels.deadline_text, REPORT_OUTCOME_LABELS=labels.REPORT_OUTCOME_LABELS,
         DEFECT_LABELS=labels.DEFECT_LABELS, MATERIAL_KINDS=labels.MATERIAL_KINDS, SOURCE_LABELS=labels.SOURCE_LABELS,
         SEVERITY_LABELS=labels.SEVERITY_LABELS, LIKELIHOOD_LABELS=labels.LIKELIHOOD_LABELS,

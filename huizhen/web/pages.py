@@ -220,7 +220,7 @@ async def case_page(request: Request, viewer: Viewer, number: str, *, error: str
     ok = request.query_params.get("ok", "") if status == 200 else ""
     ctx = {
         "case": case, "actions": actions, "action_names": names, "panel": panel, "events": events,
-        "deadlines": case_deadlines(svc, case), "diagram": diagram.render(case["status"]), "pool": pool,
+        "deadlines": case_deadlines(svc, case), "diagram": diagram.figure(case["status"]), "pool": pool,
         "staff": staff, "error": error, "ok": ok, "values": values or {}, "material_kinds": MATERIAL_KINDS,
         "pending_experts": [p for p in panel if not p["opinion"] and not p["absent"]],
         "reason_actions": set(simple_actions()) | {"reopen"},

@@ -216,7 +216,7 @@ async def audit_case(request: Request, number: str) -> Response:
         index = max([i for i, e in enumerate(events) if datetime.fromisoformat(e["occurred_at"]) <= at] or [0])
     return render(request, "audit_case.html.j2", {"number": number, "findings": findings, "events": events,
                                                   "replay": replay, "index": index, "at": at,
-                                                  "diagram": diagram.render(replay["status"])}, viewer=viewer)
+                                                  "diagram": diagram.figure(replay["status"])}, viewer=viewer)
 
 
 @router.get("/audit/cases/{number}/replay")
@@ -225,7 +225,7 @@ async def audit_replay(request: Request, number: str) -> Response:
     at = _at(request)
     replay = await call(uc.replay_at, web(request).svc, viewer.user.name, number, at)
     return render(request, "_replay.html.j2", {"replay": replay, "at": at,
-                                               "diagram": diagram.render(replay["status"])}, viewer=viewer)
+                                               "diagram": diagram.figure(replay["status"])}, viewer=viewer)
 
 
 @router.get("/inbox")
