@@ -132,12 +132,13 @@ LABELS: dict[str, dict[str, dict[Any, str]]] = {
         },
         # The inputs a person fills in, by their neutral path (DomainError.field).
         "field": {
-            "product": "产品及生产信息", "product.name": "产品名称", "product.model": "型号规格",
-            "product.brand": "商标", "product.producer": "生产者", "product.registered_province": "注册地",
-            "product.production_province": "生产地", "product.test_basis": "检测依据",
-            "product.report_numbers": "检测报告编号", "product.suspected_defect": "疑似缺陷",
-            "sources": "信息来源", "source_other": "其他来源", "basis": "会诊依据",
-            "basis.samr_assignment": "总局交办", "basis.joint_decision": "联席会议决定",
+            # as the case form labels them (case_form.html.j2)
+            "product": "产品及生产信息", "product.name": "产品名称", "product.model": "规格/型号",
+            "product.brand": "品牌/商标", "product.producer": "生产者", "product.registered_province": "生产者注册地",
+            "product.production_province": "实际生产地", "product.test_basis": "检测依据",
+            "product.report_numbers": "报告编号", "product.suspected_defect": "疑似缺陷描述",
+            "sources": "信息来源", "source_other": "其他（说明）", "basis": "会诊依据",
+            "basis.samr_assignment": "总局工作安排（文号）", "basis.joint_decision": "机构共同认为需要会诊（理由）",
             "reason": "理由", "note": "核实意见/说明", "text": "分析内容", "experts": "专家", "panel": "专家组",
             "expert": "专家", "amount": "金额", "paid_on": "支付日期", "name": "名称", "role": "角色",
             "institution": "机构", "email": "电子邮箱", "file": "文件", "kind": "材料类型", "at": "会议时间",
@@ -248,7 +249,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "correction_reason_empty": "请说明更正费用的理由",
         "analysis_already_submitted": "专家 {expert} 已提交初步分析",
         "analyses_missing_reason_needed": "尚有专家未提交初步分析：{experts}；如需移交，请说明理由",
-        "analyses_awaited": "正在等待专家 {experts} 的初步分析",
+        "analyses_awaited": "正在等待专家 {experts} 的初步分析；未收齐时移交须填写理由",
         "opinion_already_signed": "专家 {expert} 已签署会诊表，会诊表只能签署一次",
         "expert_absent": "专家 {expert} 已被记录为缺席",
         "expert_has_signed": "专家 {expert} 已提交会诊表，不能记为缺席",
@@ -337,7 +338,8 @@ ERRORS: dict[str, dict[str, str]] = {
 
 
 # Parameters that carry a code are read in words: a case's status by its label, a command by its button.
-PARAM_KINDS: dict[str, str] = {"status": "status", "command": "action", "kind": "material", "role": "role"}
+PARAM_KINDS: dict[str, str] = {"status": "status", "command": "action", "kind": "material", "role": "role",
+                               "missing": "field", "fields": "field"}
 
 
 def worded(params: Mapping[str, Any], locale: str | None = None) -> dict[str, Any]:
@@ -347,6 +349,8 @@ def worded(params: Mapping[str, Any], locale: str | None = None) -> dict[str, An
         value = out.get(name)
         if isinstance(value, str):
             out[name] = label(kind, value, value, locale)
+        elif isinstance(value, list | tuple):  # a list of codes (the fields still missing) reads as its words
+            out[name] = [label(kind, v, v, locale) if isinstance(v, str) else v for v in value]
     return out
 
 
