@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
+from huizhen import labels
 from huizhen.clock import parse_instant
 from huizhen.web import diagram
 from huizhen.web.auth import Viewer
@@ -247,9 +248,12 @@ async def inbox_read(request: Request) -> Response:
 async def api_help(request: Request) -> Response:
     viewer = await page_viewer(request)
     schema = request.app.openapi()
+    words = labels.table("api")
     endpoints = []
     for path, item in schema.get("paths", {}).items():
-        for method, op in item.items():
-            endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                              "description": (op.get("description") or "").split("\n")[0]})
+        for method in item:
+            key = f"{method.upper()} {path.removeprefix('/api/v1')}"
+            command = path.rsplit("/", 1)[-1]
+            summary = words.get(key) or labels.ACTION_LABELS.get(command) or "（说明待补充）"
+            endpoints.append({"method": method.upper(), "path": path, "summary": summary})
     return render(request, "api_help.html.j2", {"endpoints": endpoints}, viewer=viewer)
