@@ -515,3 +515,23 @@ def deadline_text(due_date: Any = None, due_at: Any = None) -> str:
         day = due_date if isinstance(due_date, date) else date.fromisoformat(str(due_date)[:10])
         return f"{day:%Y-%m-%d}（当日24:00截止）"
     return "—"
+
+
+# Why a closed case may not be destroyed yet: the domain's reasons (states.yearly.disposal_problems, also read by
+# the CLI) by their opening words, in the reader's words.
+DISPOSAL_REASONS: tuple[tuple[str, str], ...] = (
+    ("not closed", "尚未办结（仅归档或撤回的案件可销毁）"),
+    ("not expired", "保存期未满"),
+    ("under a legal hold", "法律保全中"),
+    ("not appraised", "尚未记录销毁鉴定"),
+    ("its history does not verify", "历史记录校验未通过，作为证据保留"),
+)
+
+
+def disposal_reason(reason: str) -> str:
+    """One reason of disposal_problems in words ("保存期未满" for "not expired: kept until ..."); the dates and the
+    case's own words are on the same row of the page."""
+    for prefix, words in DISPOSAL_REASONS:
+        if reason.startswith(prefix):
+            return words
+    return "不符合销毁条件"

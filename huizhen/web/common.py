@@ -241,7 +241,7 @@ def make_templates(directory: str) -> Jinja2Templates:
     env.autoescape = True
     env.trim_blocks = True
     env.lstrip_blocks = True
-    env.filters.update(local=local, due_local=due_local, filesize=filesize, tojson_compact=lambda v: json.dumps(v, ensure_ascii=False))
+    env.filters.update(local=local, due_local=due_local, disposal_reason=labels.disposal_reason, filesize=filesize, tojson_compact=lambda v: json.dumps(v, ensure_ascii=False))
     env.globals.update(
         STATUS_LABELS=labels.STATUS_LABELS, OUTCOME_LABELS=labels.OUTCOME_LABELS,
         DEADLINE_LABELS=labels.DEADLINE_LABELS, DEADLINE_STATUS_LABELS=labels.DEADLINE_STATUS_LABELS, IRREVERSIBLE_NOTES=labels.IRREVERSIBLE_NOTES,

@@ -21,3 +21,15 @@ def test_a_date_alone_and_nothing() -> None:
     assert deadline_text(date(2026, 12, 29)) == "2026-12-29（当日24:00截止）"
     assert deadline_text("2026-12-29") == "2026-12-29（当日24:00截止）"
     assert deadline_text() == "—"
+
+
+def test_every_reason_not_to_destroy_reads_in_chinese() -> None:
+    from huizhen.labels import disposal_reason
+    from states import yearly
+
+    standing = {"expired": False, "retention_until": "2031-10-14", "closed_on": "2026-10-14",
+                "disposable_from": "2031-10-15", "held": True, "hold_reason": "诉讼", "appraised": False}
+    reasons = yearly.disposal_problems("YRD-2026-0001", "archived", standing, 5)
+    reasons += yearly.disposal_problems("YRD-2026-0001", "decided", None, 5)
+    assert [disposal_reason(r) for r in reasons] == [
+        "保存期未满", "法律保全中", "尚未记录销毁鉴定", "尚未办结（仅归档或撤回的案件可销毁）"]
