@@ -220,6 +220,10 @@ class Walker:
 
         return [str(a.get_attribute("href")) for a in self.d.find_elements(By.CSS_SELECTOR, css)]
 
+    def shot(self, name: str) -> None:
+        self.d.execute_script("window.scrollTo(0, 0)")  # the top of the page, where a reader starts
+        self.d.save_screenshot(str(SHOTS / name))
+
     def look(self, role: str, path: str, axe_wide: bool = True, axe: bool = True) -> None:
         """Load PATH once and check it at both widths (axe-core at 390 px unless AXE is false, and at 1366 px too
         unless AXE_WIDE is false)."""
@@ -237,14 +241,14 @@ class Walker:
             if words:
                 self.problems.append(f"{where}: English {sorted(set(words))[:12]}")
             if not axe or (w > 390 and not axe_wide):
-                self.d.save_screenshot(str(SHOTS / f"{role}-{slug}-{w}.png"))
+                self.shot(f"{role}-{slug}-{w}.png")
                 continue
             if not self.d.execute_script("return typeof axe !== 'undefined'"):
                 self.d.execute_script(self.axe)
             for v in self.d.execute_async_script(AXE_RUN):
                 if v["impact"] in ("serious", "critical"):
                     self.problems.append(f"{where}: axe {v['impact']} {v['id']} ({v['help']}) at {v['nodes']}")
-            self.d.save_screenshot(str(SHOTS / f"{role}-{slug}-{w}.png"))
+            self.shot(f"{role}-{slug}-{w}.png")
 
 
 def test_every_page_as_every_role_at_390_and_1366(site: str, driver: Any) -> None:
