@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 LOCALE = "zh-CN"  # the one place the language is chosen
@@ -72,6 +73,91 @@ LABELS: dict[str, dict[str, dict[Any, str]]] = {
             "tracking": "持续关注跟踪",
         },
         "fee": {"paid": "已支付", "unpaid": "未支付"},
+        # The confirmation step before an action that cannot be undone (the case page).
+        "irreversible": {
+            "dispatch": "分送后专家初步分析（T1）开始计时，材料不能收回。",
+            "refer": "移交后组织会诊（T2）开始计时。",
+            "convene": "召开后专家开始填写会诊表，不能回到待会诊。",
+            "decide": "会诊意见按已收回的会诊表少数服从多数形成，形成后不可更改。",
+            "issue_minutes": "会议纪要印发后即分送各机构，不可收回。",
+            "archive": "归档后案件只读，不可恢复办理。",
+            "conclude": "结束持续关注后案件归档。",
+            "withdraw": "撤回后申请终止，不可恢复。",
+        },
+        # The API page (/help/api): each operation in words, keyed "METHOD /path" under /api/v1.
+        "api": {
+            "POST /cases/{number}/submit": "提交会诊申请（第六、七条）",
+            "POST /cases/{number}/dispatch": "向专家组分送材料，开始 T1 计时（第八条第二项）",
+            "POST /cases/{number}/refer": "移交牵头机构，开始 T2 计时（第八条第三项）；T1 届满仍缺初步分析时须填写理由",
+            "POST /cases/{number}/meeting/cancel": "取消已安排的会议（通知所有受邀人员）",
+            "POST /cases/{number}/convene": "召开线上会诊（第八条第四项）",
+            "POST /cases/{number}/decide": "按会诊表少数服从多数形成会诊意见（第八条第六项）",
+            "POST /cases/{number}/minutes": "印发会议纪要并抄送其他机构（第八条第七项）",
+            "POST /cases/{number}/archive": "归档已印发纪要的案件（第九条）",
+            "POST /cases/{number}/conclude": "结束持续关注（须填写理由）并归档",
+            "POST /cases/{number}/withdraw": "撤回申请（须填写理由）",
+            "GET /me": "当前登录用户",
+            "GET /cases": "您可查看的案件",
+            "POST /cases": "创建会诊申请草稿",
+            "GET /dashboard": "工作台：各案件剩余工作日与督办颜色",
+            "GET /events/latest": "事件日志的最新编号（轮询以发现变化）",
+            "GET /cases/{number}": "查看一件案件",
+            "PUT /cases/{number}": "替换草稿的产品及生产信息",
+            "GET /cases/{number}/actions": "您现在可对案件执行的操作（及尚不满足的条件）",
+            "GET /cases/{number}/panel": "专家组及每位专家的进度",
+            "POST /cases/{number}/panel": "组建专家组（第八条第一项）：奇数且不少于3人，偶数须说明理由",
+            "GET /cases/{number}/history": "案件事件，按时间先后",
+            "POST /cases/{number}/reopen": "结束持续关注并重新会诊（新建关联草稿，须填写理由）",
+            "POST /cases/{number}/verify": "记录初步核实判断（第七条）",
+            "POST /cases/{number}/materials": "上传材料（按 SHA-256 保存）",
+            "GET /cases/{number}/materials/{sha256}": "下载材料",
+            "POST /cases/{number}/analyses": "提交本人的初步分析（第八条第二项）",
+            "POST /cases/{number}/meeting": "安排或变更线上会议（第八条第四项），发送日历邀请",
+            "POST /cases/{number}/opinions": "签署本人的会诊表（第八条第六项），返回推导出的结论",
+            "POST /cases/{number}/absences": "记录专家缺席会议",
+            "POST /cases/{number}/tracking": "记录持续关注的跟踪情况（重新计时）",
+            "GET /rotation/lead": "某日的牵头机构（第三条）",
+            "GET /calendar/due": "自起算日起第 N 个工作日（起算日不计）",
+            "GET /calendar/workday": "某日是否为工作日及原因",
+            "POST /calendar/years": "载入某年的官方放假安排（管理员）；未到期的期限随之调整",
+            "GET /calendar/status": "各年度放假安排为官方或预估",
+            "GET /cases/{number}/papers/form": "会诊表（某位专家已签署的，或空白表）",
+            "GET /cases/{number}/papers/minutes": "会议纪要（印发前为草稿）",
+            "GET /audit/verify": "重新计算全部哈希并回放全部案件",
+            "GET /cases/{number}/replay": "案件在某一时刻的状态",
+            "GET /cases/{number}/export": "带哈希的事件日志",
+            "GET /cases/{number}/dossier": "归档案卷（ZIP）",
+            "POST /form/preview": "按部分答案预览会诊表的结论",
+            "POST /form/check": "检查完整会诊表并给出结论",
+            "GET /diagram": "案件状态图（文本描述与 SVG 图）",
+            "GET /experts": "专家库（联络员、管理员、审计）",
+            "POST /experts": "向某省专家库添加专家",
+            "GET /users": "用户（管理员、审计）",
+            "POST /users": "添加用户（管理员）",
+            "POST /users/{name}/password": "设置登录密码（管理员可为任何人设置；本人可为自己设置）",
+            "POST /users/{name}/tokens": "签发 API 令牌（只显示一次）",
+            "GET /users/{name}/tokens": "某用户的 API 令牌记录（不含令牌本身）",
+            "GET /inbox": "您的站内信（提醒）",
+            "POST /inbox/read": "将站内信标为已读",
+            "GET /reminders": "提醒记录（本人的；管理员与审计可见全部）",
+            "GET /cases/{number}/fees": "案件的专家费用",
+            "POST /cases/{number}/fees": "登记专家费用（申请机构联络员）",
+            "PUT /cases/{number}/fees/{expert}": "更正已登记的费用（须填写理由）",
+            "GET /fees/statement": "某机构某年度的费用清单（JSON、CSV 或 XLSX）",
+            "GET /reports/year/{year}": "年度统计数据",
+            "GET /retention": "已办结案件及保存期限，或已销毁案件的销毁记录",
+            "POST /cases/{number}/retention/appraise": "记录销毁鉴定（管理员）",
+            "POST /cases/{number}/retention/hold": "法律保全：案件不予销毁（管理员）",
+            "POST /cases/{number}/retention/release": "解除法律保全（管理员）",
+            "POST /retention/purge": "销毁已鉴定、已期满且无保全的已办结案件，保留销毁记录（管理员）",
+            "GET /retention/destruction-lists/{batch}": "销毁清单",
+            "DELETE /users/{name}/tokens/{token_id}": "立即吊销 API 令牌（管理员；本人）",
+        },
+        # A deadline's own state (replay panels, the case page): never the code itself.
+        "deadline_status": {
+            "armed": "计时中", "met": "按期完成", "missed": "逾期完成", "cancelled": "已取消",
+            "superseded": "已重新计算", "pending": "计时中", "open": "计时中",
+        },
         "urgency": {"on_track": "正常", "due_soon": "1个工作日内到期", "overdue": "已超期"},
         "role": {"liaison": "联络员", "expert": "专家", "auditor": "审计", "admin": "管理员"},
         # What happened, in the case's timeline (one entry per stored event type).
@@ -115,12 +201,13 @@ LABELS: dict[str, dict[str, dict[Any, str]]] = {
         },
         # The inputs a person fills in, by their neutral path (DomainError.field).
         "field": {
-            "product": "产品及生产信息", "product.name": "产品名称", "product.model": "型号规格",
-            "product.brand": "商标", "product.producer": "生产者", "product.registered_province": "注册地",
-            "product.production_province": "生产地", "product.test_basis": "检测依据",
-            "product.report_numbers": "检测报告编号", "product.suspected_defect": "疑似缺陷",
-            "sources": "信息来源", "source_other": "其他来源", "basis": "会诊依据",
-            "basis.samr_assignment": "总局交办", "basis.joint_decision": "联席会议决定",
+            # as the case form labels them (case_form.html.j2)
+            "product": "产品及生产信息", "product.name": "产品名称", "product.model": "规格/型号",
+            "product.brand": "品牌/商标", "product.producer": "生产者", "product.registered_province": "生产者注册地",
+            "product.production_province": "实际生产地", "product.test_basis": "检测依据",
+            "product.report_numbers": "报告编号", "product.suspected_defect": "疑似缺陷描述",
+            "sources": "信息来源", "source_other": "其他（说明）", "basis": "会诊依据",
+            "basis.samr_assignment": "总局工作安排（文号）", "basis.joint_decision": "机构共同认为需要会诊（理由）",
             "reason": "理由", "note": "核实意见/说明", "text": "分析内容", "experts": "专家", "panel": "专家组",
             "expert": "专家", "amount": "金额", "paid_on": "支付日期", "name": "名称", "role": "角色",
             "institution": "机构", "email": "电子邮箱", "file": "文件", "kind": "材料类型", "at": "会议时间",
@@ -231,7 +318,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "correction_reason_empty": "请说明更正费用的理由",
         "analysis_already_submitted": "专家 {expert} 已提交初步分析",
         "analyses_missing_reason_needed": "尚有专家未提交初步分析：{experts}；如需移交，请说明理由",
-        "analyses_awaited": "正在等待专家 {experts} 的初步分析",
+        "analyses_awaited": "正在等待专家 {experts} 的初步分析；未收齐时移交须填写理由",
         "opinion_already_signed": "专家 {expert} 已签署会诊表，会诊表只能签署一次",
         "expert_absent": "专家 {expert} 已被记录为缺席",
         "expert_has_signed": "专家 {expert} 已提交会诊表，不能记为缺席",
@@ -320,7 +407,8 @@ ERRORS: dict[str, dict[str, str]] = {
 
 
 # Parameters that carry a code are read in words: a case's status by its label, a command by its button.
-PARAM_KINDS: dict[str, str] = {"status": "status", "command": "action", "kind": "material", "role": "role"}
+PARAM_KINDS: dict[str, str] = {"status": "status", "command": "action", "kind": "material", "role": "role",
+                               "missing": "field", "fields": "field"}
 
 
 def worded(params: Mapping[str, Any], locale: str | None = None) -> dict[str, Any]:
@@ -330,6 +418,8 @@ def worded(params: Mapping[str, Any], locale: str | None = None) -> dict[str, An
         value = out.get(name)
         if isinstance(value, str):
             out[name] = label(kind, value, value, locale)
+        elif isinstance(value, list | tuple):  # a list of codes (the fields still missing) reads as its words
+            out[name] = [label(kind, v, v, locale) if isinstance(v, str) else v for v in value]
     return out
 
 
@@ -389,6 +479,8 @@ MATERIAL_KINDS = table("material")
 SEVERITY_LABELS = table("severity")
 LIKELIHOOD_LABELS = table("likelihood")
 DEADLINE_LABELS = table("deadline")
+DEADLINE_STATUS_LABELS = table("deadline_status")
+IRREVERSIBLE_NOTES = table("irreversible")
 FEE_LABELS = table("fee")
 URGENCY_LABELS = table("urgency")
 ROLE_LABELS = table("role")
@@ -399,3 +491,47 @@ TRIGGER_LABELS = table("trigger")
 FIELD_LABELS = table("field")
 ERROR_TITLES = table("error_title")
 HTTP_TITLES = table("http_title")
+
+
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def deadline_text(due_date: Any = None, due_at: Any = None) -> str:
+    """The one way a deadline is written (pages, mails, the inbox, the CLI): "2026-12-29（当日24:00截止）".
+
+    DUE_DATE is the last working day (a date or "YYYY-MM-DD"); DUE_AT the instant the period ends (a datetime or
+    ISO text; UTC or with an offset). A period that ends at midnight Beijing time is read as 24:00 of the day
+    before; one that ends at another hour keeps it ("2026-12-29（当日17:00截止）"). Either argument may be
+    missing; with neither the text is "—"."""
+    if due_at:
+        at = due_at if isinstance(due_at, datetime) else datetime.fromisoformat(str(due_at))
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        at = at.astimezone(BEIJING)
+        if (at.hour, at.minute, at.second) == (0, 0, 0):
+            return f"{(at - timedelta(days=1)):%Y-%m-%d}（当日24:00截止）"
+        return f"{at:%Y-%m-%d}（当日{at:%H:%M}截止）"
+    if due_date:
+        day = due_date if isinstance(due_date, date) else date.fromisoformat(str(due_date)[:10])
+        return f"{day:%Y-%m-%d}（当日24:00截止）"
+    return "—"
+
+
+# Why a closed case may not be destroyed yet: the domain's reasons (states.yearly.disposal_problems, also read by
+# the CLI) by their opening words, in the reader's words.
+DISPOSAL_REASONS: tuple[tuple[str, str], ...] = (
+    ("not closed", "尚未办结（仅归档或撤回的案件可销毁）"),
+    ("not expired", "保存期未满"),
+    ("under a legal hold", "法律保全中"),
+    ("not appraised", "尚未记录销毁鉴定"),
+    ("its history does not verify", "历史记录校验未通过，作为证据保留"),
+)
+
+
+def disposal_reason(reason: str) -> str:
+    """One reason of disposal_problems in words ("保存期未满" for "not expired: kept until ..."); the dates and the
+    case's own words are on the same row of the page."""
+    for prefix, words in DISPOSAL_REASONS:
+        if reason.startswith(prefix):
+            return words
+    return "不符合销毁条件"

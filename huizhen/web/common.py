@@ -8,7 +8,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -208,14 +208,9 @@ def local(iso: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return at.astimezone(BEIJING).strftime(fmt)
 
 
-def due_local(iso: Any) -> str:
-    """A deadline's end in Beijing time; a period ending at midnight reads as 24:00 of its last day."""
-    if not iso:
-        return "—"
-    at = datetime.fromisoformat(str(iso)).astimezone(BEIJING)
-    if (at.hour, at.minute, at.second) == (0, 0, 0):
-        return f"{(at - timedelta(days=1)):%Y-%m-%d} 24:00"
-    return f"{at:%Y-%m-%d %H:%M}"
+def due_local(iso: Any, due_date: Any = None) -> str:
+    """A deadline's end as every page writes it (labels.deadline_text): "2026-12-29（当日24:00截止）"."""
+    return labels.deadline_text(due_date, iso)
 
 
 def filesize(n: Any) -> str:
@@ -246,10 +241,12 @@ def make_templates(directory: str) -> Jinja2Templates:
     env.autoescape = True
     env.trim_blocks = True
     env.lstrip_blocks = True
-    env.filters.update(local=local, due_local=due_local, filesize=filesize, tojson_compact=lambda v: json.dumps(v, ensure_ascii=False))
+    env.filters.update(local=local, due_local=due_local, disposal_reason=labels.disposal_reason, filesize=filesize, tojson_compact=lambda v: json.dumps(v, ensure_ascii=False))
     env.globals.update(
         STATUS_LABELS=labels.STATUS_LABELS, OUTCOME_LABELS=labels.OUTCOME_LABELS,
-        DEADLINE_LABELS=labels.DEADLINE_LABELS, REPORT_OUTCOME_LABELS=labels.REPORT_OUTCOME_LABELS,
+        DEADLINE_LABELS=labels.DEADLINE_LABELS, DEADLINE_STATUS_LABELS=labels.DEADLINE_STATUS_LABELS, IRREVERSIBLE_NOTES=labels.IRREVERSIBLE_NOTES,
+        irreversible=frozenset(labels.IRREVERSIBLE_NOTES),
+        deadline_text=labels.deadline_text, REPORT_OUTCOME_LABELS=labels.REPORT_OUTCOME_LABELS,
         DEFECT_LABELS=labels.DEFECT_LABELS, MATERIAL_KINDS=labels.MATERIAL_KINDS, SOURCE_LABELS=labels.SOURCE_LABELS,
         SEVERITY_LABELS=labels.SEVERITY_LABELS, LIKELIHOOD_LABELS=labels.LIKELIHOOD_LABELS,
         EVENT_LABELS=labels.EVENT_LABELS, ACTION_LABELS=labels.ACTION_LABELS, DONE_LABELS=labels.DONE_LABELS,

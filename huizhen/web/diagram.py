@@ -81,8 +81,31 @@ def render(current: str | None = None) -> str:
         aria = ' aria-current="step"' if lit else ""
         parts.append(f'<g class="{cls}" data-state="{status}"{aria}>'
                      f'<rect x="{x - BOX_W / 2}" y="{y - BOX_H / 2}" width="{BOX_W}" height="{BOX_H}" rx="8"/>'
-                     f'<text class="node-label" x="{x}" y="{y - 3}" text-anchor="middle">'
-                     f'{escape(STATUS_LABELS[str(status)])}</text>'
-                     f'<text class="node-code" x="{x}" y="{y + 14}" text-anchor="middle">{status}</text></g>')
+                     f'<text class="node-label" x="{x}" y="{y + 5}" text-anchor="middle">'
+                     f'{escape(STATUS_LABELS[str(status)])}</text></g>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def text_alternative(current: str | None = None) -> str:
+    """The diagram in words for those who cannot see it: the current state, then every state with where it may go
+    next (the same transition table), the current one marked."""
+    onward: dict[str, list[str]] = {}
+    for src, dst, label in edges():
+        onward.setdefault(src, []).append(f"{label}→{STATUS_LABELS[dst]}")
+    now = STATUS_LABELS.get(current or "", "—")
+    items = []
+    for status in CaseStatus:
+        lit = str(status) == current
+        nexts = "；".join(onward.get(str(status), [])) or "终止状态"
+        mark = ' aria-current="step"' if lit else ""
+        items.append(f'<li{mark}>{escape(STATUS_LABELS[str(status)])}'
+                     f'{"（当前）" if lit else ""}：{escape(nexts)}</li>')
+    return (f'<p class="state-now">当前状态：<b>{escape(now)}</b></p>'
+            f'<details class="state-text"><summary>状态图的文字说明</summary>'
+            f'<ol class="state-list">{"".join(items)}</ol></details>')
+
+
+def figure(current: str | None = None) -> str:
+    """The picture and its words, for pages."""
+    return render(current) + text_alternative(current)

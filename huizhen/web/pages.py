@@ -212,7 +212,7 @@ async def case_page(request: Request, viewer: Viewer, number: str, *, error: str
     case, panel = page["case"], page["panel"]
     ok = request.query_params.get("ok", "") if status == 200 else ""
     ctx = {
-        **page, "diagram": diagram.render(case["status"]), "error": error, "ok": ok, "values": values or {},
+        **page, "diagram": diagram.figure(case["status"]), "error": error, "ok": ok, "values": values or {},
         "material_kinds": MATERIAL_KINDS, "reason_actions": set(simple_actions()) | {"reopen"},
         "pending_experts": [p for p in panel if not p["opinion"] and not p["absent"]],
         "unpaid_experts": [p for p in panel if p["id"] not in case.get("fees", {})],

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
+from huizhen import labels
 from huizhen.clock import parse_instant
 from huizhen.web import diagram
 from huizhen.web.auth import Viewer
@@ -216,7 +217,7 @@ async def audit_case(request: Request, number: str) -> Response:
         index = max([i for i, e in enumerate(events) if datetime.fromisoformat(e["occurred_at"]) <= at] or [0])
     return render(request, "audit_case.html.j2", {"number": number, "findings": findings, "events": events,
                                                   "replay": replay, "index": index, "at": at,
-                                                  "diagram": diagram.render(replay["status"])}, viewer=viewer)
+                                                  "diagram": diagram.figure(replay["status"])}, viewer=viewer)
 
 
 @router.get("/audit/cases/{number}/replay")
@@ -225,7 +226,7 @@ async def audit_replay(request: Request, number: str) -> Response:
     at = _at(request)
     replay = await call(uc.replay_at, web(request).svc, viewer.user.name, number, at)
     return render(request, "_replay.html.j2", {"replay": replay, "at": at,
-                                               "diagram": diagram.render(replay["status"])}, viewer=viewer)
+                                               "diagram": diagram.figure(replay["status"])}, viewer=viewer)
 
 
 @router.get("/inbox")
@@ -247,9 +248,12 @@ async def inbox_read(request: Request) -> Response:
 async def api_help(request: Request) -> Response:
     viewer = await page_viewer(request)
     schema = request.app.openapi()
+    words = labels.table("api")
     endpoints = []
     for path, item in schema.get("paths", {}).items():
-        for method, op in item.items():
-            endpoints.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                              "description": (op.get("description") or "").split("\n")[0]})
+        for method in item:
+            key = f"{method.upper()} {path.removeprefix('/api/v1')}"
+            command = path.rsplit("/", 1)[-1]
+            summary = words.get(key) or labels.ACTION_LABELS.get(command) or "（说明待补充）"
+            endpoints.append({"method": method.upper(), "path": path, "summary": summary})
     return render(request, "api_help.html.j2", {"endpoints": endpoints}, viewer=viewer)

@@ -166,6 +166,13 @@ class Page:
         self.wait(lambda d: d.current_url.endswith("/login"))
 
     def click(self, element_id: str) -> None:
+        from selenium.webdriver.common.by import By
+
+        if element_id.startswith("act-"):  # an irreversible action asks first (a <details> confirmation step)
+            self.by_id("actions")  # the case page is there
+            asks = self.d.find_elements(By.ID, "ask-" + element_id[4:])
+            if asks and asks[0].is_displayed():
+                asks[0].click()
         self.by_id(element_id).click()
 
     def done(self, message: str) -> None:

@@ -204,7 +204,7 @@ def test_the_case_page_shows_only_the_buttons_the_viewer_may_use_now(site: Site)
     assert _actions(site.client("sh").get(f"/cases/{m}").text) == {"attach", "record_fee"}
     page = site.client("js").get(f"/cases/{m}").text
     assert "自2026-09-29起算（当日不计）第3个工作日为2026-10-09" in page  # the T1 deadline explains itself
-    assert "2026-10-09 24:00" in page and "按期完成" in page
+    assert "2026-10-09（当日24:00截止）" in page and "按期完成" in page
     for label in ("创建草稿", "提交申请", "分送材料", "专家初步分析", "移交牵头机构", "召开会诊"):
         assert label in page  # the timeline
 
