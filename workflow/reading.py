@@ -89,6 +89,7 @@ def event_dict(s: StoredEvent) -> dict[str, Any]:
         "payload": s.event.payload,
         "prev_hash": s.prev_hash,
         "hash": s.hash,
+        "key_id": s.key_id,
     }
 
 

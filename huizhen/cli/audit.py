@@ -45,8 +45,10 @@ def audit_verify(number: Annotated[str | None, typer.Argument(metavar="[CASE]")]
     with a.services.uow(readonly=True) as uow:
         count = len([number]) if number else len(uow.cases.numbers())
         purged = 0 if number else len(uow.retention.tombstones())
+        kinds = uow.cases.hash_kinds()
     if as_json:
-        emit_json({"ok": not findings, "cases": count, "tombstones": purged, "findings": findings})
+        emit_json({"ok": not findings, "cases": count, "tombstones": purged, "findings": findings,
+                   "keyed_events": kinds["keyed"], "older_events": kinds["older"]})
     else:
         for f in findings:
             sys.stdout.write(f + "\n")
@@ -55,6 +57,8 @@ def audit_verify(number: Annotated[str | None, typer.Argument(metavar="[CASE]")]
         else:
             out.print(f"audit: {count} case(s) verified — every hash recomputed, every replay matches its case"
                       + (f"; {purged} purged case(s)' tombstones chained and intact" if purged else ""))
+            out.print(f"audit: {kinds['keyed']} event(s) keyed with the audit key, {kinds['older']} of the older "
+                      "unkeyed kind (sealed when the key was introduced)")
     if findings:
         raise typer.Exit(1)
 
