@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from huizhen.clock import clock_from_env
 from huizhen.config import ConfigError, Settings, load_settings
-from huizhen.keys import load_keyring
+from huizhen.keys import load_keyring, signing_key
 from huizhen.logs import log_event
 from huizhen.notifiers import EmailChannel, WebhookChannel
 from scheduler.calendar import WorkingCalendar, YearArrangement, load_year_file, parse_year
@@ -153,6 +153,7 @@ class App:
         if keyring is not None:  # the rows hashed before the audit key existed are sealed under it, once
             with self.engine.begin() as conn:
                 ensure_older_rows_seal(conn, keyring)
+        signing_key(self.settings)  # the checkpoints' Ed25519 key, a 0600 file beside the config, made once
         return revision
 
 
