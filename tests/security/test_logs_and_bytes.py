@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures come from websupport and are used as arguments)
 """No secret in any log, and bad bytes get a clear 400 (issue 15). Every sign-in, password and token path is
 driven, failing ones included (a NUL in the user name, no sign-in needed), against a service logging to stderr and to
 a file; both are then searched for the secrets. The log file is 0600."""
