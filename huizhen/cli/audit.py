@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from huizhen import checkpoints
+from huizhen.cells import safe_cell
 from huizhen.cli.cases import _render_case
 from huizhen.cli.common import CaseArg, JsonOpt, actor, emit_json, err, get_app, out, read_yaml
 from huizhen.clock import parse_instant
@@ -113,6 +114,7 @@ def audit_export(number: CaseArg, fmt: Annotated[str, typer.Option("--format", h
     writer = csv.DictWriter(buf, fieldnames=fields)
     writer.writeheader()
     for e in events:
-        writer.writerow({**e, "payload": json.dumps(e["payload"], ensure_ascii=False, sort_keys=True)})
+        row = {**e, "payload": json.dumps(e["payload"], ensure_ascii=False, sort_keys=True)}
+        writer.writerow({k: safe_cell(row.get(k)) for k in fields})
     sys.stdout.write(buf.getvalue())
 
