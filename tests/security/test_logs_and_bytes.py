@@ -6,7 +6,6 @@ a file; both are then searched for the secrets. The log file is 0600."""
 from __future__ import annotations
 
 import stat
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from websupport import PASSWORD, Site, csrf_of, db_url, site  # noqa: F401  (fixtures)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
-from websupport import PASSWORD, Site, csrf_of, db_url, site  # noqa: E402, F401  (fixtures)
-
-from huizhen.logs import setup_logging  # noqa: E402
-from huizhen.web.clean_bytes import bad_bytes, bad_json, bad_query, bad_text  # noqa: E402
+from huizhen.logs import setup_logging
+from huizhen.web.clean_bytes import bad_bytes, bad_json, bad_query, bad_text
 
 NEW_PASSWORD = "Brand-new secret 42"
 

@@ -1,6 +1,7 @@
 """A keyed chain (issue 15): each new event and tombstone names the audit key its HMAC was made with (NULL: the
 older, unkeyed SHA-256), and a table of seals: HMACs under the audit key over things the database must not change
-unseen (the list of older rows, made when the key first meets the database).
+unseen (the list of older rows, made when the key first meets the database); and the sessions ended on the server
+(sign-out).
 
 Revision ID: 0006_keyed_chain
 Revises: 0005_yearly
@@ -19,6 +20,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "ended_sessions",
+        sa.Column("sid_sha256", sa.String(64), nullable=False),
+        sa.Column("ended_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("sid_sha256", name="pk_ended_sessions"),
+    )
+    op.create_index("ix_ended_sessions_ended_at", "ended_sessions", ["ended_at"])
     op.add_column("events", sa.Column("key_id", sa.String(16), nullable=True))
     op.add_column("tombstones", sa.Column("key_id", sa.String(16), nullable=True))
     op.create_table(
@@ -33,6 +41,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ended_sessions_ended_at", "ended_sessions")
+    op.drop_table("ended_sessions")
     op.drop_table("audit_seals")
     with op.batch_alter_table("tombstones") as batch:
         batch.drop_column("key_id")
