@@ -9,7 +9,7 @@ from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+!|~-])")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#!|~])")  # inside a table cell: inline markup, links, HTML, the cell bar
 
 
 def safe_cell(value: Any) -> Any:

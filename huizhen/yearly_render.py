@@ -280,7 +280,7 @@ def markdown(report: Mapping[str, Any], charts: Mapping[str, str]) -> str:
         lines += ["| 案件 case | 申请 applicant | 牵头 lead | 产品 product | 形成意见 decided | 跟踪工作日 tracking age | 跟踪记录 notes |",
                   "|---|---|---|---|---|---:|---:|"]
         for c in ca["cases"]:
-            lines.append(f"| {md(c['number'])} | {md(c['applicant'])} | {md(c['lead'] or '')} | {md(c['product'])} | "
+            lines.append(f"| {c['number']} | {c['applicant']} | {c['lead'] or ''} | {md(c['product'])} | "
                          f"{c['decided_on']} | {c['tracking_age_working_days']} | {c['tracking_notes']} |")
         lines.append("")
     lines += [f"![持续关注跟踪时长]({charts.get('attention', '')})", ""]
