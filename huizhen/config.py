@@ -97,6 +97,14 @@ class Audit(_Frozen):
     checkpoint_dir: Path = Path("var/checkpoints")
 
 
+class Web(_Frozen):
+    """The web service's edge: the proxies whose X-Forwarded-For is believed (any other request's address is its
+    own peer's), and how long a request body may stall between two chunks before it is refused (408)."""
+
+    trusted_proxies: list[str] = ["127.0.0.1"]
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
+
 class Settings(_Frozen):
     region: str = "长三角"
     case_prefix: str = Field(default="YRD", pattern=r"^[A-Z]{2,8}$")
@@ -109,6 +117,7 @@ class Settings(_Frozen):
     notifications: Notifications = Notifications()
     log_file: Path | None = None
     audit: Audit = Audit()
+    web: Web = Web()
     materials_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     retention_years: int = Field(default=5, ge=1, le=100)
     base_dir: Path = Path(".")

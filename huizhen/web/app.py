@@ -120,7 +120,7 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
             return hz.services.max_material_bytes + UPLOAD_OVERHEAD
         return FORM_LIMIT
 
-    app.add_middleware(CleanBytes)  # inside the Guard: bodies already bounded, security headers still added
+    app.add_middleware(CleanBytes, body_timeout=hz.settings.web.body_timeout_seconds)  # inside the Guard: bodies already bounded, security headers still added
     app.add_middleware(Guard, limit_for=limit_for)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)

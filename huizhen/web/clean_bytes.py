@@ -4,12 +4,14 @@ it. Multipart forms are checked field by field where they are read (huizhen.web.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+SLOW = "请求超时：请求内容传送过慢 / Request timeout: the body arrived too slowly"
 MESSAGE = "请求有误：含有无效字符（空字符、无效的 UTF-8 或孤立代理项）/ Bad request: invalid characters"
 
 
@@ -50,14 +52,49 @@ def bad_json(value: Any) -> bool:
     return False
 
 
+class SlowBody(Exception):
+    pass
+
+
 class CleanBytes:
-    def __init__(self, app: ASGIApp) -> None:
+    """Also times out a body that stalls: more than BODY_TIMEOUT seconds between two of its chunks is a 408."""
+
+    def __init__(self, app: ASGIApp, body_timeout: float = 30.0) -> None:
         self.app = app
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = False
+        body_done = False
+        inner_receive = receive
+
+        async def timed() -> Message:
+            nonlocal body_done
+            if body_done:  # after the body, a wait is for the client to leave (an event stream): never timed
+                return await inner_receive()
+            try:
+                message = await asyncio.wait_for(inner_receive(), self.body_timeout)
+            except TimeoutError:
+                raise SlowBody() from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._checked(scope, timed, tracked)
+        except SlowBody:
+            if not started:
+                await self._refuse(scope, send, 408, SLOW)
+
+    async def _checked(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_path = scope.get("raw_path") or str(scope.get("path", "")).encode("utf-8", "surrogateescape")
         if bad_bytes(unquote_to_bytes(raw_path)) or bad_query(scope.get("query_string", b"")):
             await self._refuse(scope, send)
@@ -104,14 +141,15 @@ class CleanBytes:
             return False  # not JSON at all: the route's own validation answers with its 400
 
     @staticmethod
-    async def _refuse(scope: Scope, send: Send) -> None:
+    async def _refuse(scope: Scope, send: Send, status: int = 400, message: str = MESSAGE) -> None:
         path = scope.get("raw_path") or b""
+        code = "bad_bytes" if status == 400 else "slow_body"
         if path.startswith(b"/api/"):
-            body = json.dumps({"error": {"status": 400, "code": "bad_bytes", "message": MESSAGE}},
+            body = json.dumps({"error": {"status": status, "code": code, "message": message}},
                               ensure_ascii=False).encode("utf-8")
             ctype = b"application/json"
         else:
-            body, ctype = MESSAGE.encode("utf-8"), b"text/plain; charset=utf-8"
-        await send({"type": "http.response.start", "status": 400,
+            body, ctype = message.encode("utf-8"), b"text/plain; charset=utf-8"
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

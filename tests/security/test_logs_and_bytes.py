@@ -111,3 +111,36 @@ def _has_surrogate(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_surrogate(v) for v in value)
     return False
+
+
+def test_a_stalled_body_gets_a_408() -> None:
+    import asyncio
+
+    from huizhen.web.clean_bytes import CleanBytes
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def run() -> list[Any]:
+        sent: list[Any] = []
+        chunks = [{"type": "http.request", "body": b"a", "more_body": True}]
+
+        async def receive() -> Any:
+            if chunks:
+                return chunks.pop()
+            await asyncio.sleep(10)  # the client stalls
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "raw_path": b"/api/v1/x", "query_string": b"",
+                 "headers": [(b"content-type", b"application/octet-stream")]}
+        await CleanBytes(app, body_timeout=0.05)(scope, receive, send)
+        return sent
+
+    sent = asyncio.run(run())
+    assert sent[0]["status"] == 408 and b"slow_body" in sent[1]["body"]
