@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from huizhen.clock import clock_from_env
 from huizhen.config import ConfigError, Settings, load_settings
+from huizhen.keys import load_keyring, signing_key
 from huizhen.logs import log_event
 from huizhen.notifiers import EmailChannel, WebhookChannel
 from scheduler.calendar import WorkingCalendar, YearArrangement, load_year_file, parse_year
@@ -21,6 +22,7 @@ from scheduler.sweep import Sweeper, SweepReport, SweepSettings
 from states.errors import DomainError
 from storage.db import current_revision, head_revision, make_engine, migrate
 from storage.leader import leader_lock
+from storage.seals import ensure_older_rows_seal
 from storage.uow import UnitOfWorkFactory, sync_institutions
 from workflow.ports import Channel, Clock, Policy
 from workflow.usecases import Services
@@ -147,6 +149,11 @@ class App:
     def init(self) -> str:
         revision = migrate(self.engine)
         sync_institutions(self.engine, [(i.code, i.name, i.province) for i in self.settings.institutions])
+        keyring = getattr(self.services.uow, "keyring", None)
+        if keyring is not None:  # the rows hashed before the audit key existed are sealed under it, once
+            with self.engine.begin() as conn:
+                ensure_older_rows_seal(conn, keyring)
+        signing_key(self.settings)  # the checkpoints' Ed25519 key, a 0600 file beside the config, made once
         return revision
 
 
@@ -159,7 +166,7 @@ def bootstrap(config: str | Path | None = None, *, clock: Clock | None = None, d
     except Exception as exc:  # a malformed URL is a configuration error, said in one line
         raise ConfigError(f"HUIZHEN_DATABASE_URL: {exc}") from exc
     services = Services(
-        uow=UnitOfWorkFactory(engine),
+        uow=UnitOfWorkFactory(engine, keyring=load_keyring(settings)),
         clock=clock or clock_from_env(),
         calendar=build_calendar(settings),
         policy=policy_from(settings),

@@ -88,6 +88,23 @@ class Notifications(_Frozen):
     webhook: Webhook = Webhook()
 
 
+class Audit(_Frozen):
+    """Keys kept outside the database (docs/security.md): relative paths resolve against the config's folder."""
+
+    key_file: Path = Path("var/audit.key")
+    retired_key_files: list[Path] = []
+    checkpoint_key_file: Path = Path("var/checkpoint.key")
+    checkpoint_dir: Path = Path("var/checkpoints")
+
+
+class Web(_Frozen):
+    """The web service's edge: the proxies whose X-Forwarded-For is believed (any other request's address is its
+    own peer's), and how long a request body may stall between two chunks before it is refused (408)."""
+
+    trusted_proxies: list[str] = ["127.0.0.1"]
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
+
 class Settings(_Frozen):
     region: str = "长三角"
     case_prefix: str = Field(default="YRD", pattern=r"^[A-Z]{2,8}$")
@@ -99,6 +116,8 @@ class Settings(_Frozen):
     reminders: Reminders = Reminders()
     notifications: Notifications = Notifications()
     log_file: Path | None = None
+    audit: Audit = Audit()
+    web: Web = Web()
     materials_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     retention_years: int = Field(default=5, ge=1, le=100)
     base_dir: Path = Path(".")

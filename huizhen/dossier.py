@@ -18,7 +18,7 @@ from typing import Any
 
 from huizhen.papers import atomic_write
 from states.errors import InvalidInput
-from storage.chain import GENESIS, canonical_json, event_hash
+from storage.chain import GENESIS, Keyring, canonical_json, event_hash
 from workflow import usecases as uc
 from workflow.documents import form_context, minutes_context
 from workflow.usecases import Services
@@ -83,7 +83,7 @@ history.jsonl holds the case's events; each line's `hash` is SHA-256 over its fi
 """
 
 
-def verify(path: Path) -> list[str]:
+def verify(path: Path, keyring: Keyring | None = None) -> list[str]:
     """Every problem found, one line each, naming the file; [] when the dossier is intact."""
     try:
         zf = zipfile.ZipFile(path)
@@ -115,18 +115,28 @@ def verify(path: Path) -> list[str]:
         for extra in sorted(names - set(listed) - {"manifest.json", "manifest.sha256", "README.txt"}):
             findings.append(f"{extra}: not in the manifest")
         if "history.jsonl" in names and not any(f.startswith("history.jsonl") for f in findings):
-            findings += _chain(zf.read("history.jsonl"), manifest)
+            findings += _chain(zf.read("history.jsonl"), manifest, keyring)
     return findings
 
 
-def _chain(raw: bytes, manifest: dict[str, Any]) -> list[str]:
+def _chain(raw: bytes, manifest: dict[str, Any], keyring: Keyring | None) -> list[str]:
+    """The history's chain: every link, and every hash that can be recomputed here (the older kind always; a keyed
+    one where the audit key is at hand, e.g. on the institutions' own server)."""
     prev, found = GENESIS, []
     events = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
     for e in events:
+        key = None
+        if e.get("key_id"):
+            key = keyring.secret(e["key_id"]) if keyring else None
+            if key is None:  # no key here: only the links are checked
+                if e["prev_hash"] != prev:
+                    found.append(f"history.jsonl: event {e['seq']} breaks the hash chain")
+                prev = e["hash"]
+                continue
         expected = event_hash(
             case_number=e["case"], seq=e["seq"], type_=e["type"], schema_version=e["schema_version"], actor=e["actor"],
             occurred_at=datetime.fromisoformat(e["occurred_at"]), recorded_at=datetime.fromisoformat(e["recorded_at"]),
-            payload=canonical_json(e["payload"]), prev_hash=e["prev_hash"])
+            payload=canonical_json(e["payload"]), prev_hash=e["prev_hash"], key=key)
         if e["prev_hash"] != prev or expected != e["hash"]:
             found.append(f"history.jsonl: event {e['seq']} breaks the hash chain")
         prev = e["hash"]

@@ -377,6 +377,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "text_too_long": "最多 {limit} 个字符",
         "value_too_long": "最多 {limit} 个字符",
         "not_text": "必须是文字",
+        "not_one_line": "必须是一行文字（不能含换行）",
         "not_list": "必须是列表",
         "not_mapping": "格式有误",
         "unknown_key": "包含未知的项目（可用：{allowed}）",

@@ -17,6 +17,7 @@ from typing import Any
 
 from loguru import logger
 
+from huizhen.cells import md, safe_cell
 from huizhen.labels import FEE_LABELS, OUTCOME_LABELS, REPORT_OUTCOME_LABELS, STATUS_LABELS
 from huizhen.papers import atomic_write
 
@@ -279,7 +280,7 @@ def markdown(report: Mapping[str, Any], charts: Mapping[str, str]) -> str:
         lines += ["| 案件 case | 申请 applicant | 牵头 lead | 产品 product | 形成意见 decided | 跟踪工作日 tracking age | 跟踪记录 notes |",
                   "|---|---|---|---|---|---:|---:|"]
         for c in ca["cases"]:
-            lines.append(f"| {c['number']} | {c['applicant']} | {c['lead'] or ''} | {c['product']} | "
+            lines.append(f"| {c['number']} | {c['applicant']} | {c['lead'] or ''} | {md(c['product'])} | "
                          f"{c['decided_on']} | {c['tracking_age_working_days']} | {c['tracking_notes']} |")
         lines.append("")
     lines += [f"![持续关注跟踪时长]({charts.get('attention', '')})", ""]
@@ -322,7 +323,7 @@ def _csv(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
     for r in rows:
-        w.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
+        w.writerow(["" if r.get(c) is None else safe_cell(r.get(c)) for c in columns])
     return buf.getvalue()
 
 
@@ -355,7 +356,7 @@ def write_statement(statement: Mapping[str, Any], out_dir: Path) -> dict[str, st
                 v = FEE_LABELS.get(v, v)
             elif c == "corrected":
                 v = "是" if v else "否"
-            values.append(v)
+            values.append(safe_cell(v))
         ws.append(values)
         ws.cell(row=ws.max_row, column=STATEMENT_COLUMNS.index("amount") + 1).number_format = "#,##0.00"
     ws.append([])

@@ -98,9 +98,8 @@ def _new_deadlines(case: Case, kinds: Iterable[str], start_at: datetime, plan: D
 
 def _panel_member(case: Case, expert: str) -> None:
     if expert not in case.panel:
-        raise GuardFailed(f"{case.number}: expert {expert} is not on the panel ({', '.join(case.panel) or 'none'})",
-                          key="expert_not_on_panel", field="expert", number=case.number, expert=expert,
-                          panel=list(case.panel))
+        raise GuardFailed(f"{case.number}: expert {expert} is not on the panel",
+                          key="expert_not_on_panel", field="expert", number=case.number, expert=expert)
 
 
 def _required(value: str, field: str, message: str, key: str) -> str:
@@ -348,9 +347,8 @@ def _fee_panel_member(case: Case, expert: str) -> None:
         raise GuardFailed(f"{case.number}: the materials never went to the panel; there is no expert fee to record",
                           key="fee_not_dispatched", number=case.number)
     if expert not in case.panel:
-        raise InvalidInput(f"{expert} is not on the panel of {case.number} ({', '.join(case.panel) or 'none'})",
-                           key="expert_not_on_panel", field="expert", number=case.number, expert=expert,
-                           panel=list(case.panel))
+        raise InvalidInput(f"{expert} is not on the panel of {case.number}",
+                           key="expert_not_on_panel", field="expert", number=case.number, expert=expert)
 
 
 def _paid_on(paid_on: date | None, today: date) -> str | None:

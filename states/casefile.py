@@ -27,6 +27,7 @@ PRODUCT_FIELDS = (
     "report_numbers",
     "suspected_defect",
 )
+ONE_LINE_FIELDS = ("name", "model", "brand", "producer")  # they go into mail subjects and headers: one line each
 CASE_FILE_KEYS = ("product", "sources", "source_other", "basis")
 BASIS_KEYS = ("samr_assignment", "joint_decision")
 
@@ -70,6 +71,9 @@ def parse_case_file(data: Any, members: Iterable[str]) -> dict[str, Any]:
         if value is not None and not isinstance(value, str | int | float):
             raise InvalidInput(f"product.{key}: must be text", key="not_text", field=f"product.{key}")
         text = "" if value is None else str(value).strip()
+        if key in ONE_LINE_FIELDS and ("\r" in text or "\n" in text):
+            raise InvalidInput(f"product.{key}: must be one line (no line break)", key="not_one_line",
+                               field=f"product.{key}")
         if key in ("registered_province", "production_province") and text:
             text = text.upper()
             if text not in codes:

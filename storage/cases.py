@@ -13,16 +13,33 @@ from sqlalchemy.exc import IntegrityError
 from states.case import Case, Event, replay
 from states.errors import Conflict
 from storage import tables as t
-from storage.chain import GENESIS, canonical_json, event_hash
+from storage.chain import GENESIS, Keyring, canonical_json, event_hash
 from storage.common import WallClock, next_value, wall
+from storage.seals import OlderRows, older_rows
 from workflow.ports import StoredEvent
 
 
 class SqlCaseRepository:
-    def __init__(self, conn: Connection, recorded_clock: WallClock) -> None:
+    def __init__(self, conn: Connection, recorded_clock: WallClock, keyring: Keyring | None = None) -> None:
         self.conn = conn
         self.recorded_clock = recorded_clock
+        self.keyring = keyring
         self.pg = conn.dialect.name == "postgresql"
+        self._older: OlderRows | None = None
+
+    def older(self) -> OlderRows | None:
+        """The seal's list of older (unkeyed) rows, read once per unit of work; None without a keyring."""
+        if self.keyring is None:
+            return None
+        if self._older is None:
+            self._older = older_rows(self.conn, self.keyring)
+        return self._older
+
+    def hash_kinds(self) -> dict[str, int]:
+        """How many events carry each kind of hash: keyed (HMAC under the audit key) and older (plain SHA-256)."""
+        rows = self.conn.execute(select(t.events.c.key_id)).scalars().all()
+        older = sum(1 for k in rows if k is None)
+        return {"keyed": len(rows) - older, "older": older}
 
     # -- reading --------------------------------------------------------------------------------------------
     def load(self, number: str, *, lock: bool = True) -> Case | None:
@@ -43,7 +60,8 @@ class SqlCaseRepository:
     def _stored(r: Any) -> StoredEvent:
         ev = Event(type=r["type"], payload=json.loads(r["payload"]), actor=r["actor"], occurred_at=r["occurred_at"],
                    schema_version=r["schema_version"])
-        return StoredEvent(r["case_number"], r["seq"], ev, r["recorded_at"], r["prev_hash"], r["hash"])
+        return StoredEvent(r["case_number"], r["seq"], ev, r["recorded_at"], r["prev_hash"], r["hash"],
+                           r["key_id"])
 
     def snapshot(self, number: str) -> dict[str, Any] | None:
         raw = self.conn.execute(select(t.cases.c.snapshot).where(t.cases.c.number == number)).scalar()
@@ -86,13 +104,7 @@ class SqlCaseRepository:
                     f"{number} event {r['seq']} ({r['type']}): previous hash does not match event "
                     f"{r['seq'] - 1} — an event before it was edited, deleted or reordered"
                 )
-            recomputed = event_hash(
-                case_number=r["case_number"], seq=r["seq"], type_=r["type"], schema_version=r["schema_version"],
-                actor=r["actor"], occurred_at=r["occurred_at"], recorded_at=r["recorded_at"], payload=r["payload"],
-                prev_hash=r["prev_hash"],
-            )
-            if recomputed != r["hash"]:
-                findings.append(f"{number} event {r['seq']} ({r['type']}): content does not match its hash — edited")
+            findings.extend(self._hash_findings(number, r))
             prev = r["hash"]
             expected_seq += 1
         row = self.conn.execute(
@@ -108,19 +120,44 @@ class SqlCaseRepository:
                 findings.append(f"{number} event {row.version}: the last event's hash is not the one the case recorded")
         return findings
 
+    def _hash_findings(self, number: str, r: Any) -> list[str]:
+        where = f"{number} event {r['seq']} ({r['type']})"
+        key: bytes | None = None
+        older = self.older()
+        if r["key_id"] is not None:
+            if self.keyring is None or (key := self.keyring.secret(r["key_id"])) is None:
+                return [f"{where}: hashed with audit key {r['key_id']}, which this server does not hold — cannot "
+                        "be checked"]
+        elif older is not None:
+            if not older.sealed:
+                return [f"{where}: hashed the older, unkeyed way, but {older.problem}"]
+            if older.events.get((number, r["seq"])) != r["hash"]:
+                return [f"{where}: hashed the older, unkeyed way but not as sealed when the audit key was "
+                        "introduced — rewritten and rehashed"]
+        recomputed = event_hash(
+            case_number=r["case_number"], seq=r["seq"], type_=r["type"], schema_version=r["schema_version"],
+            actor=r["actor"], occurred_at=r["occurred_at"], recorded_at=r["recorded_at"], payload=r["payload"],
+            prev_hash=r["prev_hash"], key=key,
+        )
+        if recomputed != r["hash"]:
+            return [f"{where}: content does not match its hash — edited"]
+        return []
+
     # -- writing --------------------------------------------------------------------------------------------
     def _append(self, case_number: str, start_seq: int, prev_hash: str, new: Sequence[Event]) -> str:
         recorded_at = self.recorded_clock()
+        key = self.keyring.current if self.keyring else None
+        key_id = self.keyring.current_id if self.keyring else None
         rows = []
         for i, ev in enumerate(new):
             seq = start_seq + i
             payload = canonical_json(ev.payload)
             h = event_hash(case_number=case_number, seq=seq, type_=ev.type, schema_version=ev.schema_version,
                            actor=ev.actor, occurred_at=ev.occurred_at, recorded_at=recorded_at, payload=payload,
-                           prev_hash=prev_hash)
+                           prev_hash=prev_hash, key=key)
             rows.append(dict(case_number=case_number, seq=seq, type=ev.type, schema_version=ev.schema_version,
                              actor=ev.actor, occurred_at=ev.occurred_at, recorded_at=recorded_at, payload=payload,
-                             prev_hash=prev_hash, hash=h))
+                             prev_hash=prev_hash, hash=h, key_id=key_id))
             prev_hash = h
         try:
             self.conn.execute(insert(t.events), rows)

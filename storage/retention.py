@@ -11,15 +11,17 @@ from sqlalchemy.exc import IntegrityError
 
 from states.errors import Conflict
 from storage import tables as t
-from storage.chain import GENESIS, TOMBSTONE_FIELDS, tombstone_hash
+from storage.chain import GENESIS, TOMBSTONE_FIELDS, Keyring, tombstone_hash
 from storage.common import next_value
+from storage.seals import older_rows
 
 
 class SqlRetentionStore:
     """Retention (Art. 9): tombstones, the destruction lists' batch numbers, and the deletion of a purged case."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, keyring: Keyring | None = None) -> None:
         self.conn = conn
+        self.keyring = keyring
 
     def tombstone(self, number: str) -> dict[str, Any] | None:
         r = self.conn.execute(select(t.tombstones).where(t.tombstones.c.number == number)).mappings().first()
@@ -42,7 +44,9 @@ class SqlRetentionStore:
             select(t.tombstones.c.hash).order_by(t.tombstones.c.id.desc()).limit(1)
         ).scalar() or GENESIS
         values = {k: row[k] for k in TOMBSTONE_FIELDS}
-        values.update(prev_hash=prev, hash=tombstone_hash(values, prev))
+        key = self.keyring.current if self.keyring else None
+        values.update(prev_hash=prev, hash=tombstone_hash(values, prev, key),
+                      key_id=self.keyring.current_id if self.keyring else None)
         try:
             self.conn.execute(insert(t.tombstones).values(**values))
         except IntegrityError as exc:
@@ -107,12 +111,27 @@ class SqlRetentionStore:
         """The tombstones' chain recomputed, and no row left behind for a purged case."""
         found: list[str] = []
         prev = GENESIS
+        older = older_rows(self.conn, self.keyring) if self.keyring else None
         for row in self.tombstones():
             n = row["number"]
             if row["prev_hash"] != prev:
                 found.append(f"{n} tombstone: previous hash does not match the tombstone before it — a tombstone "
                              "was deleted, edited or reordered")
-            if tombstone_hash(row, row["prev_hash"]) != row["hash"]:
+            key: bytes | None = None
+            problem = None
+            if row.get("key_id") is not None:
+                key = self.keyring.secret(row["key_id"]) if self.keyring else None
+                if key is None:
+                    problem = f"hashed with audit key {row['key_id']}, which this server does not hold"
+            elif older is not None:
+                if not older.sealed:
+                    problem = f"hashed the older, unkeyed way, but {older.problem}"
+                elif older.tombstones.get(n) != row["hash"]:
+                    problem = ("hashed the older, unkeyed way but not as sealed when the audit key was introduced "
+                               "— rewritten and rehashed")
+            if problem:
+                found.append(f"{n} tombstone: {problem}")
+            elif tombstone_hash(row, row["prev_hash"], key) != row["hash"]:
                 found.append(f"{n} tombstone: content does not match its hash — edited")
             prev = row["hash"]
             left = self.conn.execute(select(func.count()).select_from(t.events)

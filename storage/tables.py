@@ -118,6 +118,7 @@ events = Table(
     Column("payload", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("key_id", String(16)),  # the audit key of the HMAC; NULL: the older, unkeyed SHA-256 (before 0006)
     UniqueConstraint("case_number", "seq", name="uq_events_case_seq"),
 )
 Index("ix_events_occurred_at", events.c.occurred_at)
@@ -239,4 +240,15 @@ tombstones = Table(
     Column("final_event_hash", String(64), nullable=False),
     Column("prev_hash", String(64), nullable=False, unique=True),
     Column("hash", String(64), nullable=False),
+    Column("key_id", String(16)),
+)
+
+audit_seals = Table(
+    "audit_seals",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("key_id", String(16), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("mac", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )

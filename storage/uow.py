@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from states.errors import DomainError
 from storage.calendar_years import SqlCalendarYears
 from storage.cases import SqlBlobStore, SqlCaseRepository
+from storage.chain import Keyring
 from storage.common import WallClock, wall
 from storage.db import READONLY
 from storage.ledger import SqlDeadlineQueries, SqlInbox, SqlReminderLedger
@@ -33,10 +34,12 @@ class StorageUnavailable(DomainError):
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine, *, readonly: bool = False, recorded_clock: WallClock = wall) -> None:
+    def __init__(self, engine: Engine, *, readonly: bool = False, recorded_clock: WallClock = wall,
+                 keyring: Keyring | None = None) -> None:
         self.engine = engine
         self.readonly = readonly
         self.recorded_clock = recorded_clock
+        self.keyring = keyring
 
     def __enter__(self) -> SqlUnitOfWork:
         try:
@@ -48,7 +51,7 @@ class SqlUnitOfWork:
         if self.readonly:
             self.conn = self.conn.execution_options(**{READONLY: True})
         self.tx = self.conn.begin()
-        self.cases = SqlCaseRepository(self.conn, self.recorded_clock)
+        self.cases = SqlCaseRepository(self.conn, self.recorded_clock, self.keyring)
         self.users = SqlUserRepository(self.conn)
         self.experts = SqlExpertRepository(self.conn)
         self.blobs = SqlBlobStore(self.conn)
@@ -56,7 +59,7 @@ class SqlUnitOfWork:
         self.reminders = SqlReminderLedger(self.conn)
         self.inbox = SqlInbox(self.conn)
         self.calendar_years = SqlCalendarYears(self.conn)
-        self.retention = SqlRetentionStore(self.conn)
+        self.retention = SqlRetentionStore(self.conn, self.keyring)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -74,9 +77,14 @@ class SqlUnitOfWork:
 
 
 class UnitOfWorkFactory:
-    def __init__(self, engine: Engine, recorded_clock: WallClock = wall) -> None:
+    """Units of work over one engine. KEYRING (the audit key, kept outside the database) keys every new hash; without
+    one, hashes are of the older, unkeyed kind (tests of storage alone)."""
+
+    def __init__(self, engine: Engine, recorded_clock: WallClock = wall, keyring: Keyring | None = None) -> None:
         self.engine = engine
         self.recorded_clock = recorded_clock
+        self.keyring = keyring
 
     def __call__(self, readonly: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, readonly=readonly, recorded_clock=self.recorded_clock)
+        return SqlUnitOfWork(self.engine, readonly=readonly, recorded_clock=self.recorded_clock,
+                             keyring=self.keyring)

@@ -47,6 +47,19 @@ class WebStore:
             if done.rowcount != 1:
                 raise LookupError(f"user {name!r} vanished")
 
+    # -- sessions ended on the server ------------------------------------------------------------------------
+    def end_session(self, sid_sha256: str, at: datetime, keep: timedelta) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(w.ended_sessions.delete().where(w.ended_sessions.c.ended_at < at - keep))
+            if conn.execute(select(w.ended_sessions.c.sid_sha256)
+                            .where(w.ended_sessions.c.sid_sha256 == sid_sha256)).first() is None:
+                conn.execute(insert(w.ended_sessions).values(sid_sha256=sid_sha256, ended_at=at))
+
+    def session_ended(self, sid_sha256: str) -> bool:
+        with self._read() as conn:
+            return conn.execute(select(w.ended_sessions.c.sid_sha256)
+                                .where(w.ended_sessions.c.sid_sha256 == sid_sha256)).first() is not None
+
     # -- API tokens ------------------------------------------------------------------------------------------
     def add_token(self, token_sha256: str, user_name: str, label: str, at: datetime) -> None:
         with self.engine.begin() as conn:

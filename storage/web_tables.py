@@ -31,3 +31,12 @@ login_attempts = Table(
 )
 Index("ix_login_attempts_user_at", login_attempts.c.user_name, login_attempts.c.at)
 Index("ix_login_attempts_client_at", login_attempts.c.client, login_attempts.c.at)
+
+# Sessions ended on the server (sign-out; migration 0006_keyed_chain): the SHA-256 of the session's id, until the
+# session would have expired anyway. A cookie copied before sign-out no longer reads or writes.
+ended_sessions = Table(
+    "ended_sessions",
+    metadata,
+    Column("sid_sha256", String(64), primary_key=True),
+    Column("ended_at", UTCDateTime(), nullable=False, index=True),
+)

@@ -57,9 +57,8 @@ def _panel_expert(uow: UnitOfWork, case: Case, expert: str) -> str:
     by_name = [eid for eid in case.panel if (found := uow.experts.get(eid)) is not None and found.name == wanted]
     if len(by_name) == 1:
         return by_name[0]
-    raise InvalidInput(f"{wanted} is not on the panel of {case.number} ({', '.join(case.panel) or 'none'})",
-                       key="expert_not_on_panel", field="expert", number=case.number, expert=wanted,
-                       panel=list(case.panel))
+    raise InvalidInput(f"{wanted} is not on the panel of {case.number}",
+                       key="expert_not_on_panel", field="expert", number=case.number, expert=wanted)
 
 
 def record_fee(svc: Services, actor: str | None, number: str, expert: str, amount: str,

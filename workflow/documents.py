@@ -57,9 +57,8 @@ def form_context(svc: Services, actor: str | None, number: str, expert: str | No
         if expert is None:
             return ctx
         if expert not in case.panel:
-            raise InvalidInput(f"{expert} is not on the panel of {number} ({', '.join(case.panel)})",
-                               key="expert_not_on_panel", field="expert", number=number, expert=expert,
-                               panel=list(case.panel))
+            raise InvalidInput(f"{expert} is not on the panel of {number}",
+                               key="expert_not_on_panel", field="expert", number=number, expert=expert)
         signed = case.opinions.get(expert)
         if signed is None:
             raise GuardFailed(f"{number}: expert {expert} has not signed a form yet (a blank form names no expert)",

@@ -76,6 +76,7 @@ class StoredEvent:
     recorded_at: datetime
     prev_hash: str
     hash: str
+    key_id: str | None = None  # the audit key of an HMAC; None: the older, unkeyed SHA-256
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,10 @@ class CaseRepository(Protocol):
 
     def chain_findings(self, number: str) -> list[str]:
         """Recompute the hash chain of one case; one line per broken, missing or reordered event."""
+        ...
+
+    def hash_kinds(self) -> dict[str, int]:
+        """How many events are keyed (HMAC under the audit key) and how many of the older, unkeyed kind."""
         ...
 
 

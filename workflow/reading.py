@@ -89,6 +89,7 @@ def event_dict(s: StoredEvent) -> dict[str, Any]:
         "payload": s.event.payload,
         "prev_hash": s.prev_hash,
         "hash": s.hash,
+        "key_id": s.key_id,
     }
 
 
@@ -225,3 +226,72 @@ def export_events(svc: Services, actor: str | None, number: str) -> list[dict[st
         if not stored:
             raise NotFound(f"case {number} does not exist", key="case_missing", number=number)
         return [event_dict(s) for s in stored]
+
+
+# --- checkpoints (issue 15): the heads of every chain at an instant, and whether the log still extends them -----
+
+
+def chain_heads(svc: Services, actor: str | None) -> dict[str, Any]:
+    """Every case's head (number, version, last hash) as its log holds it, the tombstones' head and the case-number
+    counters: what a checkpoint states. Auditors and admins only."""
+    with svc.uow(readonly=True) as uow:
+        require_role(_user(uow, actor), "auditor", "admin")
+        cases = []
+        for n in uow.cases.numbers():
+            stored = uow.cases.events(n)
+            if stored:
+                cases.append({"number": n, "version": stored[-1].seq, "last_hash": stored[-1].hash})
+        tombs = uow.retention.tombstones()
+        return {
+            "cases": cases,
+            "tombstones": {"count": len(tombs), "head": tombs[-1]["hash"] if tombs else None},
+            "counters": _counters(uow.retention.issued_numbers(svc.policy.case_prefix)),
+        }
+
+
+def _counters(issued: Sequence[str]) -> dict[str, int]:
+    """The highest number issued in each year: YRD-2026-0012 → {"2026": 12}."""
+    top: dict[str, int] = {}
+    for n in issued:
+        _, year, seq = n.rsplit("-", 2)
+        top[year] = max(top.get(year, 0), int(seq))
+    return top
+
+
+def checkpoint_findings(svc: Services, actor: str | None, statement: Mapping[str, Any], label: str) -> list[str]:
+    """Does the database still extend a checkpoint? One finding per case rolled back, truncated, deleted or
+    rewritten, per tombstone removed or rewritten, per counter lowered."""
+    now = chain_heads(svc, actor)
+    with svc.uow(readonly=True) as uow:
+        found: list[str] = []
+        for head in statement.get("cases", []):
+            n, version, last = head["number"], int(head["version"]), head["last_hash"]
+            stored = uow.cases.events(n)
+            if not stored:
+                tomb = uow.retention.tombstone(n)
+                if tomb is not None and tomb["final_event_hash"] == last and tomb["events"] >= version:
+                    continue  # purged after its retention since the checkpoint: its tombstone extends it
+                found.append(f"{n}: deleted — {label} saw it at version {version}, the database has no event of it")
+                continue
+            if len(stored) < version or stored[-1].seq < version:
+                found.append(f"{n}: rolled back or truncated — {label} saw version {version}, the log ends at "
+                             f"event {stored[-1].seq}")
+                continue
+            at = next((s for s in stored if s.seq == version), None)
+            if at is None or at.hash != last:
+                found.append(f"{n} event {version}: rewritten — its hash is not the one {label} recorded")
+        t_then = statement.get("tombstones") or {}
+        tombs = uow.retention.tombstones()
+        count = int(t_then.get("count") or 0)
+        if len(tombs) < count:
+            found.append(f"tombstones: {count - len(tombs)} removed — {label} saw {count}, the database has "
+                         f"{len(tombs)}")
+        elif count and tombs[count - 1]["hash"] != t_then.get("head"):
+            found.append(f"{tombs[count - 1]['number']} tombstone: rewritten — the tombstones' chain no longer "
+                         f"passes through the head {label} recorded")
+        for year, value in sorted((statement.get("counters") or {}).items()):
+            have = now["counters"].get(year, 0)
+            if have < int(value):
+                found.append(f"{svc.policy.case_prefix}-{year}: the case-number counter was lowered from {value} "
+                             f"to {have} — numbers issued before {label} could be issued again")
+        return found

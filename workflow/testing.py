@@ -109,6 +109,9 @@ class FakeCases:
     def numbers(self) -> list[str]:
         return sorted(set(self.data.cases) | set(self.data.events))
 
+    def hash_kinds(self) -> dict[str, int]:
+        return {"keyed": 0, "older": sum(len(v) for v in self.data.events.values())}
+
     def chain_findings(self, number: str) -> list[str]:
         prev, found = GENESIS, []
         for s in self.data.events.get(number, []):

@@ -26,6 +26,8 @@ from workflow.people import ROLES, add_expert, add_user, check_new_user, list_ex
 from workflow.permissions import Someone
 from workflow.ports import UnitOfWork
 from workflow.reading import (
+    chain_heads,
+    checkpoint_findings,
     event_dict,
     export_events,
     for_viewer,
@@ -60,7 +62,8 @@ __all__ = [
     "ROLES", "add_expert", "add_user", "check_new_user", "list_experts",
     "BEIJING", "SYSTEM", "AfterCommit", "Services", "_user", "act", "beijing_day", "event_dict", "export_events",
     "for_viewer", "history", "lead_for", "lead_on_day", "list_cases", "load", "material", "may_read_event", "may_see_fee",
-    "present", "replay_at", "show_case", "verify_audit", "visible_snapshot", "with_retention",
+    "present", "replay_at", "show_case", "verify_audit", "visible_snapshot", "with_retention", "chain_heads",
+    "checkpoint_findings",
 ]
 
 # The event a command writes, to tell "someone else just did this" (a conflict) from a plain wrong state.

@@ -11,9 +11,12 @@ from typing import Annotated
 
 import typer
 
+from huizhen import checkpoints
+from huizhen.cells import safe_cell
 from huizhen.cli.cases import _render_case
 from huizhen.cli.common import CaseArg, JsonOpt, actor, emit_json, err, get_app, out, read_yaml
 from huizhen.clock import parse_instant
+from huizhen.keys import public_pem, signing_key
 from huizhen.labels import DEFECT_LABELS
 from states.errors import InvalidInput
 from states.rules import derive_conclusions, parse_opinion
@@ -38,15 +41,23 @@ def form_check(file: Annotated[Path, typer.Argument(metavar="FILE.yaml")], as_js
 
 
 @audit_app.command("verify")
-def audit_verify(number: Annotated[str | None, typer.Argument(metavar="[CASE]")] = None, as_json: JsonOpt = False) -> None:
-    """Recompute every hash and replay every case; exits 1 naming each finding."""
+def audit_verify(number: Annotated[str | None, typer.Argument(metavar="[CASE]")] = None, as_json: JsonOpt = False,
+                 checkpoint: Annotated[list[Path] | None, typer.Option(
+                     "--checkpoint", metavar="FILE", help="a signed checkpoint the database must still extend "
+                     "(repeatable)")] = None) -> None:
+    """Recompute every hash and replay every case; with --checkpoint, check that the database still extends each
+    checkpoint. Exits 1 naming each finding."""
     a = get_app()
     findings = uc.verify_audit(a.services, actor(), number)
+    if checkpoint:
+        findings += checkpoints.verify_files(a, actor(), list(checkpoint))
     with a.services.uow(readonly=True) as uow:
         count = len([number]) if number else len(uow.cases.numbers())
         purged = 0 if number else len(uow.retention.tombstones())
+        kinds = uow.cases.hash_kinds()
     if as_json:
-        emit_json({"ok": not findings, "cases": count, "tombstones": purged, "findings": findings})
+        emit_json({"ok": not findings, "cases": count, "tombstones": purged, "findings": findings,
+                   "keyed_events": kinds["keyed"], "older_events": kinds["older"]})
     else:
         for f in findings:
             sys.stdout.write(f + "\n")
@@ -55,8 +66,25 @@ def audit_verify(number: Annotated[str | None, typer.Argument(metavar="[CASE]")]
         else:
             out.print(f"audit: {count} case(s) verified — every hash recomputed, every replay matches its case"
                       + (f"; {purged} purged case(s)' tombstones chained and intact" if purged else ""))
+            out.print(f"audit: {kinds['keyed']} event(s) keyed with the audit key, {kinds['older']} of the older "
+                      "unkeyed kind (sealed when the key was introduced)")
     if findings:
         raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(out_file: Annotated[Path | None, typer.Option("--out", metavar="FILE")] = None) -> None:
+    """Sign a statement of every case's head, the tombstones' head and the case-number counters, now; keep it in
+    the checkpoint folder (and at --out). Auditors and admins."""
+    a = get_app()
+    path = checkpoints.write(a, actor(), a.services.clock.now(), out_file)
+    sys.stdout.write(str(path) + "\n")
+
+
+@audit_app.command("public-key")
+def audit_public_key() -> None:
+    """Print the public key (PEM) that verifies this server's checkpoints, for checking them offline."""
+    sys.stdout.write(public_pem(signing_key(get_app().settings)))
 
 
 @audit_app.command("replay")
@@ -86,6 +114,7 @@ def audit_export(number: CaseArg, fmt: Annotated[str, typer.Option("--format", h
     writer = csv.DictWriter(buf, fieldnames=fields)
     writer.writeheader()
     for e in events:
-        writer.writerow({**e, "payload": json.dumps(e["payload"], ensure_ascii=False, sort_keys=True)})
+        row = {**e, "payload": json.dumps(e["payload"], ensure_ascii=False, sort_keys=True)}
+        writer.writerow({k: safe_cell(row.get(k)) for k in fields})
     sys.stdout.write(buf.getvalue())
 

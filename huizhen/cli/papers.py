@@ -11,8 +11,11 @@ import typer
 from huizhen import dossier
 from huizhen.cli.common import CaseArg, JsonOpt, actor, emit_json, err, get_app, local, out
 from huizhen.clock import parse_instant
+from huizhen.config import load_settings
+from huizhen.keys import load_keyring
 from huizhen.papers import render_form, render_minutes  # the renderers load WeasyPrint only when they draw
-from states.errors import InvalidInput
+from states.errors import DomainError, InvalidInput
+from storage.chain import Keyring
 from workflow import usecases as uc
 from workflow.documents import form_context, minutes_context
 
@@ -80,10 +83,18 @@ def audit_dossier(number: CaseArg, out_file: Annotated[Path, typer.Option("--out
     sys.stdout.write(str(out_file) + "\n")
 
 
+def _keyring_if_at_hand() -> Keyring | None:
+    """The audit key, where this machine has it (then keyed hashes are recomputed too); never made here."""
+    try:
+        return load_keyring(load_settings(), create=False)
+    except DomainError:
+        return None
+
+
 @audit_app.command("dossier-verify")
 def audit_dossier_verify(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False) -> None:
     """Check a dossier offline (no database): every file against the manifest, the history's hash chain."""
-    findings = dossier.verify(file)
+    findings = dossier.verify(file, _keyring_if_at_hand())
     if as_json:
         emit_json({"ok": not findings, "findings": findings})
     else:

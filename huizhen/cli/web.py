@@ -162,12 +162,13 @@ def serve(
         if workers > 1:
             os.environ["HUIZHEN_WEB_SECURE_COOKIES"] = "1" if secure_cookies else ""
             uvicorn.run("huizhen.web.asgi:create", factory=True, host=host, port=port, workers=workers,
-                        log_config=None, timeout_graceful_shutdown=3, proxy_headers=True)
+                        log_config=None, timeout_graceful_shutdown=3, proxy_headers=True,
+                        forwarded_allow_ips=list(a.settings.web.trusted_proxies))
         else:
             from huizhen.web import create_app  # lazily, like all of huizhen.web
 
             web = create_app(a, secure_cookies=secure_cookies, demo_note=note)
             uvicorn.run(web, host=host, port=port, log_config=None, timeout_graceful_shutdown=3,
-                        proxy_headers=True)
+                        proxy_headers=True, forwarded_allow_ips=list(a.settings.web.trusted_proxies))
     finally:
         stop.set()

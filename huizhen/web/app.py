@@ -24,6 +24,7 @@ from huizhen.errors import http_status, json_error, web_message
 from huizhen.labels import HTTP_TITLES
 from huizhen.web import api, api_people, api_records, api_yearly, experts, help, pages, records, sse
 from huizhen.web.auth import Authenticator, Sessions, load_secret, make_hasher
+from huizhen.web.clean_bytes import CleanBytes
 from huizhen.web.common import (
     Guard,
     LoginRequired,
@@ -120,6 +121,7 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
             return hz.services.max_material_bytes + UPLOAD_OVERHEAD
         return FORM_LIMIT
 
+    app.add_middleware(CleanBytes, body_timeout=hz.settings.web.body_timeout_seconds)  # inside the Guard: bodies already bounded, security headers still added
     app.add_middleware(Guard, limit_for=limit_for)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)

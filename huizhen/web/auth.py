@@ -77,6 +77,11 @@ class Viewer:
     via: str  # "session" | "token"
 
 
+def session_id_digest(csrf: str) -> str:
+    """A session is named by its CSRF token (random, one per sign-in); only its SHA-256 is stored."""
+    return hashlib.sha256(f"session:{csrf}".encode()).hexdigest()
+
+
 class Sessions:
     def __init__(self, secret: str, max_age: int = SESSION_MAX_AGE) -> None:
         self.serializer = URLSafeTimedSerializer(secret, salt="huizhen-session")
@@ -162,7 +167,14 @@ class Authenticator:
         found = self.store.user_and_hash(name)
         if found is None or found[1] is None or fingerprint(found[1]) != data.get("f"):
             return None
+        if self.store.session_ended(session_id_digest(str(data.get("c", "")))):
+            return None  # signed out: a copy of the cookie is worth nothing
         return found[0]
+
+    def end_session(self, data: dict[str, Any]) -> None:
+        """Sign-out on the server: the session's id is remembered as ended until it would have expired anyway."""
+        self.store.end_session(session_id_digest(str(data.get("c", ""))), self.wall(),
+                               timedelta(seconds=SESSION_MAX_AGE))
 
     def token_user(self, token: str) -> User | None:
         token = token.strip()

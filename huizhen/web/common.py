@@ -168,9 +168,14 @@ async def read_form(request: Request, max_files: int = 0) -> FormData:
     if ctype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise WebError(400, "请求有误：需要表单提交 / Bad request: expected a form (urlencoded or multipart)")
     try:
-        return await request.form(max_files=max_files, max_fields=300, max_part_size=1024 * 1024)
+        form = await request.form(max_files=max_files, max_fields=300, max_part_size=1024 * 1024)
     except StarletteHTTPException as exc:
         raise WebError(exc.status_code, f"请求有误 / Bad request: {exc.detail}") from None
+    from huizhen.web.clean_bytes import MESSAGE, bad_text
+
+    if any(bad_text(k) or (isinstance(v, str) and bad_text(v)) for k, v in form.multi_items()):
+        raise WebError(400, MESSAGE)
+    return form
 
 
 async def posted(request: Request, max_files: int = 0) -> tuple[Viewer, FormData]:

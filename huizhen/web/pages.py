@@ -114,6 +114,9 @@ async def login(request: Request) -> Response:
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     await posted(request)
+    data = session_data(request)
+    if data is not None:
+        await call(web(request).auth.end_session, data)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -314,12 +314,14 @@ def test_export_events_is_a_hash_chain(world: World) -> None:
     assert exported[0]["prev_hash"] == GENESIS
     for prev, cur in zip(exported, exported[1:], strict=False):
         assert cur["prev_hash"] == prev["hash"], cur["seq"]
+    keyring = world.app.services.uow.keyring  # type: ignore[attr-defined]
     for e in exported:
+        assert e["key_id"] == keyring.current_id  # new events are keyed: only the audit key's holder recomputes
         recomputed = event_hash(
             case_number=e["case"], seq=e["seq"], type_=e["type"], schema_version=e["schema_version"],
             actor=e["actor"], occurred_at=datetime.fromisoformat(e["occurred_at"]),
             recorded_at=datetime.fromisoformat(e["recorded_at"]), payload=canonical_json(e["payload"]),
-            prev_hash=e["prev_hash"])
+            prev_hash=e["prev_hash"], key=keyring.secret(e["key_id"]))
         assert recomputed == e["hash"], e["seq"]
     assert len({e["hash"] for e in exported}) == len(exported)
     with world.app.engine.connect() as conn:

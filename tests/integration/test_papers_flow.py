@@ -232,4 +232,6 @@ def test_dossier_history_edited_and_rehashed_in_the_manifest_still_breaks_the_ch
     with zipfile.ZipFile(forged, "w") as zf:
         for n, data in files.items():
             zf.writestr(n, data)
-    assert dossier.verify(forged) == ["history.jsonl: event 1 breaks the hash chain"]
+    # The events are keyed: where the audit key is at hand (an institution's server), the edit is named.
+    keyring = world.app.services.uow.keyring  # type: ignore[attr-defined]
+    assert dossier.verify(forged, keyring) == ["history.jsonl: event 1 breaks the hash chain"]
