@@ -150,7 +150,8 @@ def submit(case: Case, lead: str, actor: str, now: datetime) -> Event:
 def verify(case: Case, note: str, actor: str, now: datetime) -> Event:
     ensure_allowed(case, "verify")
     text = _required(note, "note", "the preliminary verification must say something", "note_empty")
-    return _emit(case, check(case, "verify", now), {"note": text}, actor)
+    addition = case.status is CaseStatus.preliminary_review and bool(case.verification)
+    return _emit(case, check(case, "verify", now), {"note": text, "addition": addition}, actor)
 
 
 def form_panel(case: Case, experts: list[str], reason: str, actor: str, now: datetime) -> Event:

@@ -72,9 +72,11 @@ APPLICANT, LEAD, PANEL_EXPERT, ADMIN, SYSTEM = "applicant", "lead", "panel_exper
 
 CATALOGUE: tuple[Command, ...] = (
     _c("edit", "CaseEdited", S.drafted, who=frozenset({APPLICANT}), article="7"),
-    _c("submit", "CaseSubmitted", S.drafted, (S.preliminary_review,), guards=("product_complete", "basis"),
+    # Art. 7: "申请前…应当进行过初步核实判断": verified on the draft, before the application; in preliminary review
+    # the verification may still be added to (an addition in the history, the first note kept).
+    _c("verify", "VerificationRecorded", (S.drafted, S.preliminary_review), who=frozenset({APPLICANT}), article="7"),
+    _c("submit", "CaseSubmitted", S.drafted, (S.preliminary_review,), guards=("product_complete", "basis", "verified"),
        who=frozenset({APPLICANT}), simple=True, article="6–7"),
-    _c("verify", "VerificationRecorded", S.preliminary_review, who=frozenset({APPLICANT}), article="7"),
     _c("form_panel", "PanelFormed", S.preliminary_review, who=frozenset({APPLICANT}), article="8(1)"),
     _c("attach", "MaterialAttached", ACTIVE_BEFORE_DECISION, who=frozenset({APPLICANT, LEAD}), article="8(2)"),
     _c("dispatch", "MaterialsDispatched", S.preliminary_review, (S.awaiting_experts,),
