@@ -154,6 +154,17 @@ def verify(case: Case, note: str, actor: str, now: datetime) -> Event:
     return _emit(case, check(case, "verify", now), {"note": text, "addition": addition}, actor)
 
 
+def concur(case: Case, institution: str, note: str, actor: str, now: datetime) -> Event:
+    """Art. 4(3): another member institution concurs with the joint decision that is the draft's only basis."""
+    ensure_allowed(case, "concur")
+    text = _required(note, "note", "the concurrence must say something", "note_empty")
+    if not institution or institution == case.applicant:
+        raise InvalidInput(f"{case.number}: concurrence comes from another institution than the applicant",
+                           key="concurrence_own_institution", field="institution", number=case.number,
+                           institution=institution)
+    return _emit(case, check(case, "concur", now), {"institution": institution, "note": text}, actor)
+
+
 def form_panel(case: Case, experts: list[str], reason: str, actor: str, now: datetime) -> Event:
     ensure_allowed(case, "form_panel")
     problem = panel_problem(case.number, experts, reason.strip())

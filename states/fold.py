@@ -126,6 +126,12 @@ def _verified(case: Case, ev: Event) -> None:
         case.verification = entry
 
 
+@folds("ConcurrenceRecorded", fields=("institution", "note"))
+def _concurred(case: Case, ev: Event) -> None:
+    case.concurrences.append({"institution": ev.payload["institution"], "note": ev.payload["note"], "by": ev.actor,
+                              "at": ev.occurred_at.isoformat()})
+
+
 @folds("PanelFormed", fields=("experts",))
 def _panel(case: Case, ev: Event) -> None:
     case.panel = list(ev.payload["experts"])

@@ -137,6 +137,11 @@ def drive_lifecycle(hz: Hz, tmp_path: Path, *, refusals: bool) -> None:
     assert number == "YRD-2026-0001"  # the refused files consumed no number
     shown_at[t0] = hz.json("case", "show", number, user="sh", now=t0)
     assert (shown_at[t0]["status"], shown_at[t0]["version"]) == ("drafted", 1)
+    # Art. 7: the preliminary verification comes before the application; without it submit refuses (exit 5).
+    r = hz("case", "submit", number, user="sh", now="2026-09-24T10:02:00+08:00")
+    refused(r, 5, "huizhen case verify")
+    assert history_len(hz, number) == 1
+    hz.ok("case", "verify", number, "--note", "核实检测报告原件与样品一致", user="sh", now="2026-09-24T10:04:00+08:00")
     hz.ok("case", "submit", number, user="sh", now="2026-09-24T10:05:00+08:00")
 
     if refusals:
@@ -152,9 +157,10 @@ def drive_lifecycle(hz: Hz, tmp_path: Path, *, refusals: bool) -> None:
         refused(runs[2], 2, "EXPERT_ID")
         assert "E9999" in runs[2].stderr
         refused(runs[3], 2, "HUIZHEN_NOW")
-        assert history_len(hz, number) == 2
+        assert history_len(hz, number) == 3
 
-    hz.ok("case", "verify", number, "--note", "核实检测报告原件与样品一致", user="sh", now="2026-09-25T15:00:00+08:00")
+    # In preliminary review the verification may still be added to (an addition in the history).
+    hz.ok("case", "verify", number, "--note", "补充：另有3例同型号摔伤", user="sh", now="2026-09-25T15:00:00+08:00")
     hz.ok("case", "panel", number, *ids, user="sh", now="2026-09-28T09:30:00+08:00")
     hz.ok("case", "attach", number, str(EXAMPLES / "test-report.txt"), "--kind", "test_report", user="sh",
           now="2026-09-28T09:40:00+08:00")

@@ -107,6 +107,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "edit": lambda c, now, data=None: dom.edit(c, data or draft(), ACTOR, now),
     "submit": lambda c, now: dom.submit(c, "SH", ACTOR, now),
     "verify": lambda c, now, note="初步核实：符合会诊条件": dom.verify(c, note, ACTOR, now),
+    "concur": lambda c, now, institution="ZJ": dom.concur(c, institution, "同意共同开展", "zj", now),
     "form_panel": lambda c, now, experts=None, reason="": dom.form_panel(
         c, list(PANEL if experts is None else experts), reason, ACTOR, now),
     "attach": lambda c, now: dom.attach(c, "a" * 64, "report.pdf", "test_report", 1024, ACTOR, now),
@@ -144,6 +145,7 @@ CHANGES: dict[str, set[str]] = {
     "edit": {"product", "sources", "source_other", "basis", "cross_province"},
     "submit": {"status", "lead", "submitted_at"},
     "verify": {"verification"},
+    "concur": {"concurrences"},
     "form_panel": {"panel", "panel_reason"},
     "attach": {"materials"},
     "dispatch": {"status", "deadlines"},
@@ -218,7 +220,7 @@ EVERYWHERE_OPEN = {"recompute_deadlines", "record_delivery"}
 FEES = {"record_fee", "correct_fee"}  # once the panel has the materials (Art. 10), also after closing
 DISPOSAL = {"appraise_disposal", "place_hold", "release_hold"}  # closed cases only (Art. 9)
 EXPECTED: dict[CaseStatus, set[str]] = {
-    S.drafted: {"edit", "verify", "submit", "attach", "withdraw"} | EVERYWHERE_OPEN,
+    S.drafted: {"edit", "verify", "concur", "submit", "attach", "withdraw"} | EVERYWHERE_OPEN,
     S.preliminary_review: {"verify", "form_panel", "attach", "dispatch", "withdraw"} | EVERYWHERE_OPEN,
     S.awaiting_experts: {"attach", "record_analysis", "refer", "withdraw"} | EVERYWHERE_OPEN | FEES,
     S.convening: {"attach", "schedule", "cancel_meeting", "convene"} | EVERYWHERE_OPEN | FEES,
@@ -386,7 +388,10 @@ def test_submit_needs_an_art4_basis() -> None:
 def test_submit_with_a_samr_assignment_or_joint_decision(basis: str) -> None:
     data = draft(registered_province="SH", production_province="SH")
     data["basis"] = {basis: "市监质监函〔2026〕12号"}
-    f = Flow(data).run("verify", "submit")
+    f = Flow(data).run("verify")
+    if basis == "joint_decision":  # Art. 4(3): another institution concurs first
+        f.run("concur")
+    f.run("submit")
     assert f.case.status is S.preliminary_review
     assert f.case.lead == "SH"
     assert f.case.submitted_at == f.now
@@ -435,6 +440,44 @@ def test_submit_needs_the_verification_first() -> None:
     f.run("verify", "submit")
     assert f.case.status is S.preliminary_review
     assert f.case.verification is not None and f.case.verification["note"] == "初步核实：符合会诊条件"
+
+
+def joint_draft() -> dict[str, Any]:
+    data = draft(registered_province="SH", production_province="SH")
+    data["basis"] = {"joint_decision": "长三角联席会议 2026 年第 3 次会议决定"}
+    return data
+
+
+def test_a_joint_decision_alone_needs_another_institution_s_concurrence() -> None:
+    """Art. 4(3): "各省（市）召回技术机构认为有必要共同开展": not one institution alone."""
+    f = Flow(joint_draft()).run("verify")
+    assert f.case.joint_only()
+    with pytest.raises(GuardFailed) as info:
+        dom.submit(f.case, "SH", ACTOR, f.tick())
+    assert (info.value.key, info.value.field) == ("concurrence_missing", "basis.joint_decision")
+    with pytest.raises(InvalidInput) as bad:
+        dom.concur(f.case, "SH", "自己同意", ACTOR, f.tick())
+    assert bad.value.key == "concurrence_own_institution"
+    with pytest.raises(InvalidInput) as empty:
+        dom.concur(f.case, "ZJ", "  ", ACTOR, f.tick())
+    assert (empty.value.key, empty.value.field) == ("note_empty", "note")
+    f.run("concur", "submit")
+    assert f.case.status is S.preliminary_review
+    assert [(c["institution"], c["by"]) for c in f.case.concurrences] == [("ZJ", "zj")]
+    assert replay(f.events).to_dict() == f.case.to_dict()
+
+
+@pytest.mark.parametrize("basis", [{"samr_assignment": "市监质监函〔2026〕12号", "joint_decision": "决定"}, None])
+def test_no_concurrence_when_the_joint_decision_is_not_the_only_basis(basis: dict[str, str] | None) -> None:
+    data = draft()  # cross-province
+    if basis is not None:
+        data = draft(registered_province="SH", production_province="SH")
+        data["basis"] = basis
+    f = Flow(data).run("verify")
+    assert not f.case.joint_only()
+    assert refused(f, "concur") and f.case.concurrences == []
+    f.run("submit")
+    assert f.case.status is S.preliminary_review
 
 
 def test_verification_added_to_in_preliminary_review_keeps_the_first() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fake_world import FakeWorld, fake_world, opinion, run_to
+from fake_world import FakeWorld, case_file, fake_world, opinion, run_to
 
 from states.commands import COMMANDS
 from states.errors import DomainError, GuardFailed, InvalidInput, InvalidTransition
@@ -87,6 +87,27 @@ def test_submit_without_the_verification_is_refused_and_writes_nothing(w: FakeWo
     assert "verify" in {a["action"] for a in queries.available_actions(w.svc, "sh", n)}
     uc.verify(w.svc, "sh", n, "核实无误")
     assert uc.submit(w.svc, "sh", n).status == "preliminary_review"
+
+
+def test_a_joint_decision_is_submitted_once_another_institution_concurs(w: FakeWorld) -> None:
+    """Art. 4(3): the other institutions' liaisons see the draft (docs/decisions.md), one of them concurs."""
+    w.clock.set("2026-09-24T10:00:00+08:00")
+    data = case_file()
+    data["product"]["production_province"] = data["product"]["registered_province"]
+    data["basis"] = {"joint_decision": "长三角联席会议 2026 年第 3 次会议决定"}
+    n = uc.new_case(w.svc, "sh", data).number
+    uc.verify(w.svc, "sh", n, "核实无误")
+    refused = unchanged(w, n, lambda: uc.submit(w.svc, "sh", n), GuardFailed)
+    assert (refused.key, refused.field) == ("concurrence_missing", "basis.joint_decision")
+    assert n in [c["number"] for c in uc.list_cases(w.svc, "zj")]
+    assert "concur" in {a["action"] for a in queries.available_actions(w.svc, "zj", n)}
+    unchanged(w, n, lambda: uc.concur(w.svc, "sh", n, "自己同意"), NotPermitted)
+    assert unchanged(w, n, lambda: uc.concur(w.svc, "zj", n, "  "), InvalidInput).field == "note"
+    uc.concur(w.svc, "zj", n, "浙江同意共同开展")
+    assert uc.submit(w.svc, "sh", n).status == "preliminary_review"
+    assert stored(w, n) == ["CaseOpened", "VerificationRecorded", "ConcurrenceRecorded", "CaseSubmitted"]
+    assert uc.show_case(w.svc, "auditor", n)["concurrences"][0]["institution"] == "ZJ"
+    assert uc.verify_audit(w.svc, "auditor", n) == []
 
 
 def test_someone_else_acting_first_is_a_conflict(w: FakeWorld) -> None:

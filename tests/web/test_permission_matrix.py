@@ -39,6 +39,9 @@ def reach(site: Site, state: str) -> str:
     w, svc, ex = site.world, site.svc, site.world.experts
     if state in ("drafted", "preliminary_review", "awaiting_experts", "convening", "convened", "decided", "minutes"):
         n = run_to(w, state)
+    elif state == "verified_draft":  # Art. 7: verified before the application
+        n = run_to(w, "drafted")
+        uc.verify(svc, "sh", n, "核实无误")
     elif state == "ready":
         n = run_to(w, "preliminary_review")
         uc.verify(svc, "sh", n, "核实无误")
@@ -223,7 +226,7 @@ PAGES: list[Route] = [
     Route("GET /audit/cases/{n}/replay", "awaiting_experts", page_get("/audit/cases/{n}/replay"), REPLAY),
     Route("POST /cases/new", None, page_post("/cases/new", CASE_FORM), LIAISONS, True),
     Route("POST edit", "drafted", page_post("/cases/{n}/edit", CASE_FORM), frozenset({"sh"}), True),
-    Route("POST submit", "drafted", page_post("/cases/{n}/act/submit"), frozenset({"sh"}), True),
+    Route("POST submit", "verified_draft", page_post("/cases/{n}/act/submit"), frozenset({"sh"}), True),
     Route("POST verify", "preliminary_review", page_post("/cases/{n}/verify", {"note": "核实"}), frozenset({"sh"}),
           True),
     Route("POST panel", "preliminary_review", page_post("/cases/{n}/panel", {"experts": ["E0001", "E0002", "E0003"]}),
@@ -319,7 +322,7 @@ API: list[Route] = [
           frozenset({"admin"}), True),
     Route("POST /cases", None, api("POST", "/api/v1/cases", CASE_JSON), LIAISONS, True),
     Route("PUT /cases/{n}", "drafted", api("PUT", "/api/v1/cases/{n}", CASE_JSON), frozenset({"sh"}), True),
-    Route("POST submit", "drafted", api("POST", "/api/v1/cases/{n}/submit"), frozenset({"sh"}), True),
+    Route("POST submit", "verified_draft", api("POST", "/api/v1/cases/{n}/submit"), frozenset({"sh"}), True),
     Route("POST verify", "preliminary_review", api("POST", "/api/v1/cases/{n}/verify", {"note": "核实"}),
           frozenset({"sh"}), True),
     Route("POST panel", "preliminary_review", api("POST", "/api/v1/cases/{n}/panel",
