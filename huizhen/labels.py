@@ -224,6 +224,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "concurrence_missing": "案件 {number} 仅以联席会议决定为依据（第四条第三项），须另一省（市）召回技术机构同意共同开展后方可提交",
         "concurrence_not_needed": "案件 {number} 的会诊依据不只是联席会议决定，无需其他机构同意",
         "concurrence_own_institution": "共同开展的意见须由申请机构以外的省（市）召回技术机构记录",
+        "concurrence_already_recorded": "{institution} 已记录过共同开展的意见",
         "panel_too_small": "专家组现有 {size} 名专家，至少需要 {minimum} 名",
         "panel_even_without_reason": "专家组 {size} 人为偶数，须说明理由",
         "panel_duplicate": "同一名专家不能重复选入专家组",

@@ -162,6 +162,9 @@ def concur(case: Case, institution: str, note: str, actor: str, now: datetime) -
         raise InvalidInput(f"{case.number}: concurrence comes from another institution than the applicant",
                            key="concurrence_own_institution", field="institution", number=case.number,
                            institution=institution)
+    if any(c.get("institution") == institution for c in case.concurrences):
+        raise InvalidInput(f"{case.number}: {institution} has concurred already", key="concurrence_already_recorded",
+                           field="institution", number=case.number, institution=institution)
     return _emit(case, check(case, "concur", now), {"institution": institution, "note": text}, actor)
 
 

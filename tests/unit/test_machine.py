@@ -461,7 +461,11 @@ def test_a_joint_decision_alone_needs_another_institution_s_concurrence() -> Non
     with pytest.raises(InvalidInput) as empty:
         dom.concur(f.case, "ZJ", "  ", ACTOR, f.tick())
     assert (empty.value.key, empty.value.field) == ("note_empty", "note")
-    f.run("concur", "submit")
+    f.run("concur")
+    with pytest.raises(InvalidInput) as again:
+        dom.concur(f.case, "ZJ", "再次同意", ACTOR, f.tick())
+    assert again.value.key == "concurrence_already_recorded"
+    f.run("submit")
     assert f.case.status is S.preliminary_review
     assert [(c["institution"], c["by"]) for c in f.case.concurrences] == [("ZJ", "zj")]
     assert replay(f.events).to_dict() == f.case.to_dict()
