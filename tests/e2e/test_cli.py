@@ -371,3 +371,23 @@ def test_system_is_an_unknown_user_to_every_command_and_no_user_may_take_the_nam
         r = hz("users", "add", name, "--role", "admin", user="admin")
         refused(r, 2, "NAME")
     assert [u["name"] for u in hz.json("users", "list", user="admin")] == ["admin", "sh"]
+
+
+def test_a_joint_decision_alone_waits_for_another_institution_s_concurrence(tmp_path: Path) -> None:
+    """Art. 4(3) on the command line: verify, submit refused (exit 5), js concurs, submit goes through."""
+    hz = Hz(f"sqlite:///{tmp_path / 'joint.db'}")
+    set_up(hz)
+    joint = case_file(tmp_path, "joint.yaml", lambda d: (d["product"].update(production_province="SH",
+                                                                             registered_province="SH"),
+                                                         d.update(basis={"joint_decision": "长三角联席会议决定"})))
+    at = "2026-09-24T10:00:00+08:00"
+    number = hz.last("case", "new", str(joint), user="sh", now=at)
+    hz.ok("case", "verify", number, "--note", "核实无误", user="sh", now="2026-09-24T10:01:00+08:00")
+    r = hz("case", "submit", number, user="sh", now="2026-09-24T10:02:00+08:00")
+    refused(r, 5, "case concur")
+    refused(hz("case", "concur", number, "--note", " ", user="js", now="2026-09-24T10:03:00+08:00"), 2, "--note")
+    assert hz("case", "concur", number, "--note", "自己", user="sh", now="2026-09-24T10:03:00+08:00").returncode == 3
+    hz.ok("case", "concur", number, "--note", "江苏同意共同开展", user="js", now="2026-09-24T10:04:00+08:00")
+    hz.ok("case", "submit", number, user="sh", now="2026-09-24T10:05:00+08:00")
+    types = [e["type"] for e in hz.json("case", "history", number, user="auditor")]
+    assert types == ["CaseOpened", "VerificationRecorded", "ConcurrenceRecorded", "CaseSubmitted"]
