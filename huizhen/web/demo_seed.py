@@ -331,6 +331,7 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                      ["ZJ-2026-JC-1222"], "熄火保护装置响应时间超标，存在燃气泄漏风险。"),
             ["spot_check", "risk_monitoring"], {"joint_decision": "四地机构认为同类产品风险突出，需共同研判。"})
     at("2026-12-22T10:00:00")
+    uc.concur(svc, "anhui", n, "安徽同意共同开展会诊（第四条第三项）。")  # a joint decision is joint
     submit(n, "zhejiang")
     prepare(n, "zhejiang", "2026-12-23", ["chensy", "zhoujie", "wuhao"], "ZJ-2026-JC-1222")
     at("2026-12-29T09:00:00")
