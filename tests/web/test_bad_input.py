@@ -233,7 +233,7 @@ def test_api_bodies_wrong_types_missing_fields_extra_fields(site: Site, prelim: 
     refused(site, lambda: api.post(f"/api/v1/cases/{n}/verify", json={"note": SCRIPT}), 400, "markup")
     refused(site, lambda: api.post(f"/api/v1/cases/{n}/panel", json={"experts": "E0001"}), 400, "专家")
     refused(site, lambda: api.post(f"/api/v1/cases/{n}/withdraw", json={"reason": None}), 400, "理由")
-    refused(site, lambda: api.post(f"/api/v1/cases/{n}/dispatch"), 409, n)
+    refused(site, lambda: api.post(f"/api/v1/cases/{n}/dispatch"), 409, "专家组现有 0 名专家")  # verified already (Art. 7)
     refused(site, lambda: api.get("/api/v1/cases/YRD-2099-0001"), 404, "YRD-2099-0001")
     refused(site, lambda: api.get("/api/v1/dashboard?state=nope"), 400, "nope")
     refused(site, lambda: api.get("/api/v1/calendar/due?start=2026-13-01&n=3"), 400, "2026-13-01")
