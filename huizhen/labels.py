@@ -163,7 +163,7 @@ LABELS: dict[str, dict[str, dict[Any, str]]] = {
         # What happened, in the case's timeline (one entry per stored event type).
         "event": {
             "CaseOpened": "创建草稿", "CaseEdited": "修改草稿", "CaseSubmitted": "提交申请",
-            "VerificationRecorded": "记录初步核实", "PanelFormed": "组建专家组", "MaterialAttached": "上传材料",
+            "VerificationRecorded": "记录初步核实", "ConcurrenceRecorded": "同意共同开展会诊", "PanelFormed": "组建专家组", "MaterialAttached": "上传材料",
             "MaterialsDispatched": "分送材料", "AnalysisRecorded": "专家初步分析", "CaseReferred": "移交牵头机构",
             "MeetingScheduled": "安排线上会议", "MeetingCancelled": "取消会议", "CaseConvened": "召开会诊",
             "OpinionRecorded": "专家签署会诊表", "AbsenceRecorded": "记录专家缺席", "CaseDecided": "形成会诊意见",
@@ -175,7 +175,8 @@ LABELS: dict[str, dict[str, dict[Any, str]]] = {
         },
         # The buttons of the case page (one per command a person starts).
         "action": {
-            "edit": "修改草稿", "submit": "提交申请", "verify": "记录初步核实", "form_panel": "组建专家组",
+            "edit": "修改草稿", "submit": "提交申请", "verify": "记录初步核实", "concur": "同意共同开展会诊",
+            "form_panel": "组建专家组",
             "attach": "上传材料", "dispatch": "分送材料（开始T1计时）", "record_analysis": "填写初步分析",
             "refer": "移交牵头机构（开始T2计时）", "schedule": "安排线上会议", "cancel_meeting": "取消会议",
             "convene": "召开会诊", "record_opinion": "填写会诊表", "record_absence": "记录专家缺席",
@@ -186,6 +187,7 @@ LABELS: dict[str, dict[str, dict[Any, str]]] = {
         # What the page says after a command went through.
         "done": {
             "new": "草稿已创建", "edit": "草稿已保存", "submit": "申请已提交", "verify": "初步核实已记录",
+            "concur": "本机构共同开展的意见已记录",
             "form_panel": "专家组已组建", "attach": "材料已上传", "dispatch": "材料已分送专家，T1 开始计时",
             "record_analysis": "初步分析已提交", "refer": "已移交牵头机构，T2 开始计时",
             "schedule": "会议已安排，邀请已发出", "cancel_meeting": "会议已取消", "convene": "会诊已召开",
@@ -306,6 +308,10 @@ ERRORS: dict[str, dict[str, str]] = {
         "product_incomplete": "案件 {number} 的产品及生产信息不完整，尚缺：{missing}",
         "basis_missing": "案件 {number} 缺少会诊依据（第四条）：生产者注册地与生产地不跨省，也无总局交办或联席会议决定",
         "verification_missing": "案件 {number} 尚未记录初步核实判断，请先记录",
+        "concurrence_missing": "案件 {number} 仅以联席会议决定为依据（第四条第三项），须另一省（市）召回技术机构同意共同开展后方可提交",
+        "concurrence_not_needed": "案件 {number} 的会诊依据不只是联席会议决定，无需其他机构同意",
+        "concurrence_own_institution": "共同开展的意见须由申请机构以外的省（市）召回技术机构记录",
+        "concurrence_already_recorded": "{institution} 已记录过共同开展的意见",
         "panel_too_small": "专家组现有 {size} 名专家，至少需要 {minimum} 名",
         "panel_even_without_reason": "专家组 {size} 人为偶数，须说明理由",
         "panel_duplicate": "同一名专家不能重复选入专家组",

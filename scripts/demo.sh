@@ -27,10 +27,10 @@ unset HUIZHEN_NOW
 lead=$("$hz" rotation lead 2026-09-24)
 echo "lead institution on 2026-09-24 (Art. 3 rotation): $lead"
 
-say "Shanghai opens and submits the application (Art. 6–7)"
+say "Shanghai opens the application, verifies it (Art. 7: before applying) and submits it (Art. 6–7)"
 case=$(as 上海联络员 2026-09-24T10:00:00+08:00 case new "$here/examples/case.yaml" | tee /dev/stderr | last)
-as 上海联络员 2026-09-24T10:05:00+08:00 case submit "$case"
-as 上海联络员 2026-09-25T15:00:00+08:00 case verify "$case" --note "核实检测报告原件与样品一致，伤害监测另有3例同型号摔伤。"
+as 上海联络员 2026-09-24T10:05:00+08:00 case verify "$case" --note "核实检测报告原件与样品一致，伤害监测另有3例同型号摔伤。"
+as 上海联络员 2026-09-25T15:00:00+08:00 case submit "$case"
 as 上海联络员 2026-09-28T09:30:00+08:00 case panel "$case" "$e1" "$e2" "$e3"
 as 上海联络员 2026-09-28T09:40:00+08:00 case attach "$case" "$here/examples/test-report.txt" --kind test_report
 

@@ -89,6 +89,15 @@ class Deadline:
 DeadlinePlanner = Callable[[str, datetime, str], Deadline]
 
 
+def joint_only(basis: Mapping[str, Any], cross_province: bool) -> bool:
+    """Art. 4(3) alone: `basis.joint_decision` is given, and neither cross-province production nor a SAMR
+    assignment is a basis (a snapshot's dict or a Case: the same rule for the guard and for who sees the draft)."""
+    def given(key: str) -> bool:
+        return bool(str((basis or {}).get(key) or "").strip())
+
+    return given("joint_decision") and not given("samr_assignment") and not cross_province
+
+
 @dataclass
 class Case:
     """One consultation as its events make it. Commands (states.casecommands) ask it questions; only the fold
@@ -129,6 +138,8 @@ class Case:
     # The yearly account (issue 6): each panel expert's fee (Art. 10) and the disposal record (Art. 9).
     fees: dict[str, dict[str, Any]] = field(default_factory=dict)
     retention: dict[str, Any] = field(default_factory=dict)
+    # Art. 4(3): other institutions' concurrence with a joint decision (issue 12), in the order recorded.
+    concurrences: list[dict[str, Any]] = field(default_factory=list)
     version: int = 0
     last_event_at: datetime | None = None
 
@@ -137,6 +148,10 @@ class Case:
     def cross_province(self) -> bool:
         reg, prod = self.product.get("registered_province"), self.product.get("production_province")
         return bool(reg and prod and reg != prod)
+
+    def joint_only(self) -> bool:
+        """Art. 4(3): the only basis is the institutions' joint decision (not cross-province, no SAMR assignment)."""
+        return joint_only(self.basis, self.cross_province)
 
     def basis_holds(self) -> bool:
         return self.cross_province or any(str(self.basis.get(k) or "").strip() for k in BASIS_KEYS)
@@ -224,5 +239,7 @@ class Case:
             extra["fees"] = copy.deepcopy(self.fees)
         if self.retention:
             extra["retention"] = copy.deepcopy(self.retention)
+        if self.concurrences:
+            extra["concurrences"] = copy.deepcopy(self.concurrences)
         return extra
 

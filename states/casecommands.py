@@ -149,7 +149,22 @@ def submit(case: Case, lead: str, actor: str, now: datetime) -> Event:
 def verify(case: Case, note: str, actor: str, now: datetime) -> Event:
     ensure_allowed(case, "verify")
     text = _required(note, "note", "the preliminary verification must say something", "note_empty")
-    return _emit(case, check(case, "verify", now), {"note": text}, actor)
+    addition = case.status is CaseStatus.preliminary_review and bool(case.verification)
+    return _emit(case, check(case, "verify", now), {"note": text, "addition": addition}, actor)
+
+
+def concur(case: Case, institution: str, note: str, actor: str, now: datetime) -> Event:
+    """Art. 4(3): another member institution concurs with the joint decision that is the draft's only basis."""
+    ensure_allowed(case, "concur")
+    text = _required(note, "note", "the concurrence must say something", "note_empty")
+    if not institution or institution == case.applicant:
+        raise InvalidInput(f"{case.number}: concurrence comes from another institution than the applicant",
+                           key="concurrence_own_institution", field="institution", number=case.number,
+                           institution=institution)
+    if any(c.get("institution") == institution for c in case.concurrences):
+        raise InvalidInput(f"{case.number}: {institution} has concurred already", key="concurrence_already_recorded",
+                           field="institution", number=case.number, institution=institution)
+    return _emit(case, check(case, "concur", now), {"institution": institution, "note": text}, actor)
 
 
 def form_panel(case: Case, experts: list[str], reason: str, actor: str, now: datetime) -> Event:

@@ -12,6 +12,7 @@ Who may run a command (`who`):
   applicant     a liaison of the applicant institution
   lead          a liaison of the lead institution
   panel_expert  a panel expert, for themself only
+  other_member  a liaison of another member institution than the applicant (Art. 4(3): concurrence)
   admin         an admin
   system        huizhen itself (deliveries, recomputed deadlines): never a person
 """
@@ -69,12 +70,19 @@ def _c(name: str, event: str, source: tuple[CaseStatus, ...] | CaseStatus, dest:
 
 
 APPLICANT, LEAD, PANEL_EXPERT, ADMIN, SYSTEM = "applicant", "lead", "panel_expert", "admin", "system"
+OTHER_MEMBER = "other_member"
 
 CATALOGUE: tuple[Command, ...] = (
     _c("edit", "CaseEdited", S.drafted, who=frozenset({APPLICANT}), article="7"),
-    _c("submit", "CaseSubmitted", S.drafted, (S.preliminary_review,), guards=("product_complete", "basis"),
-       who=frozenset({APPLICANT}), simple=True, article="6–7"),
-    _c("verify", "VerificationRecorded", S.preliminary_review, who=frozenset({APPLICANT}), article="7"),
+    # Art. 7: "申请前…应当进行过初步核实判断": verified on the draft, before the application; in preliminary review
+    # the verification may still be added to (an addition in the history, the first note kept).
+    _c("verify", "VerificationRecorded", (S.drafted, S.preliminary_review), who=frozenset({APPLICANT}), article="7"),
+    # Art. 4(3) "各省（市）召回技术机构认为有必要共同开展": a joint decision alone needs another institution's word.
+    _c("concur", "ConcurrenceRecorded", S.drafted, guards=("joint_only",), who=frozenset({OTHER_MEMBER}),
+       article="4(3)"),
+    _c("submit", "CaseSubmitted", S.drafted, (S.preliminary_review,),
+       guards=("product_complete", "basis", "verified", "joint_concurred"), who=frozenset({APPLICANT}), simple=True,
+       article="6–7"),
     _c("form_panel", "PanelFormed", S.preliminary_review, who=frozenset({APPLICANT}), article="8(1)"),
     _c("attach", "MaterialAttached", ACTIVE_BEFORE_DECISION, who=frozenset({APPLICANT, LEAD}), article="8(2)"),
     _c("dispatch", "MaterialsDispatched", S.preliminary_review, (S.awaiting_experts,),

@@ -115,9 +115,21 @@ def _submitted(case: Case, ev: Event) -> None:
     case.submitted_at = ev.occurred_at
 
 
-@folds("VerificationRecorded", fields=("note",))
+@folds("VerificationRecorded", fields=("note",), version=2, upcasters={1: lambda p: {**p, "addition": False}})
 def _verified(case: Case, ev: Event) -> None:
-    case.verification = {"note": ev.payload["note"], "by": ev.actor, "at": ev.occurred_at.isoformat()}
+    # Version 1 (verified after submission, the earlier order) replaced the note; version 2 says whether it is an
+    # addition in preliminary review to the verification recorded on the draft, kept beside it.
+    entry = {"note": ev.payload["note"], "by": ev.actor, "at": ev.occurred_at.isoformat()}
+    if ev.payload.get("addition") and case.verification:
+        case.verification.setdefault("additions", []).append(entry)
+    else:
+        case.verification = entry
+
+
+@folds("ConcurrenceRecorded", fields=("institution", "note"))
+def _concurred(case: Case, ev: Event) -> None:
+    case.concurrences.append({"institution": ev.payload["institution"], "note": ev.payload["note"], "by": ev.actor,
+                              "at": ev.occurred_at.isoformat()})
 
 
 @folds("PanelFormed", fields=("experts",))

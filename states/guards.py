@@ -60,6 +60,20 @@ def guard_verified(case: Case, attempt: Attempt) -> None:
                           key="verification_missing", number=case.number)
 
 
+def guard_joint_only(case: Case, attempt: Attempt) -> None:
+    """Art. 4(3): concurrence is recorded only on a draft whose only basis is the joint decision."""
+    if not case.joint_only():
+        raise GuardFailed(f"{case.number}: the basis is not a joint decision alone; no concurrence is needed",
+                          key="concurrence_not_needed", field="basis.joint_decision", number=case.number)
+
+
+def guard_joint_concurred(case: Case, attempt: Attempt) -> None:
+    """Art. 4(3): a joint decision alone needs the concurrence of at least one other member institution."""
+    if case.joint_only() and not any(c.get("institution") != case.applicant for c in case.concurrences):
+        raise GuardFailed(f"{case.number}: the joint decision has no other institution's concurrence yet",
+                          key="concurrence_missing", field="basis.joint_decision", number=case.number)
+
+
 def panel_problem(number: str, panel: list[str], reason: str) -> GuardFailed | None:
     """Art. 8(1): a panel of at least PANEL_MINIMUM distinct experts, normally of odd size; an even panel needs
     a recorded reason. Shared by forming the panel and dispatching to it."""
@@ -159,6 +173,8 @@ GUARDS: dict[str, Guard] = {
     "product_complete": guard_product_complete,
     "basis": guard_basis,
     "verified": guard_verified,
+    "joint_only": guard_joint_only,
+    "joint_concurred": guard_joint_concurred,
     "panel": guard_panel,
     "materials": guard_materials,
     "analyses_or_overdue": guard_analyses_or_overdue,

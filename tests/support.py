@@ -217,11 +217,11 @@ def run_to(world: World, target: str, *, panel: int = 3, opinions: list[dict[str
     if target == "drafted":
         return case
     clk.advance(minutes=5)
+    uc.verify(svc, "sh", case, "核实无误")  # Art. 7: before the application
     uc.submit(svc, "sh", case)
     if target == "preliminary_review":
         return case
     clk.advance(minutes=5)
-    uc.verify(svc, "sh", case, "核实无误")
     uc.form_panel(svc, "sh", case, world.experts[:panel])
     uc.attach(svc, "sh", case, "report.txt", b"test report", "test_report")
     clk.set("2026-09-29T10:00:00+08:00")

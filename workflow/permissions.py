@@ -15,7 +15,17 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from states.commands import ADMIN, APPLICANT, COMMANDS, LEAD, PANEL_EXPERT, SYSTEM, commands_with
+from states.aggregate import joint_only
+from states.commands import (
+    ADMIN,
+    APPLICANT,
+    COMMANDS,
+    LEAD,
+    OTHER_MEMBER,
+    PANEL_EXPERT,
+    SYSTEM,
+    commands_with,
+)
 from states.status import CaseStatus
 from workflow.errors import NotPermitted
 
@@ -66,11 +76,13 @@ def require_role(user: Someone, *roles: str) -> None:
 
 def can_view(user: Someone, case: dict[str, Any]) -> bool:
     """An institution sees its own drafts and every case it takes part in; experts only their panels; the system
-    sees every case it works on."""
+    sees every case it works on. A draft whose only basis is a joint decision (Art. 4(3)) is shown to the other
+    institutions' liaisons, who are asked to concur (docs/decisions.md)."""
     if _is_system(user) or user.role in ("auditor", "admin"):
         return True
     if user.role == "liaison":
-        return bool(case["applicant"] == user.institution or case["status"] != CaseStatus.drafted)
+        return bool(case["applicant"] == user.institution or case["status"] != CaseStatus.drafted
+                    or joint_only(case.get("basis") or {}, bool(case.get("cross_province"))))
     if user.role == "expert":
         return bool(case["status"] != CaseStatus.drafted and user.expert_id in case.get("panel", []))
     return False
@@ -92,6 +104,8 @@ def capacities(user: Someone, case: dict[str, Any], expert: str | None = None) -
     elif user.role == "liaison" and user.institution:
         if case["applicant"] == user.institution:
             held.add(APPLICANT)
+        else:
+            held.add(OTHER_MEMBER)
         if case.get("lead") == user.institution:
             held.add(LEAD)
     elif user.role == "expert" and expert is not None and expert == user.expert_id:
@@ -120,6 +134,8 @@ def _whose(action: str, case: dict[str, Any]) -> str:
         parts.append(f"the lead institution's liaisons ({case.get('lead') or 'not yet set'})")
     if PANEL_EXPERT in who:
         parts.append("the expert themself")
+    if OTHER_MEMBER in who:
+        parts.append(f"another institution's liaisons (not {case['applicant']})")
     if ADMIN in who:
         parts.append("an admin")
     if SYSTEM in who and not parts:

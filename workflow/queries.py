@@ -16,7 +16,16 @@ from states import case as domain
 from states import yearly
 from states.beijing import beijing_day
 from states.case import Case
-from states.commands import APPLICANT, COMMANDS, LEAD, PANEL_EXPERT, REASON_OPTIONAL, REASON_REQUIRED, Command
+from states.commands import (
+    APPLICANT,
+    COMMANDS,
+    LEAD,
+    OTHER_MEMBER,
+    PANEL_EXPERT,
+    REASON_OPTIONAL,
+    REASON_REQUIRED,
+    Command,
+)
 from states.deadlines import RULE_OF
 from states.errors import DomainError, InvalidInput
 from states.rules import preview_conclusions as preview_opinion  # noqa: F401  (the web's live preview)
@@ -37,7 +46,7 @@ OVERDUE = "overdue"
 URGENCY_RANK: dict[str | None, int] = {OVERDUE: 0, DUE_SOON: 1, ON_TRACK: 2, None: 3}
 URGENCY_LABELS: dict[str, str] = {ON_TRACK: "正常", DUE_SOON: "1个工作日内到期", OVERDUE: "已超期"}
 
-CASE_ROLES = frozenset({APPLICANT, LEAD, PANEL_EXPERT})
+CASE_ROLES = frozenset({APPLICANT, LEAD, PANEL_EXPERT, OTHER_MEMBER})
 
 
 def case_actions() -> tuple[str, ...]:
@@ -225,6 +234,8 @@ def _relevant(case: Case, user: Someone, action: str) -> bool:
         return me in case.panel and me not in case.opinions and me not in case.absences
     if action == "record_absence":
         return any(e not in case.opinions and e not in case.absences for e in case.panel)
+    if action == "concur":  # Art. 4(3): once per other institution, on a draft whose only basis is a joint decision
+        return case.joint_only() and all(c.get("institution") != user.institution for c in case.concurrences)
     if action == "cancel_meeting":
         return bool(case.meeting and not case.meeting.get("cancelled"))
     if action == "issue_minutes":

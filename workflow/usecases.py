@@ -224,6 +224,12 @@ def reopen(svc: Services, actor: str | None, number: str, reason: str) -> tuple[
 # --- cases: commands with inputs -----------------------------------------------------------------------------
 
 
+def concur(svc: Services, actor: str | None, number: str, note: str) -> Case:
+    """Art. 4(3): the acting liaison's institution concurs with the joint decision of a draft."""
+    return act(svc, actor, number, "concur",
+               lambda u, c, usr, now: [domain.concur(c, usr.institution or "", note, usr.name, now)])[0]
+
+
 def verify(svc: Services, actor: str | None, number: str, note: str) -> Case:
     return act(svc, actor, number, "verify", lambda u, c, usr, now: [domain.verify(c, note, usr.name, now)])[0]
 

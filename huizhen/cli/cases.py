@@ -72,6 +72,12 @@ def case_verify(number: CaseArg, note: Annotated[str, typer.Option("--note", hel
     done(uc.verify(get_app().services, actor(), number, note), "preliminary verification recorded")
 
 
+@case_app.command("concur")
+def case_concur(number: CaseArg, note: Annotated[str, typer.Option("--note", help="共同开展的意见")]) -> None:
+    """Concur, for your institution, with the joint decision that is a draft's only basis (Art. 4(3))."""
+    done(uc.concur(get_app().services, actor(), number, note), "concurrence recorded")
+
+
 @case_app.command("panel")
 def case_panel(number: CaseArg, experts: Annotated[list[str], typer.Argument(metavar="EXPERT_ID...")],
                reason: Reason = "") -> None:

@@ -31,6 +31,7 @@ FILE_COMMANDS: frozenset[tuple[str, ...]] = frozenset({("case", "new"), ("case",
 # Where the way out is another command, the CLI says which (the web shows its own button instead).
 HINTS: dict[str, str] = {
     "verification_missing": " (huizhen case verify)",
+    "concurrence_missing": " (another institution's liaison: huizhen case concur)",
     "materials_missing": " (huizhen case attach)",
     "minutes_missing": " (huizhen case minutes)",
     "user_unknown": " (an admin adds users with: huizhen users add)",

@@ -231,6 +231,13 @@ async def verify(request: Request, viewer: Me, number: str, body: Note) -> dict[
     return await _shown(request, viewer, number)
 
 
+@router.post("/cases/{number}/concur", summary="Concur with a draft's joint decision (Art. 4(3)), for your institution")
+async def concur(request: Request, viewer: Me, number: str, body: Note) -> dict[str, Any]:
+    _clean(body)
+    await call(uc.concur, web(request).svc, _me(viewer), number, body.note)
+    return await _shown(request, viewer, number)
+
+
 @router.post("/cases/{number}/panel", summary="Form the panel (Art. 8(1)): odd size ≥ 3; an even one needs a reason")
 async def form_panel(request: Request, viewer: Me, number: str, body: Panel) -> dict[str, Any]:
     _clean(body)

@@ -135,9 +135,15 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
         cases[label] = number
         return number
 
-    def prepare(n: str, who: str, day: str, panel: list[str], report: str) -> None:
-        at(f"{day}T10:00:00")
+    def verify(n: str, who: str) -> None:
+        # Art. 7: the preliminary verification is made before the application.
         uc.verify(svc, who, n, "核实检测报告原件与样品一致，伤害监测数据另有同型号投诉，符合会诊条件。")
+
+    def submit(n: str, who: str) -> None:
+        verify(n, who)
+        uc.submit(svc, who, n)
+
+    def prepare(n: str, who: str, day: str, panel: list[str], report: str) -> None:
         at(f"{day}T11:00:00")
         uc.form_panel(svc, who, n, [ex[p] for p in panel])
         at(f"{day}T11:10:00")
@@ -159,7 +165,7 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                      ["JS-2026-JC-0412"], "折叠锁定装置在颠簸路面可能意外解锁，推车折叠夹伤婴儿。"),
             ["spot_check"])
     at("2026-10-12T10:00:00")
-    uc.submit(svc, "jiangsu", n)
+    submit(n, "jiangsu")
     prepare(n, "jiangsu", "2026-10-13", ["limin", "sunli", "zhoujie"], "JS-2026-JC-0412")
     at("2026-10-14T09:00:00")
     uc.dispatch(svc, "jiangsu", n)
@@ -188,7 +194,7 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                      ["ZJ-2026-JC-1102"], "手柄隔热不足，使用中可能烫伤。"),
             ["market_purchase"])
     at("2026-11-02T10:30:00")
-    uc.submit(svc, "zhejiang", n)
+    submit(n, "zhejiang")
     at("2026-11-05T15:00:00")
     uc.withdraw(svc, "zhejiang", n, "经核实为个例使用不当，撤回申请。")
 
@@ -198,7 +204,7 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                      ["SH-2026-JC-1109"], "刷头固定卡扣易脱落，存在误吞风险。"),
             ["injury_monitoring"])
     at("2026-11-09T10:00:00")
-    uc.submit(svc, "shanghai", n)
+    submit(n, "shanghai")
     prepare(n, "shanghai", "2026-11-10", ["wangjg", "chensy", "zhaolei"], "SH-2026-JC-1109")
     at("2026-11-11T09:00:00")
     uc.dispatch(svc, "shanghai", n)
@@ -224,7 +230,7 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                      ["AH-2026-JC-1201"], "温控失效时外壳温度过高，可能引发烫伤或起火。"),
             ["risk_monitoring", "injury_monitoring"])
     at("2026-12-01T10:00:00")
-    uc.submit(svc, "anhui", n)
+    submit(n, "anhui")
     prepare(n, "anhui", "2026-12-02", ["limin", "zhaolei", "wuhao"], "AH-2026-JC-1201")
     at("2026-12-03T09:00:00")
     uc.dispatch(svc, "anhui", n)
@@ -246,7 +252,7 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                      ["SH-2026-JC-1207"], "升降钢丝绳在满载时可能断裂，晾杆坠落砸伤。"),
             ["spot_check"])
     at("2026-12-07T10:00:00")
-    uc.submit(svc, "shanghai", n)
+    submit(n, "shanghai")
     prepare(n, "shanghai", "2026-12-08", ["wangjg", "sunli", "wuhao"], "SH-2026-JC-1207")
     at("2026-12-14T09:00:00")
     uc.dispatch(svc, "shanghai", n)
@@ -261,7 +267,7 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                      ["JS-2026-JC-1214"], "防干烧装置失效，壶体过热可能起火。"),
             ["market_purchase"])
     at("2026-12-14T10:00:00")
-    uc.submit(svc, "jiangsu", n)
+    submit(n, "jiangsu")
     prepare(n, "jiangsu", "2026-12-15", ["wangjg", "limin", "chensy"], "JS-2026-JC-1214")
     at("2026-12-21T09:00:00")
     uc.dispatch(svc, "jiangsu", n)
@@ -283,7 +289,7 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                      ["ZJ-2026-JC-1215"], "小磁铁易脱落，儿童误吞多颗可致肠穿孔。"),
             ["overseas_recall", "injury_monitoring"])
     at("2026-12-15T10:00:00")
-    uc.submit(svc, "zhejiang", n)
+    submit(n, "zhejiang")
     prepare(n, "zhejiang", "2026-12-16", ["chensy", "zhaolei", "zhoujie"], "ZJ-2026-JC-1215")
     at("2026-12-22T09:00:00")
     uc.dispatch(svc, "zhejiang", n)
@@ -301,7 +307,7 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                      ["SH-2026-JC-1216"], "护栏与床垫间隙过大，存在婴儿卡夹窒息风险。"),
             ["injury_monitoring"])
     at("2026-12-16T10:00:00")
-    uc.submit(svc, "shanghai", n)
+    submit(n, "shanghai")
     prepare(n, "shanghai", "2026-12-17", ["limin", "sunli", "wuhao"], "SH-2026-JC-1216")
     at("2026-12-24T09:00:00")
     uc.dispatch(svc, "shanghai", n)
@@ -313,7 +319,7 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                      "GB 31241-2022", ["AH-2026-JC-1221"], "电芯保护板缺陷，过充时可能鼓包起火。"),
             ["samr_referral"], {"samr_assignment": "市场监管总局质量发展局转办单〔2026〕118号"})
     at("2026-12-21T10:00:00")
-    uc.submit(svc, "anhui", n)
+    submit(n, "anhui")
     prepare(n, "anhui", "2026-12-22", ["wangjg", "zhaolei", "zhoujie"], "AH-2026-JC-1221")
     at("2026-12-28T09:00:00")
     uc.dispatch(svc, "anhui", n)
@@ -325,7 +331,8 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                      ["ZJ-2026-JC-1222"], "熄火保护装置响应时间超标，存在燃气泄漏风险。"),
             ["spot_check", "risk_monitoring"], {"joint_decision": "四地机构认为同类产品风险突出，需共同研判。"})
     at("2026-12-22T10:00:00")
-    uc.submit(svc, "zhejiang", n)
+    uc.concur(svc, "anhui", n, "安徽同意共同开展会诊（第四条第三项）。")  # a joint decision is joint
+    submit(n, "zhejiang")
     prepare(n, "zhejiang", "2026-12-23", ["chensy", "zhoujie", "wuhao"], "ZJ-2026-JC-1222")
     at("2026-12-29T09:00:00")
     uc.dispatch(svc, "zhejiang", n)
@@ -337,7 +344,7 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                      ["SH-2026-JC-1223"], "输出过压保护缺失，可能导致电池热失控。"),
             ["injury_monitoring"])
     at("2026-12-23T10:00:00")
-    uc.submit(svc, "shanghai", n)
+    submit(n, "shanghai")
     prepare(n, "shanghai", "2026-12-29", ["wangjg", "limin", "sunli"], "SH-2026-JC-1223")
 
     # L — 儿童安全座椅: just submitted.
@@ -346,17 +353,18 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                      ["AH-2026-JC-1228"], "ISOFIX连接件强度不足，碰撞时可能断裂。"),
             ["overseas_recall"])
     at("2026-12-28T10:00:00")
-    uc.submit(svc, "anhui", n)
+    submit(n, "anhui")
 
     # M, N — drafts: one incomplete, one ready to submit.
     new("draft_incomplete", "zhejiang", "2026-12-29T09:30:00",
         _product("电热暖手宝", "NS-08", "暖心", "义乌某日用品有限公司", "ZJ", "", "", [], "充电时外壳可能破裂漏液。"),
         ["market_purchase"])
-    new("draft", "shanghai", "2026-12-30T09:00:00",
-        _product("儿童电动滑板车", "KS-200", "酷速", "某某智能科技有限公司", "SH", "ZJ",
-                 "GB/T 40019-2021《个人电动代步工具及其组件的安全要求》", ["SH-2026-JC-0815"],
-                 "折叠机构锁止销在行驶中可能脱出，车把突然折叠导致儿童摔倒。"),
-        ["spot_check", "injury_monitoring"])
+    n = new("draft", "shanghai", "2026-12-30T09:00:00",
+            _product("儿童电动滑板车", "KS-200", "酷速", "某某智能科技有限公司", "SH", "ZJ",
+                     "GB/T 40019-2021《个人电动代步工具及其组件的安全要求》", ["SH-2026-JC-0815"],
+                     "折叠机构锁止销在行驶中可能脱出，车把突然折叠导致儿童摔倒。"),
+            ["spot_check", "injury_monitoring"])
+    verify(n, "shanghai")
     return Seeded(cases, logins)
 
 

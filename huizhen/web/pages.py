@@ -285,6 +285,16 @@ async def verify(request: Request, number: str) -> Response:
     return await _act(request, number, "verify", run)
 
 
+@router.post("/cases/{number}/concur")
+async def concur(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        return uc.concur(svc, viewer.user.name, number, text(field(form, "note"), "note", max_len=2000))
+
+    return await _act(request, number, "concur", run)
+
+
 @router.post("/cases/{number}/panel")
 async def form_panel(request: Request, number: str) -> Response:
     svc = web(request).svc

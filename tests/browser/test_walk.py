@@ -237,14 +237,15 @@ def test_a_case_from_draft_to_archive_while_the_dashboard_watches(server: Server
     actor.done("草稿已创建")
     number = actor.css("#top").get_attribute("data-case")
     watcher.wait(lambda d: _row_status(watcher, number) == "草稿")  # a new row appears, live
+    # Art. 7: the preliminary verification on the draft, before the application.
+    actor.by_id("verify-note").send_keys("核实检测报告原件与样品一致。")
+    actor.click("act-verify")
+    actor.done("初步核实已记录")
     actor.click("act-submit")
     actor.done("申请已提交")
     watcher.wait(lambda d: _row_status(watcher, number) == "初步核实")
 
-    # Verification, the panel, the materials, and dispatch (T1 starts).
-    actor.by_id("verify-note").send_keys("核实检测报告原件与样品一致。")
-    actor.click("act-verify")
-    actor.done("初步核实已记录")
+    # The panel, the materials, and dispatch (T1 starts).
     for expert in ("E0001", "E0002", "E0003"):  # 王建国, 李敏, 陈思远
         actor.css(f'#panel-form input[name="experts"][value="{expert}"]').click()
     actor.click("act-form_panel")

@@ -137,6 +137,11 @@ def drive_lifecycle(hz: Hz, tmp_path: Path, *, refusals: bool) -> None:
     assert number == "YRD-2026-0001"  # the refused files consumed no number
     shown_at[t0] = hz.json("case", "show", number, user="sh", now=t0)
     assert (shown_at[t0]["status"], shown_at[t0]["version"]) == ("drafted", 1)
+    # Art. 7: the preliminary verification comes before the application; without it submit refuses (exit 5).
+    r = hz("case", "submit", number, user="sh", now="2026-09-24T10:02:00+08:00")
+    refused(r, 5, "huizhen case verify")
+    assert history_len(hz, number) == 1
+    hz.ok("case", "verify", number, "--note", "核实检测报告原件与样品一致", user="sh", now="2026-09-24T10:04:00+08:00")
     hz.ok("case", "submit", number, user="sh", now="2026-09-24T10:05:00+08:00")
 
     if refusals:
@@ -152,9 +157,10 @@ def drive_lifecycle(hz: Hz, tmp_path: Path, *, refusals: bool) -> None:
         refused(runs[2], 2, "EXPERT_ID")
         assert "E9999" in runs[2].stderr
         refused(runs[3], 2, "HUIZHEN_NOW")
-        assert history_len(hz, number) == 2
+        assert history_len(hz, number) == 3
 
-    hz.ok("case", "verify", number, "--note", "核实检测报告原件与样品一致", user="sh", now="2026-09-25T15:00:00+08:00")
+    # In preliminary review the verification may still be added to (an addition in the history).
+    hz.ok("case", "verify", number, "--note", "补充：另有3例同型号摔伤", user="sh", now="2026-09-25T15:00:00+08:00")
     hz.ok("case", "panel", number, *ids, user="sh", now="2026-09-28T09:30:00+08:00")
     hz.ok("case", "attach", number, str(EXAMPLES / "test-report.txt"), "--kind", "test_report", user="sh",
           now="2026-09-28T09:40:00+08:00")
@@ -365,3 +371,23 @@ def test_system_is_an_unknown_user_to_every_command_and_no_user_may_take_the_nam
         r = hz("users", "add", name, "--role", "admin", user="admin")
         refused(r, 2, "NAME")
     assert [u["name"] for u in hz.json("users", "list", user="admin")] == ["admin", "sh"]
+
+
+def test_a_joint_decision_alone_waits_for_another_institution_s_concurrence(tmp_path: Path) -> None:
+    """Art. 4(3) on the command line: verify, submit refused (exit 5), js concurs, submit goes through."""
+    hz = Hz(f"sqlite:///{tmp_path / 'joint.db'}")
+    set_up(hz)
+    joint = case_file(tmp_path, "joint.yaml", lambda d: (d["product"].update(production_province="SH",
+                                                                             registered_province="SH"),
+                                                         d.update(basis={"joint_decision": "长三角联席会议决定"})))
+    at = "2026-09-24T10:00:00+08:00"
+    number = hz.last("case", "new", str(joint), user="sh", now=at)
+    hz.ok("case", "verify", number, "--note", "核实无误", user="sh", now="2026-09-24T10:01:00+08:00")
+    r = hz("case", "submit", number, user="sh", now="2026-09-24T10:02:00+08:00")
+    refused(r, 5, "case concur")
+    refused(hz("case", "concur", number, "--note", " ", user="js", now="2026-09-24T10:03:00+08:00"), 2, "--note")
+    assert hz("case", "concur", number, "--note", "自己", user="sh", now="2026-09-24T10:03:00+08:00").returncode == 3
+    hz.ok("case", "concur", number, "--note", "江苏同意共同开展", user="js", now="2026-09-24T10:04:00+08:00")
+    hz.ok("case", "submit", number, user="sh", now="2026-09-24T10:05:00+08:00")
+    types = [e["type"] for e in hz.json("case", "history", number, user="auditor")]
+    assert types == ["CaseOpened", "VerificationRecorded", "ConcurrenceRecorded", "CaseSubmitted"]

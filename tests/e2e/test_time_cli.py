@@ -76,7 +76,7 @@ def test_year_file_load_moves_deadline_and_sweeps_remind_once(tmp_path: Path) ->
               "--province", "SH", user="admin", db=db).stdout.strip().splitlines()[-1] for i in range(3)]
     at = "2026-12-28T10:00:00+08:00"
     case = hz("case", "new", str(ROOT / "examples/case.yaml"), user="sh", now=at, db=db).stdout.strip().splitlines()[-1]
-    for args in (("submit", case), ("verify", case, "--note", "ok"), ("panel", case, *ids),
+    for args in (("verify", case, "--note", "ok"), ("submit", case), ("panel", case, *ids),
                  ("attach", case, str(ROOT / "examples/test-report.txt"))):
         r = hz("case", *args, user="sh", now=at, db=db)
         assert r.returncode == 0, r.stderr

@@ -246,8 +246,8 @@ def test_replay_at_instants_between_events_shows_the_earlier_states(world: World
     clk.set("2026-09-24T10:00:00+08:00")
     number = uc.new_case(svc, "sh", load_example("case.yaml")).number
     shown.append(("2026-09-24T10:00:00+08:00", uc.show_case(svc, "auditor", number)))
+    at("2026-09-24T10:04:00+08:00", lambda: uc.verify(svc, "sh", number, "核实"))  # Art. 7: before applying
     at("2026-09-24T10:05:00+08:00", lambda: uc.submit(svc, "sh", number))
-    at("2026-09-25T15:00:00+08:00", lambda: uc.verify(svc, "sh", number, "核实"))
     at("2026-09-28T09:30:00+08:00", lambda: uc.form_panel(svc, "sh", number, ex[:3]))
     at("2026-09-28T09:40:00+08:00", lambda: uc.attach(svc, "sh", number, "r.txt", b"report", "test_report"))
     at("2026-09-29T10:00:00+08:00", lambda: uc.dispatch(svc, "sh", number))
@@ -271,7 +271,7 @@ def test_replay_at_instants_between_events_shows_the_earlier_states(world: World
         later = uc.replay_at(svc, "auditor", number, instant + timedelta(seconds=1))
         assert (later["status"], later["version"]) == (then["status"], then["version"]), when
     assert [s["status"] for _, s in shown] == [
-        "drafted", "preliminary_review", "preliminary_review", "preliminary_review", "preliminary_review",
+        "drafted", "drafted", "preliminary_review", "preliminary_review", "preliminary_review",
         "awaiting_experts", "awaiting_experts", "awaiting_experts", "awaiting_experts", "convening", "convened",
         "convened", "convened", "convened", "decided", "decided", "archived"]
     # Issuing the minutes mails them to the other institutions' liaisons; each delivery is an event of its own.

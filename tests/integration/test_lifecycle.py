@@ -96,10 +96,11 @@ def test_whole_lifecycle_drafted_to_archived(world: World) -> None:
     assert shown["cross_province"] is True and shown["deadlines"] == [] and shown["outcome"] is None
     assert deadline_rows(world, n) == []
 
+    # Art. 7: the preliminary verification before the application.
+    step(world, n, "2026-09-24T10:04:00+08:00", lambda: uc.verify(svc, "sh", n, "核实无误"), "drafted")
     shown = step(world, n, "2026-09-24T10:05:00+08:00", lambda: uc.submit(svc, "sh", n), "preliminary_review")
     assert shown["lead"] == "JS"
     assert shown["submitted_at"] and datetime.fromisoformat(shown["submitted_at"]) == world.clock.now()
-    step(world, n, "2026-09-25T15:00:00+08:00", lambda: uc.verify(svc, "sh", n, "核实无误"), "preliminary_review")
     shown = step(world, n, "2026-09-28T09:30:00+08:00", lambda: uc.form_panel(svc, "sh", n, ex[:3]),
                  "preliminary_review")
     assert shown["panel"] == ex[:3]
@@ -276,8 +277,9 @@ def test_reopen_creates_a_linked_drafted_case_with_the_same_product_data(world: 
     assert opened["type"] == "CaseOpened" and opened["actor"] == "sh" and opened["payload"]["linked_from"] == n
     assert types_of(world, n)[-1] == "CaseReopened"
 
-    # The new case is a complete draft: it can be submitted as it is.
+    # The new case is a complete draft: verified (Art. 7), it can be submitted as it is.
     world.clock.advance(minutes=5)
+    uc.verify(svc, "sh", new.number, "重新核实")
     assert uc.submit(svc, "sh", new.number).status == "preliminary_review"
     assert uc.verify_audit(svc, "auditor") == []
 

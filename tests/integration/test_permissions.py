@@ -51,7 +51,11 @@ EXPERT = ["record_analysis", "record_opinion"]
 def ready(world: World, action: str) -> str:
     """A fresh case in which `action` would succeed for the right person: only permission can refuse it."""
     svc, ex = world.svc, world.experts
-    if action in ("submit", "edit"):
+    if action == "submit":
+        n = run_to(world, "drafted")
+        uc.verify(svc, "sh", n, "核实无误")  # Art. 7: verified before the application
+        return n
+    if action == "edit":
         return run_to(world, "drafted")
     if action in ("verify", "form_panel", "attach", "withdraw"):
         return run_to(world, "preliminary_review")
@@ -181,10 +185,11 @@ def test_other_liaison_sees_a_draft_only_once_it_is_submitted(world: World) -> N
         uc.show_case(svc, "sh", own)
 
     world.clock.advance(minutes=5)
+    uc.verify(svc, "sh", n, "核实无误")
     uc.submit(svc, "sh", n)
     shown = uc.show_case(svc, "zj", n)
     assert shown["status"] == "preliminary_review"
-    assert [e["type"] for e in uc.history(svc, "zj", n)] == ["CaseOpened", "CaseSubmitted"]
+    assert [e["type"] for e in uc.history(svc, "zj", n)] == ["CaseOpened", "VerificationRecorded", "CaseSubmitted"]
     assert uc.replay_at(svc, "zj", n, None)["status"] == "preliminary_review"
     assert n in [c["number"] for c in uc.list_cases(svc, "zj")]
     assert sorted(c["number"] for c in uc.list_cases(svc, "sh")) == [n]

@@ -54,17 +54,20 @@ def db_rows(world: World) -> dict[str, list[tuple[str, ...]]]:
 # the last in-process event (run_to's clock stops there; the subprocesses' clock is fixed by HUIZHEN_NOW).
 RACES = {
     "convene": ("convening", ["case", "convene"], "js", "CaseConvened", "2026-10-14T14:00:00+08:00"),
-    "submit": ("drafted", ["case", "submit"], "sh", "CaseSubmitted", "2026-09-24T10:05:00+08:00"),
+    "submit": ("verified_draft", ["case", "submit"], "sh", "CaseSubmitted", "2026-09-24T10:05:00+08:00"),
     "dispatch": ("ready_to_dispatch", ["case", "dispatch"], "sh", "MaterialsDispatched", "2026-09-29T10:00:00+08:00"),
 }
 
 
 def build(world: World, state: str) -> str:
+    if state == "verified_draft":  # Art. 7: a draft is verified before it is submitted
+        n = run_to(world, "drafted")
+        uc.verify(world.svc, "sh", n, "核实无误")
+        return n
     if state != "ready_to_dispatch":
         return run_to(world, state)
     n = run_to(world, "preliminary_review")
     world.clock.advance(minutes=5)
-    uc.verify(world.svc, "sh", n, "核实无误")
     uc.form_panel(world.svc, "sh", n, world.experts[:3])
     uc.attach(world.svc, "sh", n, "report.txt", b"test report", "test_report")
     return n

@@ -135,8 +135,8 @@ def test_loading_a_year_moves_open_deadlines_supersedes_and_records(world: World
     svc, clk = world.svc, world.clock
     clk.set("2026-12-24T10:00:00+08:00")
     case = uc.new_case(svc, "sh", load_example("case.yaml")).number
-    uc.submit(svc, "sh", case)
     uc.verify(svc, "sh", case, "核实")
+    uc.submit(svc, "sh", case)
     uc.form_panel(svc, "sh", case, world.experts[:3])
     uc.attach(svc, "sh", case, "r.txt", b"report", "test_report")
     clk.set("2026-12-29T10:00:00+08:00")

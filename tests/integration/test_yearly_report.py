@@ -52,6 +52,7 @@ def drive(world: World, applicant: str, *, submit: str, dispatch: str | None = N
     at(world, f"{submit[:10]}T09:00:00")
     n = uc.new_case(svc, me, load_example("case.yaml")).number
     at(world, submit)
+    uc.verify(svc, me, n, "核实无误")  # Art. 7: before the application
     lead = uc.submit(svc, me, n).lead
     assert lead is not None
     if dispatch is None:
@@ -59,7 +60,6 @@ def drive(world: World, applicant: str, *, submit: str, dispatch: str | None = N
             at(world, withdraw)
             uc.withdraw(svc, me, n, "申请撤回")
         return n
-    uc.verify(svc, me, n, "核实无误")
     uc.form_panel(svc, me, n, world.experts[:3])
     uc.attach(svc, me, n, "report.txt", b"test report " + n.encode(), "test_report")
     at(world, dispatch)

@@ -73,10 +73,10 @@ def run_to(w: FakeWorld, target: str, panel: int = 3) -> str:
     if target == "drafted":
         return n
     clk.advance(minutes=5)
+    uc.verify(svc, "sh", n, "核实无误")  # Art. 7: before the application
     uc.submit(svc, "sh", n)
     if target == "preliminary_review":
         return n
-    uc.verify(svc, "sh", n, "核实无误")
     uc.form_panel(svc, "sh", n, w.experts[:panel])
     uc.attach(svc, "sh", n, "report.txt", b"test report", "test_report")
     clk.set("2026-09-29T10:00:00+08:00")

@@ -73,5 +73,5 @@ def test_errors_raised_at_run_time_speak_no_shell_words() -> None:
     for exc in seen:
         assert exc.key and exc.key != exc.code, exc.message
         assert not SHELL_WORDS.search(exc.message), exc.message
-    assert [e.key for e in seen] == ["product_incomplete", "not_in_this_state", "reason_required",
+    assert [e.key for e in seen] == ["product_incomplete", "note_empty", "reason_required",
                                      "not_in_this_state", "not_in_this_state"]

@@ -107,6 +107,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "edit": lambda c, now, data=None: dom.edit(c, data or draft(), ACTOR, now),
     "submit": lambda c, now: dom.submit(c, "SH", ACTOR, now),
     "verify": lambda c, now, note="初步核实：符合会诊条件": dom.verify(c, note, ACTOR, now),
+    "concur": lambda c, now, institution="ZJ": dom.concur(c, institution, "同意共同开展", "zj", now),
     "form_panel": lambda c, now, experts=None, reason="": dom.form_panel(
         c, list(PANEL if experts is None else experts), reason, ACTOR, now),
     "attach": lambda c, now: dom.attach(c, "a" * 64, "report.pdf", "test_report", 1024, ACTOR, now),
@@ -144,6 +145,7 @@ CHANGES: dict[str, set[str]] = {
     "edit": {"product", "sources", "source_other", "basis", "cross_province"},
     "submit": {"status", "lead", "submitted_at"},
     "verify": {"verification"},
+    "concur": {"concurrences"},
     "form_panel": {"panel", "panel_reason"},
     "attach": {"materials"},
     "dispatch": {"status", "deadlines"},
@@ -179,8 +181,8 @@ def check_changes(trigger: str, before: dict[str, Any], after: dict[str, Any]) -
         assert after["status"] == before["status"]
 
 
-TO_PRELIMINARY = ("submit",)
-TO_AWAITING = TO_PRELIMINARY + ("verify", "form_panel", "attach", "dispatch")
+TO_PRELIMINARY = ("verify", "submit")  # Art. 7: verified before the application
+TO_AWAITING = TO_PRELIMINARY + ("form_panel", "attach", "dispatch")
 
 
 def flow_in(state: CaseStatus) -> Flow:
@@ -218,7 +220,7 @@ EVERYWHERE_OPEN = {"recompute_deadlines", "record_delivery"}
 FEES = {"record_fee", "correct_fee"}  # once the panel has the materials (Art. 10), also after closing
 DISPOSAL = {"appraise_disposal", "place_hold", "release_hold"}  # closed cases only (Art. 9)
 EXPECTED: dict[CaseStatus, set[str]] = {
-    S.drafted: {"edit", "submit", "attach", "withdraw"} | EVERYWHERE_OPEN,
+    S.drafted: {"edit", "verify", "concur", "submit", "attach", "withdraw"} | EVERYWHERE_OPEN,
     S.preliminary_review: {"verify", "form_panel", "attach", "dispatch", "withdraw"} | EVERYWHERE_OPEN,
     S.awaiting_experts: {"attach", "record_analysis", "refer", "withdraw"} | EVERYWHERE_OPEN | FEES,
     S.convening: {"attach", "schedule", "cancel_meeting", "convene"} | EVERYWHERE_OPEN | FEES,
@@ -386,14 +388,17 @@ def test_submit_needs_an_art4_basis() -> None:
 def test_submit_with_a_samr_assignment_or_joint_decision(basis: str) -> None:
     data = draft(registered_province="SH", production_province="SH")
     data["basis"] = {basis: "市监质监函〔2026〕12号"}
-    f = Flow(data).run("submit")
+    f = Flow(data).run("verify")
+    if basis == "joint_decision":  # Art. 4(3): another institution concurs first
+        f.run("concur")
+    f.run("submit")
     assert f.case.status is S.preliminary_review
     assert f.case.lead == "SH"
     assert f.case.submitted_at == f.now
 
 
 def test_submit_cross_province_alone_is_a_basis() -> None:
-    f = Flow().run("submit")
+    f = Flow().run("verify", "submit")
     assert f.case.cross_province and f.case.status is S.preliminary_review
 
 
@@ -414,25 +419,101 @@ def test_submit_names_missing_sources() -> None:
     data["sources"] = ["other"]
     assert "source_other missing" in refused(Flow(data), "submit")
     data["source_other"] = "消费者投诉"
-    assert Flow(data).run("submit").case.status is S.preliminary_review
+    assert Flow(data).run("verify", "submit").case.status is S.preliminary_review
 
 
 def test_an_edit_can_complete_the_draft() -> None:
     f = Flow(draft(brand=""))
     refused(f, "submit")
     f.do("edit", data=draft())
-    f.run("submit")
+    f.run("verify", "submit")
     assert f.case.product["brand"] == "酷速"
 
 
-def test_dispatch_needs_the_verification() -> None:
-    f = Flow().run("submit", "form_panel", "attach")
-    assert "preliminary verification" in refused(f, "dispatch")
+def test_submit_needs_the_verification_first() -> None:
+    """Art. 7: "申请前…应当进行过初步核实判断": the draft is verified before it is submitted."""
+    f = Flow()
+    with pytest.raises(GuardFailed) as info:
+        dom.submit(f.case, "SH", ACTOR, f.tick())
+    assert info.value.key == "verification_missing"
+    assert f.case.status is S.drafted and f.case.verification is None
+    f.run("verify", "submit")
+    assert f.case.status is S.preliminary_review
+    assert f.case.verification is not None and f.case.verification["note"] == "初步核实：符合会诊条件"
+
+
+def joint_draft() -> dict[str, Any]:
+    data = draft(registered_province="SH", production_province="SH")
+    data["basis"] = {"joint_decision": "长三角联席会议 2026 年第 3 次会议决定"}
+    return data
+
+
+def test_a_joint_decision_alone_needs_another_institution_s_concurrence() -> None:
+    """Art. 4(3): "各省（市）召回技术机构认为有必要共同开展": not one institution alone."""
+    f = Flow(joint_draft()).run("verify")
+    assert f.case.joint_only()
+    with pytest.raises(GuardFailed) as info:
+        dom.submit(f.case, "SH", ACTOR, f.tick())
+    assert (info.value.key, info.value.field) == ("concurrence_missing", "basis.joint_decision")
+    with pytest.raises(InvalidInput) as bad:
+        dom.concur(f.case, "SH", "自己同意", ACTOR, f.tick())
+    assert bad.value.key == "concurrence_own_institution"
+    with pytest.raises(InvalidInput) as empty:
+        dom.concur(f.case, "ZJ", "  ", ACTOR, f.tick())
+    assert (empty.value.key, empty.value.field) == ("note_empty", "note")
+    f.run("concur")
+    with pytest.raises(InvalidInput) as again:
+        dom.concur(f.case, "ZJ", "再次同意", ACTOR, f.tick())
+    assert again.value.key == "concurrence_already_recorded"
+    f.run("submit")
+    assert f.case.status is S.preliminary_review
+    assert [(c["institution"], c["by"]) for c in f.case.concurrences] == [("ZJ", "zj")]
+    assert replay(f.events).to_dict() == f.case.to_dict()
+
+
+@pytest.mark.parametrize("basis", [{"samr_assignment": "市监质监函〔2026〕12号", "joint_decision": "决定"}, None])
+def test_no_concurrence_when_the_joint_decision_is_not_the_only_basis(basis: dict[str, str] | None) -> None:
+    data = draft()  # cross-province
+    if basis is not None:
+        data = draft(registered_province="SH", production_province="SH")
+        data["basis"] = basis
+    f = Flow(data).run("verify")
+    assert not f.case.joint_only()
+    assert refused(f, "concur") and f.case.concurrences == []
+    f.run("submit")
     assert f.case.status is S.preliminary_review
 
 
+def test_verification_added_to_in_preliminary_review_keeps_the_first() -> None:
+    f = Flow().run("verify", "submit")
+    f.do("verify", note="补充：另有两起同型号投诉")
+    assert f.case.verification is not None
+    assert f.case.verification["note"] == "初步核实：符合会诊条件"
+    assert [a["note"] for a in f.case.verification["additions"]] == ["补充：另有两起同型号投诉"]
+    assert [e.payload["addition"] for e in f.events if e.type == "VerificationRecorded"] == [False, True]
+    assert replay(f.events).to_dict() == f.case.to_dict()
+
+
+def test_a_case_submitted_before_its_verification_under_the_earlier_order_replays_and_dispatches() -> None:
+    """Stored cases of the earlier release were submitted, then verified (version 1 payloads, no "addition"):
+    events are facts, so they replay; such a case still in review verifies and dispatches."""
+    f = Flow()
+    old = [Event("CaseSubmitted", {"lead": "SH"}, ACTOR, f.tick()),
+           Event("VerificationRecorded", {"note": "核实无误"}, ACTOR, f.tick(), 1),
+           Event("VerificationRecorded", {"note": "核实无误（更新）"}, ACTOR, f.tick(), 1)]
+    for ev in old:
+        dom.apply(f.case, ev)
+        f.events.append(ev)
+    assert f.case.status is S.preliminary_review
+    assert f.case.verification is not None and f.case.verification["note"] == "核实无误（更新）"
+    assert "additions" not in f.case.verification
+    f.run("form_panel", "attach", "dispatch")
+    assert f.case.status is S.awaiting_experts
+    assert replay(f.events).to_dict() == f.case.to_dict()
+
+
 def test_dispatch_needs_a_panel() -> None:
-    f = Flow().run("submit", "verify", "attach")
+    f = Flow().run("verify", "submit", "attach")
     assert "panel: 0 expert(s)" in refused(f, "dispatch")
 
 
@@ -444,19 +525,19 @@ def _force_panel(f: Flow, experts: list[str], reason: str = "") -> None:
 
 
 def test_dispatch_refuses_a_panel_of_two() -> None:
-    f = Flow().run("submit", "verify", "attach")
+    f = Flow().run("verify", "submit", "attach")
     _force_panel(f, ["E1", "E2"])
     assert "panel: 2 expert(s); a panel needs at least 3" in refused(f, "dispatch")
 
 
 def test_dispatch_refuses_a_duplicate_expert() -> None:
-    f = Flow().run("submit", "verify", "attach")
+    f = Flow().run("verify", "submit", "attach")
     _force_panel(f, ["E1", "E2", "E1"])
     assert "named twice" in refused(f, "dispatch")
 
 
 def test_dispatch_refuses_an_even_panel_without_reason() -> None:
-    f = Flow().run("submit", "verify", "attach")
+    f = Flow().run("verify", "submit", "attach")
     _force_panel(f, ["E1", "E2", "E3", "E4"])
     assert "even number" in refused(f, "dispatch")
     _force_panel(f, ["E1", "E2", "E3", "E4"], "一名专家回避")
@@ -465,7 +546,7 @@ def test_dispatch_refuses_an_even_panel_without_reason() -> None:
 
 
 def test_form_panel_refuses_what_dispatch_would() -> None:
-    f = Flow().run("submit")
+    f = Flow().run("verify", "submit")
     assert "at least 3" in refused(f, "form_panel", experts=["E1", "E2"])
     assert "named twice" in refused(f, "form_panel", experts=["E1", "E2", "E2"])
     assert "even number" in refused(f, "form_panel", experts=["E1", "E2", "E3", "E4"])
@@ -476,7 +557,7 @@ def test_form_panel_refuses_what_dispatch_would() -> None:
 
 
 def test_dispatch_needs_materials() -> None:
-    f = Flow().run("submit", "verify", "form_panel")
+    f = Flow().run("verify", "submit", "form_panel")
     assert "no materials" in refused(f, "dispatch")
 
 
@@ -489,7 +570,7 @@ def test_dispatch_arms_t1_from_the_dispatch() -> None:
 
 
 def test_verify_needs_a_note() -> None:
-    f = Flow().run("submit")
+    f = Flow().run("verify", "submit")
     with pytest.raises(InvalidInput) as info:
         dom.verify(f.case, "  ", ACTOR, f.tick())
     assert (info.value.key, info.value.field) == ("note_empty", "note")
@@ -550,7 +631,7 @@ def test_record_analysis_rules() -> None:
 
 
 def _convened(panel: list[str] | None = None) -> Flow:
-    f = Flow().run("submit", "verify")
+    f = Flow().run("verify", "submit")
     f.do("form_panel", experts=panel or PANEL, reason="偶数" if panel and len(panel) % 2 == 0 else "")
     f.run("attach", "dispatch")
     for e in f.case.panel:
@@ -703,7 +784,7 @@ def test_an_event_older_than_the_last_is_refused() -> None:
     f = Flow()
     before = f.case.to_dict()
     with pytest.raises(InvalidInput, match="before the case's last event"):
-        dom.submit(f.case, "SH", ACTOR, f.now - timedelta(seconds=1))
+        dom.verify(f.case, "核实", ACTOR, f.now - timedelta(seconds=1))
     assert f.case.to_dict() == before
 
 
@@ -832,10 +913,10 @@ class CaseWalk(RuleBasedStateMachine):
         """The command the regulation's path would run next (so that random walks get deep)."""
         c = self.flow.case
         if c.status is S.drafted:
-            return ("submit", {}) if not c.missing_product_fields() else ("edit", {"data": draft()})
+            if c.missing_product_fields():
+                return "edit", {"data": draft()}
+            return ("submit", {}) if c.verification else ("verify", {})
         if c.status is S.preliminary_review:
-            if not c.verification:
-                return "verify", {}
             if not c.panel:
                 return "form_panel", {}
             return ("attach", {}) if not c.materials else ("dispatch", {})

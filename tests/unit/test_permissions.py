@@ -52,7 +52,21 @@ EXPECTED: dict[str, set[str]] = {
     "record_analysis": {"expert_self"}, "record_opinion": {"expert_self"},
     "appraise_disposal": {"admin"}, "place_hold": {"admin"}, "release_hold": {"admin"},
     "recompute_deadlines": {"system", "admin"}, "record_delivery": {"system"},
+    # Art. 4(3): any liaison of another institution than the applicant (on this case JS leads, ZJ takes part).
+    "concur": {"lead", "other_institution"},
 }
+
+
+def test_a_draft_whose_only_basis_is_a_joint_decision_is_shown_to_the_other_liaisons() -> None:
+    """docs/decisions.md: other institutions are asked to concur (Art. 4(3)), so they see that draft; a draft on
+    another basis stays the applicant's own. Experts never see a draft."""
+    joint = case(S.drafted, lead=None) | {"basis": {"joint_decision": "联席会议决定"}, "cross_province": False}
+    cross = case(S.drafted, lead=None) | {"basis": {"joint_decision": "联席会议决定"}, "cross_province": True}
+    assigned = joint | {"basis": {"joint_decision": "决定", "samr_assignment": "交办函"}}
+    assert [can_view(p, joint) for p in (SH, JS, ZJ, X1)] == [True, True, True, False]
+    for other in (cross, assigned):
+        assert [can_view(p, other) for p in (SH, JS, ZJ, X1)] == [True, False, False, False]
+    assert may_act(ZJ, "concur", joint) and not may_act(SH, "concur", joint)
 
 
 def case(status: CaseStatus = S.convening, applicant: str = "SH", lead: str | None = "JS") -> dict[str, Any]:

@@ -56,8 +56,8 @@ def history() -> tuple[Case, list[Event]]:
     clock = iter(T0 + timedelta(hours=h) for h in range(100))
     case, opened = dom.open_case("YRD-2026-0001", "SH", draft(), ACTOR, next(clock))
     events = [opened]
-    events.append(dom.submit(case, "SH", ACTOR, next(clock)))
     events.append(dom.verify(case, "符合会诊条件", ACTOR, next(clock)))
+    events.append(dom.submit(case, "SH", ACTOR, next(clock)))
     events.append(dom.form_panel(case, PANEL, "", ACTOR, next(clock)))
     events.append(dom.attach(case, "a" * 64, "report.pdf", "test_report", 1024, ACTOR, next(clock)))
     events.append(dom.dispatch(case, ACTOR, next(clock), plan))

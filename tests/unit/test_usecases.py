@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fake_world import FakeWorld, fake_world, opinion, run_to
+from fake_world import FakeWorld, case_file, fake_world, opinion, run_to
 
 from states.commands import COMMANDS
 from states.errors import DomainError, GuardFailed, InvalidInput, InvalidTransition
@@ -37,7 +37,7 @@ def unchanged(w: FakeWorld, n: str, fn: Any, error: type[DomainError]) -> Domain
 def test_a_consultation_from_the_draft_to_the_archive(w: FakeWorld) -> None:
     n = run_to(w, "archived")
     assert stored(w, n) == [
-        "CaseOpened", "CaseSubmitted", "VerificationRecorded", "PanelFormed", "MaterialAttached",
+        "CaseOpened", "VerificationRecorded", "CaseSubmitted", "PanelFormed", "MaterialAttached",
         "MaterialsDispatched", "AnalysisRecorded", "AnalysisRecorded", "AnalysisRecorded", "CaseReferred",
         "CaseConvened", "OpinionRecorded", "OpinionRecorded", "OpinionRecorded", "CaseDecided", "MinutesIssued",
         "CaseArchived",
@@ -70,7 +70,7 @@ def test_refusals_write_nothing(w: FakeWorld) -> None:
     assert unchanged(w, n, lambda: uc.dispatch(w.svc, "js", n), NotPermitted).key == "command_not_permitted"
     assert unchanged(w, n, lambda: uc.dispatch(w.svc, "nobody", n), NotPermitted).key == "user_unknown"
     assert unchanged(w, n, lambda: uc.dispatch(w.svc, "system", n), NotPermitted).key == "user_unknown"
-    unchanged(w, n, lambda: uc.dispatch(w.svc, "sh", n), GuardFailed)  # not verified, no panel
+    unchanged(w, n, lambda: uc.dispatch(w.svc, "sh", n), GuardFailed)  # no panel
     unchanged(w, n, lambda: uc.convene(w.svc, "js", n), InvalidTransition)
     bad = unchanged(w, n, lambda: uc.form_panel(w.svc, "sh", n, ["E0099"]), InvalidInput)
     assert (bad.key, bad.field, bad.params["expert"]) == ("expert_unknown", "experts", "E0099")
@@ -78,6 +78,36 @@ def test_refusals_write_nothing(w: FakeWorld) -> None:
     assert big.field == "file"
     with pytest.raises(NotFound):
         uc.submit(w.svc, "sh", "YRD-2026-9999")
+
+
+def test_submit_without_the_verification_is_refused_and_writes_nothing(w: FakeWorld) -> None:
+    n = run_to(w, "drafted")
+    refused = unchanged(w, n, lambda: uc.submit(w.svc, "sh", n), GuardFailed)
+    assert refused.key == "verification_missing"
+    assert "verify" in {a["action"] for a in queries.available_actions(w.svc, "sh", n)}
+    uc.verify(w.svc, "sh", n, "核实无误")
+    assert uc.submit(w.svc, "sh", n).status == "preliminary_review"
+
+
+def test_a_joint_decision_is_submitted_once_another_institution_concurs(w: FakeWorld) -> None:
+    """Art. 4(3): the other institutions' liaisons see the draft (docs/decisions.md), one of them concurs."""
+    w.clock.set("2026-09-24T10:00:00+08:00")
+    data = case_file()
+    data["product"]["production_province"] = data["product"]["registered_province"]
+    data["basis"] = {"joint_decision": "长三角联席会议 2026 年第 3 次会议决定"}
+    n = uc.new_case(w.svc, "sh", data).number
+    uc.verify(w.svc, "sh", n, "核实无误")
+    refused = unchanged(w, n, lambda: uc.submit(w.svc, "sh", n), GuardFailed)
+    assert (refused.key, refused.field) == ("concurrence_missing", "basis.joint_decision")
+    assert n in [c["number"] for c in uc.list_cases(w.svc, "zj")]
+    assert "concur" in {a["action"] for a in queries.available_actions(w.svc, "zj", n)}
+    unchanged(w, n, lambda: uc.concur(w.svc, "sh", n, "自己同意"), NotPermitted)
+    assert unchanged(w, n, lambda: uc.concur(w.svc, "zj", n, "  "), InvalidInput).field == "note"
+    uc.concur(w.svc, "zj", n, "浙江同意共同开展")
+    assert uc.submit(w.svc, "sh", n).status == "preliminary_review"
+    assert stored(w, n) == ["CaseOpened", "VerificationRecorded", "ConcurrenceRecorded", "CaseSubmitted"]
+    assert uc.show_case(w.svc, "auditor", n)["concurrences"][0]["institution"] == "ZJ"
+    assert uc.verify_audit(w.svc, "auditor", n) == []
 
 
 def test_someone_else_acting_first_is_a_conflict(w: FakeWorld) -> None:
@@ -105,7 +135,7 @@ def test_available_actions_come_from_the_catalogue_with_the_refusal_as_data(w: F
     assert actions["withdraw"] == {"action": "withdraw", "blocked": None, "blocked_error": None,
                                    "needs_reason": True, "reason_optional": False}
     assert queries.available_actions(w.svc, "js", n) == []  # the lead has nothing to do yet
-    assert stored(w, n) == ["CaseOpened", "CaseSubmitted"]  # the dry runs wrote nothing
+    assert stored(w, n) == ["CaseOpened", "VerificationRecorded", "CaseSubmitted"]  # the dry runs wrote nothing
 
 
 def test_a_referral_s_reason_is_offered_when_analyses_are_missing(w: FakeWorld) -> None:

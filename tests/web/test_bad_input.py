@@ -70,6 +70,21 @@ def test_submitting_an_incomplete_draft_names_what_is_missing(site: Site) -> Non
     assert "尚不满足规范要求" in error_text(resp.text)
 
 
+def test_submitting_an_unverified_draft_asks_for_the_verification_first(site: Site) -> None:
+    """Art. 7: the preliminary verification is recorded on the draft before it is submitted; nothing is written."""
+    site.world.clock.set("2026-09-24T10:00:00+08:00")
+    number = uc.new_case(site.svc, "sh", load_example("case.yaml")).number
+    before = len(uc.history(site.svc, "auditor", number))
+    resp = refused(site, lambda: site.post("sh", f"/cases/{number}/act/submit"), 409, "尚未记录初步核实判断")
+    assert "尚未记录初步核实判断" in error_text(resp.text)
+    assert len(uc.history(site.svc, "auditor", number)) == before
+    page = site.client("sh").get(f"/cases/{number}").text
+    assert 'id="verify-note"' in page  # the draft's page offers the verification
+    site.post("sh", f"/cases/{number}/verify", {"note": "核实无误"})
+    site.post("sh", f"/cases/{number}/act/submit")
+    assert uc.show_case(site.svc, "sh", number)["status"] == "preliminary_review"
+
+
 def test_verify_panel_and_reasons(site: Site, prelim: str) -> None:
     n = prelim
     refused(site, lambda: site.post("sh", f"/cases/{n}/verify", {}), 400, "（核实意见/说明）")
@@ -218,7 +233,7 @@ def test_api_bodies_wrong_types_missing_fields_extra_fields(site: Site, prelim: 
     refused(site, lambda: api.post(f"/api/v1/cases/{n}/verify", json={"note": SCRIPT}), 400, "markup")
     refused(site, lambda: api.post(f"/api/v1/cases/{n}/panel", json={"experts": "E0001"}), 400, "专家")
     refused(site, lambda: api.post(f"/api/v1/cases/{n}/withdraw", json={"reason": None}), 400, "理由")
-    refused(site, lambda: api.post(f"/api/v1/cases/{n}/dispatch"), 409, n)
+    refused(site, lambda: api.post(f"/api/v1/cases/{n}/dispatch"), 409, "专家组现有 0 名专家")  # verified already (Art. 7)
     refused(site, lambda: api.get("/api/v1/cases/YRD-2099-0001"), 404, "YRD-2099-0001")
     refused(site, lambda: api.get("/api/v1/dashboard?state=nope"), 400, "nope")
     refused(site, lambda: api.get("/api/v1/calendar/due?start=2026-13-01&n=3"), 400, "2026-13-01")

@@ -129,8 +129,8 @@ def test_dashboard_counts_working_days_and_colours_deadlines(site: Site) -> None
                                                      "production_province": "AH", "test_basis": "GB 16410",
                                                      "report_numbers": ["ZJ-1"], "suspected_defect": "熄火保护失效"},
                                          "sources": ["spot_check"]}).number
-    uc.submit(svc, "zj", provisional)
     uc.verify(svc, "zj", provisional, "核实")
+    uc.submit(svc, "zj", provisional)
     uc.form_panel(svc, "zj", provisional, ex[:3])
     uc.attach(svc, "zj", provisional, "r.txt", b"report", "test_report")
     clk.set("2026-12-29T09:00:00+08:00")
@@ -355,8 +355,8 @@ def test_every_action_in_the_api_ends_where_the_cli_would(site: Site) -> None:
     clk.set("2026-09-24T10:00:00+08:00")
     sh, js = site.api("sh"), site.api("js")
     n = sh.post("/api/v1/cases", json=load_example("case.yaml")).json()["number"]
-    for call in [lambda: sh.post(f"/api/v1/cases/{n}/submit"),
-                 lambda: sh.post(f"/api/v1/cases/{n}/verify", json={"note": "核实无误"}),
+    for call in [lambda: sh.post(f"/api/v1/cases/{n}/verify", json={"note": "核实无误"}),
+                 lambda: sh.post(f"/api/v1/cases/{n}/submit"),
                  lambda: sh.post(f"/api/v1/cases/{n}/panel", json={"experts": ["E0001", "E0002", "E0003"]}),
                  lambda: sh.post(f"/api/v1/cases/{n}/materials", files={"file": ("r.txt", b"report", "text/plain")}),
                  lambda: sh.post(f"/api/v1/cases/{n}/dispatch")]:

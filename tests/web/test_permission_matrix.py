@@ -27,6 +27,9 @@ SIGNED = frozenset(r for r in ROLES if r)
 LIAISONS = frozenset({"sh", "js", "zj"})
 VIEW_SUBMITTED = frozenset({"admin", "auditor", "sh", "js", "zj", "x1"})
 VIEW_DRAFT = frozenset({"admin", "auditor", "sh"})
+# Art. 4(3): a draft whose only basis is a joint decision is shown to the other liaisons (docs/decisions.md).
+VIEW_JOINT_DRAFT = frozenset({"admin", "auditor", "sh", "js", "zj"})
+OTHER_LIAISONS = frozenset({"js", "zj"})
 AUDIT = frozenset({"admin", "auditor"})
 REPLAY = frozenset({"admin", "auditor", "sh", "js", "zj"})
 UNSURE = opinion("uncertain", 2, 3, public_opinion_risk=True)
@@ -39,6 +42,14 @@ def reach(site: Site, state: str) -> str:
     w, svc, ex = site.world, site.svc, site.world.experts
     if state in ("drafted", "preliminary_review", "awaiting_experts", "convening", "convened", "decided", "minutes"):
         n = run_to(w, state)
+    elif state == "verified_draft":  # Art. 7: verified before the application
+        n = run_to(w, "drafted")
+        uc.verify(svc, "sh", n, "核实无误")
+    elif state == "joint_draft":  # Art. 4(3): the joint decision is the only basis
+        data = load_example("case.yaml")
+        data["product"]["production_province"] = data["product"]["registered_province"]
+        data["basis"] = {"joint_decision": "长三角联席会议决定"}
+        n = uc.new_case(svc, "sh", data).number
     elif state == "ready":
         n = run_to(w, "preliminary_review")
         uc.verify(svc, "sh", n, "核实无误")
@@ -237,7 +248,9 @@ PAGES: list[Route] = [
     Route("GET /audit/cases/{n}/replay", "awaiting_experts", page_get("/audit/cases/{n}/replay"), REPLAY),
     Route("POST /cases/new", None, page_post("/cases/new", CASE_FORM), LIAISONS, True),
     Route("POST edit", "drafted", page_post("/cases/{n}/edit", CASE_FORM), frozenset({"sh"}), True),
-    Route("POST submit", "drafted", page_post("/cases/{n}/act/submit"), frozenset({"sh"}), True),
+    Route("POST submit", "verified_draft", page_post("/cases/{n}/act/submit"), frozenset({"sh"}), True),
+    Route("GET /cases/{n} (joint draft)", "joint_draft", page_get("/cases/{n}"), VIEW_JOINT_DRAFT),
+    Route("POST concur", "joint_draft", page_post("/cases/{n}/concur", {"note": "同意"}), OTHER_LIAISONS, True),
     Route("POST verify", "preliminary_review", page_post("/cases/{n}/verify", {"note": "核实"}), frozenset({"sh"}),
           True),
     Route("POST panel", "preliminary_review", page_post("/cases/{n}/panel", {"experts": ["E0001", "E0002", "E0003"]}),
@@ -333,7 +346,10 @@ API: list[Route] = [
           frozenset({"admin"}), True),
     Route("POST /cases", None, api("POST", "/api/v1/cases", CASE_JSON), LIAISONS, True),
     Route("PUT /cases/{n}", "drafted", api("PUT", "/api/v1/cases/{n}", CASE_JSON), frozenset({"sh"}), True),
-    Route("POST submit", "drafted", api("POST", "/api/v1/cases/{n}/submit"), frozenset({"sh"}), True),
+    Route("POST submit", "verified_draft", api("POST", "/api/v1/cases/{n}/submit"), frozenset({"sh"}), True),
+    Route("GET /cases/{n} (joint draft)", "joint_draft", api("GET", "/api/v1/cases/{n}"), VIEW_JOINT_DRAFT),
+    Route("POST concur", "joint_draft", api("POST", "/api/v1/cases/{n}/concur", {"note": "同意"}), OTHER_LIAISONS,
+          True),
     Route("POST verify", "preliminary_review", api("POST", "/api/v1/cases/{n}/verify", {"note": "核实"}),
           frozenset({"sh"}), True),
     Route("POST panel", "preliminary_review", api("POST", "/api/v1/cases/{n}/panel",
