@@ -3,6 +3,7 @@ the in-app inbox (exactly once)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -77,15 +78,33 @@ class SqlReminderLedger:
         return dict(row) | {"attempts": row["attempts"] + 1} if result.rowcount == 1 else None
 
     def retry_candidates(self, stale_before: datetime, max_attempts: int,
-                         retry_before: datetime | None = None) -> list[int]:
+                         retry_before: datetime | None = None, with_times: bool = False) -> list[Any]:
+        """Failed sends past `retry_before` and claims older than the lease: their ids, or with `with_times`
+        (id, key, status, attempts, claimed_at) so the caller can apply each one's back-off."""
         failed = t.reminders.c.status == "failed"
         if retry_before is not None:
             failed = failed & (t.reminders.c.claimed_at <= retry_before)
-        stmt = select(t.reminders.c.id).where(
+        r = t.reminders.c
+        columns = [r.id, r.key, r.status, r.attempts, r.claimed_at] if with_times else [r.id]
+        stmt = select(*columns).where(
             t.reminders.c.attempts < max_attempts,
             failed | ((t.reminders.c.status == "claimed") & (t.reminders.c.claimed_at < stale_before)),
         ).order_by(t.reminders.c.scheduled_at, t.reminders.c.id)
+        if with_times:
+            return [tuple(row) for row in self.conn.execute(stmt)]
         return list(self.conn.execute(stmt).scalars())
+
+    def revive(self, ids: Sequence[int] | None, now: datetime) -> list[int]:
+        """Abandoned sends (all, or those ids) made failed again, due for a try at once; the ids revived."""
+        stmt = select(t.reminders.c.id).where(t.reminders.c.status == "abandoned")
+        if ids:
+            stmt = stmt.where(t.reminders.c.id.in_(list(ids)))
+        found = list(self.conn.execute(stmt.order_by(t.reminders.c.id)).scalars())
+        if found:
+            self.conn.execute(update(t.reminders).where(t.reminders.c.id.in_(found),
+                                                        t.reminders.c.status == "abandoned")
+                              .values(status="failed", claimed_at=now))
+        return found
 
     def mark_sent(self, reminder_id: int, at: datetime) -> None:
         self.conn.execute(update(t.reminders).where(t.reminders.c.id == reminder_id)
@@ -95,10 +114,12 @@ class SqlReminderLedger:
         self.conn.execute(update(t.reminders).where(t.reminders.c.id == reminder_id)
                           .values(status="abandoned" if give_up else "failed", last_error=error[:2000]))
 
-    def list(self, case_number: str | None = None) -> list[dict[str, Any]]:
+    def list(self, case_number: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
         stmt = select(t.reminders).order_by(t.reminders.c.scheduled_at, t.reminders.c.id)
         if case_number:
             stmt = stmt.where(t.reminders.c.case_number == case_number)
+        if status:
+            stmt = stmt.where(t.reminders.c.status == status)
         return [dict(r) for r in self.conn.execute(stmt).mappings()]
 
 

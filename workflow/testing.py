@@ -207,7 +207,10 @@ class FakeReminders:
         return None
 
     def retry_candidates(self, stale_before: datetime, max_attempts: int,
-                         retry_before: datetime | None = None) -> list[int]:
+                         retry_before: datetime | None = None, with_times: bool = False) -> list[Any]:
+        return []
+
+    def revive(self, ids: Sequence[int] | None, now: datetime) -> list[int]:
         return []
 
     def mark_sent(self, reminder_id: int, at: datetime) -> None:
@@ -216,8 +219,9 @@ class FakeReminders:
     def mark_failed(self, reminder_id: int, error: str, give_up: bool = False) -> None:
         self.data.reminders[reminder_id - 1].update(status="abandoned" if give_up else "failed", last_error=error)
 
-    def list(self, case_number: str | None = None) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.data.reminders if case_number is None or r.get("case_number") == case_number]
+    def list(self, case_number: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.data.reminders if (case_number is None or r.get("case_number") == case_number)
+                and (status is None or r.get("status") == status)]
 
 
 class FakeInbox:
