@@ -122,6 +122,13 @@ def reminders(svc: Services, actor: str | None, case_number: str | None = None,
         return rows
 
 
+def abandoned_deliveries(svc: Services, actor: str | None) -> list[dict[str, Any]]:
+    """Mails and webhooks given up after the retry horizon (admin): each with its last error, to send again."""
+    with svc.uow(readonly=True) as uow:
+        require_role(_user(uow, actor), "admin")
+        return uow.reminders.list(None, "abandoned")
+
+
 def may_retry_deliveries(svc: Services, actor: str | None) -> None:
     """Sending abandoned deliveries again is an admin's (the shell then asks the scheduler's sweeper to send)."""
     with svc.uow(readonly=True) as uow:
