@@ -197,6 +197,7 @@ class Sweeper:
             return report
         with self.batch(report):
             self._due(report, now)
+            self._corrections(report)
             self._retry(report, now)
         return report
 
@@ -225,6 +226,29 @@ class Sweeper:
                         key = f"{d['id']}|{occ.kind}|{occ.local_date.isoformat()}|{person.name}|{channel}"
                         if key not in known:
                             self._one(report, d, key, occ.kind, occ.scheduled_at, person, channel, due_local)
+
+    def _corrections(self, report: SweepReport) -> None:
+        """A deadline moved later after its overdue reminder went out: the same people, by the same channels, are
+        told that reminder no longer holds (once: the key names the old deadline)."""
+        with self.uow(readonly=True) as uow:
+            owed = uow.deadlines.corrections_owed()
+            known = {k for o in {row["old_id"] for row in owed} for k in uow.reminders.known_keys(f"{o}|correction|")}
+            people = {name: uow.users.get(name) for name in {row["recipient"] for row in owed}}
+        for row in owed:
+            key = f"{row['old_id']}|correction|{row['recipient']}|{row['channel']}"
+            person = people.get(row["recipient"])
+            if key in known or person is None:
+                continue
+            due_local = row["due_at"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+            label = DEADLINE_LABELS.get(row["kind"], row["kind"])
+            subject = f"【会诊更正】{row['case_number']} {label}期限已顺延至{due_local}"
+            body = (f"案件 {row['case_number']} 的{label}期限因日历调整已顺延，截止时间改为{due_local}（北京时间）。"
+                    f"\n此前发出的超期督办不再适用，请以新的截止时间为准。")
+            now = self.clock.now()
+            self.deliver(Outgoing(key=key, case_number=row["case_number"], deadline_id=row["old_id"],
+                                  deadline_kind=row["kind"], kind="correction", scheduled_at=now,
+                                  due_at=row["due_at"], recipient=person, channel=row["channel"],
+                                  subject=subject, body=body), report)
 
     def _channel(self, name: str) -> Channel | None:
         return next((c for c in self.channels if c.name == name), None)

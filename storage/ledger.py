@@ -41,6 +41,22 @@ class SqlDeadlineQueries:
         ).scalars())
 
 
+    def corrections_owed(self) -> list[dict[str, Any]]:
+        """Overdue reminders that no longer hold: their deadline was superseded by one due later than the reminder
+        went out (a calendar change moved it). One row per (old deadline, recipient, channel) told it was overdue."""
+        old, new, r = t.deadlines.alias("old"), t.deadlines.alias("new"), t.reminders
+        stmt = (
+            select(old.c.id.label("old_id"), new.c.case_number, new.c.kind, new.c.due_at, r.c.recipient,
+                   r.c.channel).distinct()
+            .join(old, old.c.id == r.c.deadline_id)
+            .join(new, new.c.supersedes == old.c.id)
+            .where(r.c.reminder_kind == "overdue", r.c.status == "sent", old.c.status == "superseded",
+                   new.c.status == "armed", new.c.due_at > r.c.scheduled_at)
+            .order_by(old.c.id, r.c.recipient, r.c.channel)
+        )
+        return [dict(row) for row in self.conn.execute(stmt).mappings()]
+
+
 class SqlReminderLedger:
     """Each reminder is claimed by inserting a row with a unique key before it is sent: never sent twice."""
 

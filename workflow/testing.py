@@ -184,6 +184,9 @@ class FakeDeadlines:
         later = [r["due_at"] for r in self.armed() if r["due_at"] > after]
         return min(later) if later else None
 
+    def corrections_owed(self) -> list[dict[str, Any]]:
+        return []
+
     def open_cases(self) -> list[str]:
         return sorted({r["case_number"] for r in self.armed()})
 

@@ -148,3 +148,35 @@ def test_quiet_hours_are_logged_once_per_transition(world: World) -> None:
     sweeper.sweep()
     quiet = [m for m in logged if "outside working hours" in m]
     assert len(quiet) == 2 and logged.count("working hours: reminders go out") == 1
+
+
+def test_a_deadline_moved_later_after_its_overdue_mail_sends_a_correction_to_the_same_people(world: World) -> None:
+    import yaml
+    from conftest import load_example
+
+    from scheduler.calendar import YEAR_BOOK
+    from workflow import usecases as uc
+
+    svc, clk = world.svc, world.clock
+    clk.set("2026-12-24T10:00:00+08:00")
+    case = uc.new_case(svc, "sh", load_example("case.yaml")).number
+    uc.submit(svc, "sh", case)
+    uc.verify(svc, "sh", case, "核实")
+    uc.form_panel(svc, "sh", case, world.experts[:3])
+    uc.attach(svc, "sh", case, "r.txt", b"report", "test_report")
+    clk.set("2026-12-29T10:00:00+08:00")
+    uc.dispatch(svc, "sh", case)
+    clk.set("2027-01-05T09:30:00+08:00")  # the estimate says it was due at 00:00 today: overdue
+    world.app.sweeper().sweep()
+    told = sorted({r["recipient"] for r in ledger(world) if r["reminder_kind"] == "overdue"})
+    assert told
+    year = {"year": 2027, "notice": "测试用通知", "holidays": [{"from": "2027-01-01", "to": "2027-01-04", "name": "元旦"}],
+            "workdays": []}
+    timekeeping.load_calendar_year(svc, "admin", yaml.safe_dump(year, allow_unicode=True), "2027.yaml", YEAR_BOOK)
+    clk.set("2027-01-05T10:00:00+08:00")
+    report = world.app.sweeper().sweep()
+    corrections = [r for r in report.sent if r["reminder_kind"] == "correction"]
+    assert sorted(r["recipient"] for r in corrections) == told
+    assert all("顺延" in r["subject"] and "2027-01-06" in r["subject"] for r in corrections)
+    clk.set("2027-01-05T11:00:00+08:00")
+    assert [r for r in world.app.sweeper().sweep().sent if r["reminder_kind"] == "correction"] == []
