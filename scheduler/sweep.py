@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -144,6 +145,7 @@ class Sweeper:
         self.log = log or (lambda msg, ctx: None)
         self.on_delivered: Callable[[dict[str, Any]], None] = lambda row: None
         self._queue: list[_Send] | None = None
+        self._delivered_lock = threading.Lock()
         self._quiet: bool | None = None  # were we outside working hours at the last sweep (logged on the change)
 
     @contextmanager
@@ -159,7 +161,7 @@ class Sweeper:
             yield report
         finally:
             queue, self._queue = self._queue, None
-            self._flush(report, queue)
+            self._flush(report, queue)  # after a failure inside too: what was claimed goes out now, not after the lease
 
     def _flush(self, report: SweepReport, queue: list[_Send]) -> None:
         if not queue:
@@ -298,7 +300,8 @@ class Sweeper:
     def _sent(self, report: SweepReport, row: dict[str, Any]) -> None:
         report.sent.append(row)
         self.log("message sent", {"case": row["case_number"], "key": row["key"]})
-        self.on_delivered(row)
+        with self._delivered_lock:  # the senders run in a pool; the case's history is written one at a time
+            self.on_delivered(row)
 
     def _send(self, report: SweepReport, item: _Send) -> bool:
         row = item.row
