@@ -119,7 +119,9 @@ class App:
         r = self.settings.reminders
         policy = ReminderPolicy(before_at=r.before_at, day_starts=r.day_starts, day_ends=r.day_ends,
                                 max_overdue_days=r.max_overdue_days)
-        settings = SweepSettings(policy=policy, lease=timedelta(minutes=r.lease_minutes), max_attempts=r.max_attempts)
+        settings = SweepSettings(policy=policy, lease=timedelta(minutes=r.lease_minutes),
+                                 backoff_cap=timedelta(minutes=r.backoff_cap_minutes),
+                                 retry_horizon=timedelta(days=r.retry_horizon_days), concurrency=r.send_concurrency)
         svc = self.services
         sweeper = Sweeper(svc.uow, svc.clock, lambda d: svc.calendar.is_workday(d), self.channels(), settings,
                           log=log_event)
@@ -162,7 +164,9 @@ def bootstrap(config: str | Path | None = None, *, clock: Clock | None = None, d
     settings = settings or load_settings(config)
     url = database_url or settings.sqlalchemy_url()
     try:
-        engine = make_engine(url)
+        db = settings.database
+        engine = make_engine(url, connect_timeout=db.connect_timeout_seconds,
+                             statement_timeout=db.statement_timeout_seconds, pool_recycle=db.pool_recycle_seconds)
     except Exception as exc:  # a malformed URL is a configuration error, said in one line
         raise ConfigError(f"HUIZHEN_DATABASE_URL: {exc}") from exc
     services = Services(

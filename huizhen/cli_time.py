@@ -173,12 +173,21 @@ def scheduler_run() -> None:
         logger.info("scheduler stopped")
 
 
+STATUSES = ("claimed", "sent", "failed", "abandoned")
+
+
 @reminders_app.command("list")
 def reminders_list(case: Annotated[str | None, typer.Option("--case", metavar="CASE")] = None,
+                   status: Annotated[str | None, typer.Option(
+                       "--status", metavar="STATUS",
+                       help="claimed, sent, failed (retrying) or abandoned (past the retry horizon)")] = None,
                    as_json: JsonOpt = False) -> None:
-    """Reminders in the ledger (yours; all of them for admins and auditors)."""
-    rows = timekeeping.reminders(get_app().services, actor(), case)
-    shown = [{
+    """Reminders, invitations and minutes in the ledger (yours; all of them for admins and auditors)."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"the status must be one of {', '.join(STATUSES)}", key="delivery_status_unknown",
+                           field="status", choices=", ".join(STATUSES))
+    rows = timekeeping.reminders(get_app().services, actor(), case, status)
+    shown = [{"id": r["id"],
         "case": r["case_number"], "deadline_kind": r["deadline_kind"], "reminder_kind": r["reminder_kind"],
         "recipient": r["recipient"], "channel": r["channel"],
         "scheduled_at": r["scheduled_at"].isoformat(), "status": r["status"], "attempts": r["attempts"],
@@ -186,11 +195,27 @@ def reminders_list(case: Annotated[str | None, typer.Option("--case", metavar="C
     } for r in rows]
     if as_json:
         return emit_json(shown)
-    table = Table("案件", "期限", "提醒", "收件人", "渠道", "发送时间", "状态")
+    table = Table("ID", "案件", "期限", "提醒", "收件人", "渠道", "发送时间", "状态", "尝试", "最近错误")
     for r in shown:
-        table.add_row(r["case"], DEADLINE_LABELS.get(r["deadline_kind"], r["deadline_kind"]), r["reminder_kind"],
-                      r["recipient"], r["channel"], local(r["sent_at"]), r["status"])
+        table.add_row(str(r["id"]), r["case"], DEADLINE_LABELS.get(r["deadline_kind"], r["deadline_kind"]),
+                      r["reminder_kind"], r["recipient"], r["channel"], local(r["sent_at"]), r["status"],
+                      str(r["attempts"]), (r["last_error"] or "")[:60])
     out.print(table)
+
+
+@reminders_app.command("retry")
+def reminders_retry(ids: Annotated[list[int] | None, typer.Argument(metavar="[ID...]")] = None,
+                    as_json: JsonOpt = False) -> None:
+    """Send abandoned deliveries again now (all of them, or those IDs from `reminders list --status abandoned`);
+    admin. One that fails again goes back to abandoned with its new error."""
+    a = get_app()
+    timekeeping.may_retry_deliveries(a.services, actor())
+    report = a.sweeper().retry_abandoned(ids or None)
+    if as_json:
+        return emit_json({"sent": [r["key"] for r in report.sent], "failed": [r["key"] for r in report.failed]})
+    for line in report.lines():
+        out.print(line)
+    out.print(f"{len(report.sent)} sent, {len(report.failed)} failed again")
 
 
 @app.command("inbox")

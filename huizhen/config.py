@@ -51,7 +51,10 @@ class Reminders(_Frozen):
     day_ends: time = time(17, 30)
     heartbeat_seconds: float = Field(default=60.0, ge=1, le=3600)
     lease_minutes: int = Field(default=10, ge=1, le=1440)
-    max_attempts: int = Field(default=8, ge=1, le=100)
+    max_attempts: int = Field(default=8, ge=1, le=100)  # no longer a limit: kept so old config files still load
+    retry_horizon_days: float = Field(default=3.0, gt=0, le=60)  # a failing send is retried this long, then abandoned
+    backoff_cap_minutes: float = Field(default=60.0, gt=0, le=60)  # the longest wait between two tries
+    send_concurrency: int = Field(default=4, ge=1, le=32)  # mails and webhooks sent at once in one sweep
     max_overdue_days: int = Field(default=60, ge=1, le=1000)
 
     @model_validator(mode="after")
@@ -59,6 +62,12 @@ class Reminders(_Frozen):
         if self.day_starts >= self.day_ends:
             raise ValueError("reminders.day_starts must be before reminders.day_ends")
         return self
+
+
+class Database(_Frozen):
+    connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)  # a frozen network fails within this
+    statement_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)  # PostgreSQL: no statement runs longer
+    pool_recycle_seconds: int = Field(default=1800, ge=30)  # connections older than this are replaced
 
 
 class Email(_Frozen):
@@ -114,6 +123,7 @@ class Settings(_Frozen):
     timers: Timers = Timers()
     calendar: CalendarSettings = CalendarSettings()
     reminders: Reminders = Reminders()
+    database: Database = Database()
     notifications: Notifications = Notifications()
     log_file: Path | None = None
     audit: Audit = Audit()

@@ -409,6 +409,8 @@ ERRORS: dict[str, dict[str, str]] = {
         "changed_meanwhile": "案件 {number} 在您操作期间已被他人修改，未作任何更改，请刷新后重试",
         "purge_meanwhile": "案件 {number} 正由他人销毁，未作任何更改",
         "database_unreachable": "无法连接数据库，请稍后再试",
+        "delivery_status_unknown": "发送状态须为以下之一：{choices}",
+        "taken_meanwhile": "他人在同一时刻提交了相同的内容，您的操作未作任何更改，请刷新后重试",
     },
 }
 

@@ -1,7 +1,9 @@
 """Channels behind the notifier port: SMTP email and a JSON webhook. The in-app inbox lives in the ledger.
 
-Each message carries the ledger key as its idempotency key (Message-ID, X-Huizhen-Reminder-Key), so even the
-rare resend after a crash between sending and recording can be recognised by the receiver.
+Email and webhooks are delivered at least once. Each message carries an idempotency key derived from its ledger key
+only (the same on every try, from every process): the mail's Message-ID and X-Huizhen-Reminder-Key, the webhook's
+Idempotency-Key and X-Huizhen-Reminder-Key headers. The rare resend after a crash between the receiver's acceptance
+and the ledger's update carries the same key, so a receiver that de-duplicates on it sees each message once.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ from huizhen.config import Email, Webhook
 from workflow.ports import Message, User
 
 
+def message_id(key: str) -> str:
+    """The stable Message-ID of a ledger key: the same bytes on every retry, so receivers can de-duplicate."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@huizhen>"
+
+
 class EmailChannel:
     name = "email"
 
@@ -37,8 +44,7 @@ class EmailChannel:
         mail["To"] = message.recipient.email or ""
         mail["Subject"] = message.subject
         mail["Date"] = formatdate(localtime=False)
-        digest = hashlib.sha256(message.key.encode()).hexdigest()[:32]
-        mail["Message-ID"] = f"<{digest}@huizhen>"
+        mail["Message-ID"] = message_id(message.key)
         mail["X-Huizhen-Reminder-Key"] = message.key
         mail.set_content(message.body)
         for a in message.attachments:
@@ -82,7 +88,8 @@ class WebhookChannel:
             "attachments": [{"filename": a.filename, "mime": a.mime, "sha256": hashlib.sha256(a.data).hexdigest(),
                              "base64": base64.b64encode(a.data).decode("ascii")} for a in message.attachments],
         }, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json; charset=utf-8", "X-Huizhen-Reminder-Key": message.key}
+        headers = {"Content-Type": "application/json; charset=utf-8", "X-Huizhen-Reminder-Key": message.key,
+                   "Idempotency-Key": message_id(message.key).strip("<>")}
         secret = os.environ.get("HUIZHEN_WEBHOOK_SECRET")
         if secret:
             headers["X-Huizhen-Signature"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

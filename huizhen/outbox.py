@@ -120,6 +120,12 @@ class Outbox:
         sweeper = self.sweeper_factory()
         method = "CANCEL" if meeting.get("cancelled") else "REQUEST"
         attachment = Attachment("invite.ics", f"text/calendar; method={method}", ics)
+        with sweeper.batch():  # the inbox first; mails concurrently, one timeout at most for a stalled server
+            self._invite_each(sweeper, number, at, meeting, people, subject, body, attachment)
+
+    @staticmethod
+    def _invite_each(sweeper: Sweeper, number: str, at: datetime, meeting: dict[str, Any], people: list[User],
+                     subject: str, body: str, attachment: Attachment) -> None:
         for person in people:
             for channel in sweeper.channel_names():
                 key = invitation_key(number, meeting["sequence"], person.name, channel)
@@ -136,11 +142,13 @@ class Outbox:
                 f"会诊意见：{minutes['decision']}\n后续工作：{minutes['follow_up']}")
         sweeper = self.sweeper_factory()
         attachment = Attachment(f"{number}-会议纪要.pdf", "application/pdf", pdf)
-        for person in minutes_recipients(svc, case):
-            for channel in sweeper.channel_names():
-                sweeper.deliver(Outgoing(key=minutes_key(number, person.name, channel), case_number=number,
-                                         kind=MINUTES, scheduled_at=at, due_at=at, recipient=person,
-                                         channel=channel, subject=subject, body=body, attachments=(attachment,)))
+        with sweeper.batch():
+            for person in minutes_recipients(svc, case):
+                for channel in sweeper.channel_names():
+                    sweeper.deliver(Outgoing(key=minutes_key(number, person.name, channel), case_number=number,
+                                             kind=MINUTES, scheduled_at=at, due_at=at, recipient=person,
+                                             channel=channel, subject=subject, body=body,
+                                             attachments=(attachment,)))
 
 
 def minutes_key(number: str, recipient: str, channel: str) -> str:

@@ -57,6 +57,12 @@ class Daemon:
         finally:
             self._lock.release()
 
+    def nudge(self) -> None:
+        """Sweep soon (a commit made something owed: minutes, an invitation); coalesced with a running sweep."""
+        if self.scheduler.running:
+            self.scheduler.add_job(self.tick, DateTrigger(run_date=datetime.now(UTC) + timedelta(seconds=1)),
+                                   id="nudge", replace_existing=True)
+
     def _arm_next(self) -> None:
         """One job at the next due instant, when it comes before the next heartbeat would notice it."""
         if not self.scheduler.running:

@@ -1,15 +1,25 @@
 """The deadline sweep: find every reminder whose time has come, claim it in the ledger, send it, record the result.
 
 Safe to run from several processes at once and to re-run after a crash: a reminder is claimed by inserting a row
-with a unique key before it is sent, in-app messages are written in the claiming transaction itself, and a send
-that failed (or whose sender died past the lease) is retried by a later sweep — never lost, never doubled.
+with a unique key before it is sent, in-app messages are written in the claiming transaction itself (exactly once),
+and a send that failed (or whose sender died past the lease) is retried by a later sweep — never lost.
+
+Email and webhooks are at least once: a crash after the server accepted a message and before the ledger says so
+sends it again, with the same Message-ID / idempotency key, which receivers de-duplicate on. Within one sweep the
+inbox goes first, each in its own transaction; mails and webhooks are then sent concurrently (a bounded pool), and a
+channel that fails once in a sweep is not tried again in that sweep, so a stalled server costs one timeout per sweep.
+A failed send waits an exponential back-off with jitter (capped) and is retried until the retry horizon has passed
+since it was due; only then is it abandoned, for an admin to see and send again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,8 +36,20 @@ INBOX = "inbox"
 class SweepSettings:
     policy: ReminderPolicy = ReminderPolicy()
     lease: timedelta = timedelta(minutes=10)  # a claim older than this whose send never finished is retried
-    backoff: timedelta = timedelta(minutes=1)  # a failed send waits at least this long before its next try
-    max_attempts: int = 8
+    backoff: timedelta = timedelta(minutes=1)  # the first wait after a failed send; it doubles with each try
+    backoff_cap: timedelta = timedelta(hours=1)  # ... up to this
+    retry_horizon: timedelta = timedelta(days=3)  # retried this long after it was due, then abandoned
+    concurrency: int = 4  # mails and webhooks in flight at once
+    max_attempts: int = 1_000_000  # no count limit: the horizon decides
+
+
+def backoff_delay(settings: SweepSettings, key: str, attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed try: base × 2^(attempts-1), capped, with jitter in [½, 1] of it
+    (derived from the key, so every process computes the same instant and retries don't all come at once)."""
+    base = settings.backoff.total_seconds() * 2 ** min(max(attempts - 1, 0), 30)
+    full = min(base, settings.backoff_cap.total_seconds())
+    jitter = int(hashlib.sha256(f"{key}|{attempts}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return timedelta(seconds=full * (0.5 + 0.5 * jitter))
 
 
 @dataclass
@@ -99,6 +121,18 @@ def _load_attachments(uow: Any, refs: str | None) -> tuple[Attachment, ...]:
     return tuple(found)
 
 
+@dataclass
+class _Send:
+    """One mail or webhook claimed in the ledger, to be sent."""
+    reminder_id: int
+    channel: Channel
+    row: dict[str, Any]
+    person: User
+    due_at: datetime
+    attempts: int
+    attachments: tuple[Attachment, ...] = ()
+
+
 class Sweeper:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, is_workday: Callable[[date], bool],
                  channels: Sequence[Channel] = (), settings: SweepSettings | None = None,
@@ -110,15 +144,67 @@ class Sweeper:
         self.settings = settings or SweepSettings()
         self.log = log or (lambda msg, ctx: None)
         self.on_delivered: Callable[[dict[str, Any]], None] = lambda row: None
+        self._queue: list[_Send] | None = None
+        self._delivered_lock = threading.Lock()
+        self._quiet: bool | None = None  # were we outside working hours at the last sweep (logged on the change)
+
+    @contextmanager
+    def batch(self, report: SweepReport | None = None) -> Iterator[SweepReport]:
+        """Claims made inside are recorded at once (the inbox delivered); mails and webhooks go out together at the
+        end, concurrently, each channel tried until its first failure in this batch."""
+        report = report or SweepReport(at=self.clock.now())
+        if self._queue is not None:  # nested: the outer batch sends
+            yield report
+            return
+        self._queue = []
+        try:
+            yield report
+        finally:
+            queue, self._queue = self._queue, None
+            self._flush(report, queue)  # after a failure inside too: what was claimed goes out now, not after the lease
+
+    def _flush(self, report: SweepReport, queue: list[_Send]) -> None:
+        if not queue:
+            return
+        broken: dict[str, str] = {}  # channel name → the error that broke it in this batch
+
+        def one(item: _Send) -> None:
+            error = broken.get(item.channel.name)
+            if error is not None:
+                self._failed(report, item, f"not tried: {item.channel.name} failed earlier in this sweep ({error})")
+                return
+            if not self._send(report, item) and item.channel.name not in broken:
+                broken[item.channel.name] = item.row.get("last_error") or "failed"
+
+        workers = max(1, min(self.settings.concurrency, len(queue)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="huizhen-send") as pool:
+            for future in [pool.submit(one, item) for item in queue]:
+                future.result()
 
     def sweep(self) -> SweepReport:
         now = self.clock.now()
         report = SweepReport(at=now)
         policy = self.settings.policy
-        if not in_working_hours(now, self.is_workday, policy):
+        quiet = not in_working_hours(now, self.is_workday, policy)
+        if quiet != self._quiet:  # logged once per transition, not on every heartbeat
+            if quiet:
+                self.log("outside working hours: reminders wait", {"at": now.isoformat()})
+            elif self._quiet is not None:
+                self.log("working hours: reminders go out", {"at": now.isoformat()})
+            self._quiet = quiet
+        if quiet:
             report.deferred = True  # reminders wait for working hours; failed invitations and minutes don't
-            self._retry(report, now)
+            with self.batch(report):
+                self._retry(report, now)
             return report
+        with self.batch(report):
+            self._due(report, now)
+            self._corrections(report)
+            self._retry(report, now)
+        return report
+
+    def _due(self, report: SweepReport, now: datetime) -> None:
+        policy = self.settings.policy
         with self.uow(readonly=True) as uow:
             armed = uow.deadlines.armed(due_before=now + timedelta(days=3))
             known = {key for d in armed for key in uow.reminders.known_keys(f"{d['id']}|")}
@@ -142,8 +228,29 @@ class Sweeper:
                         key = f"{d['id']}|{occ.kind}|{occ.local_date.isoformat()}|{person.name}|{channel}"
                         if key not in known:
                             self._one(report, d, key, occ.kind, occ.scheduled_at, person, channel, due_local)
-        self._retry(report, now)
-        return report
+
+    def _corrections(self, report: SweepReport) -> None:
+        """A deadline moved later after its overdue reminder went out: the same people, by the same channels, are
+        told that reminder no longer holds (once: the key names the old deadline)."""
+        with self.uow(readonly=True) as uow:
+            owed = uow.deadlines.corrections_owed()
+            known = {k for o in {row["old_id"] for row in owed} for k in uow.reminders.known_keys(f"{o}|correction|")}
+            people = {name: uow.users.get(name) for name in {row["recipient"] for row in owed}}
+        for row in owed:
+            key = f"{row['old_id']}|correction|{row['recipient']}|{row['channel']}"
+            person = people.get(row["recipient"])
+            if key in known or person is None:
+                continue
+            due_local = row["due_at"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+            label = DEADLINE_LABELS.get(row["kind"], row["kind"])
+            subject = f"【会诊更正】{row['case_number']} {label}期限已顺延至{due_local}"
+            body = (f"案件 {row['case_number']} 的{label}期限因日历调整已顺延，截止时间改为{due_local}（北京时间）。"
+                    f"\n此前发出的超期督办不再适用，请以新的截止时间为准。")
+            now = self.clock.now()
+            self.deliver(Outgoing(key=key, case_number=row["case_number"], deadline_id=row["old_id"],
+                                  deadline_kind=row["kind"], kind="correction", scheduled_at=now,
+                                  due_at=row["due_at"], recipient=person, channel=row["channel"],
+                                  subject=subject, body=body), report)
 
     def _channel(self, name: str) -> Channel | None:
         return next((c for c in self.channels if c.name == name), None)
@@ -184,54 +291,89 @@ class Sweeper:
         if channel is None:
             self._sent(report, row | {"sent_at": now})
             return True
-        return self._send(report, reminder_id, channel, row, out.recipient, out.due_at, 1, out.attachments)
+        item = _Send(reminder_id, channel, row, out.recipient, out.due_at, 1, out.attachments)
+        if self._queue is not None:
+            self._queue.append(item)
+            return True
+        return self._send(report, item)
 
     def _sent(self, report: SweepReport, row: dict[str, Any]) -> None:
         report.sent.append(row)
         self.log("message sent", {"case": row["case_number"], "key": row["key"]})
-        self.on_delivered(row)
+        with self._delivered_lock:  # the senders run in a pool; the case's history is written one at a time
+            self.on_delivered(row)
 
-    def _send(self, report: SweepReport, reminder_id: int, channel: Channel, row: dict[str, Any], person: User,
-              due_at: datetime, attempts: int, attachments: tuple[Attachment, ...] = ()) -> bool:
-        message = Message(key=row["key"], recipient=person, case_number=row["case_number"], subject=row["subject"],
-                          body=row["body"], deadline_kind=row["deadline_kind"], reminder_kind=row["reminder_kind"],
-                          due_at=due_at, attachments=attachments)
+    def _send(self, report: SweepReport, item: _Send) -> bool:
+        row = item.row
+        message = Message(key=row["key"], recipient=item.person, case_number=row["case_number"],
+                          subject=row["subject"], body=row["body"], deadline_kind=row["deadline_kind"],
+                          reminder_kind=row["reminder_kind"], due_at=item.due_at, attachments=item.attachments)
         try:
-            channel.send(message)
+            item.channel.send(message)
         except Exception as exc:  # any failure of a channel is recorded and retried, never raised past the sweep
-            error = f"{type(exc).__name__}: {exc}"
-            give_up = attempts >= self.settings.max_attempts
-            with self.uow() as uow:
-                uow.reminders.mark_failed(reminder_id, error, give_up=give_up)
-                uow.commit()
-            report.failed.append(row | {"last_error": error})
-            self.log("message failed", {"case": row["case_number"], "key": row["key"], "error": error,
-                                        "attempts": attempts, "gave_up": give_up})
+            self._failed(report, item, f"{type(exc).__name__}: {exc}")
             return False
         sent_at = self.clock.now()
         with self.uow() as uow:
-            uow.reminders.mark_sent(reminder_id, sent_at)
+            uow.reminders.mark_sent(item.reminder_id, sent_at)
             uow.commit()
         self._sent(report, row | {"sent_at": sent_at})
         return True
 
+    def _failed(self, report: SweepReport, item: _Send, error: str) -> None:
+        now, row = self.clock.now(), item.row
+        give_up = now - row["scheduled_at"] >= self.settings.retry_horizon
+        with self.uow() as uow:
+            uow.reminders.mark_failed(item.reminder_id, error, give_up=give_up)
+            uow.commit()
+        row["last_error"] = error
+        report.failed.append(row | {"last_error": error, "abandoned": give_up})
+        self.log("message abandoned" if give_up else "message failed",
+                 {"case": row["case_number"], "key": row["key"], "error": error, "attempts": item.attempts,
+                  "next_try": None if give_up else (now + backoff_delay(self.settings, row["key"], item.attempts))
+                  .isoformat()})
+
     def _retry(self, report: SweepReport, now: datetime) -> None:
         stale_before = now - self.settings.lease
-        retry_before = now - self.settings.backoff
+        retry_before = now - self.settings.backoff / 2
         with self.uow(readonly=True) as uow:
-            candidates = uow.reminders.retry_candidates(stale_before, self.settings.max_attempts, retry_before)
-        for reminder_id in candidates:
-            with self.uow() as uow:
-                row = uow.reminders.reclaim(reminder_id, now, stale_before, self.settings.max_attempts, retry_before)
-                person = uow.users.get(row["recipient"]) if row else None
-                attachments = _load_attachments(uow, row["attachments"]) if row else ()
-                uow.commit()
-            if row is None or person is None:
-                continue
-            channel = self._channel(row["channel"])
-            if channel is None:
-                continue
-            self._send(report, reminder_id, channel, row, person, row["scheduled_at"], row["attempts"], attachments)
+            candidates = uow.reminders.retry_candidates(stale_before, self.settings.max_attempts, retry_before,
+                                                        with_times=True)
+        for reminder_id, key, status, attempts, claimed_at in candidates:
+            if status == "failed" and claimed_at + backoff_delay(self.settings, key, attempts) > now:
+                continue  # still backing off
+            self._retry_one(report, reminder_id, now, stale_before, retry_before)
+
+    def _retry_one(self, report: SweepReport, reminder_id: int, now: datetime, stale_before: datetime,
+                   retry_before: datetime) -> bool:
+        with self.uow() as uow:
+            row = uow.reminders.reclaim(reminder_id, now, stale_before, self.settings.max_attempts, retry_before)
+            person = uow.users.get(row["recipient"]) if row else None
+            attachments = _load_attachments(uow, row["attachments"]) if row else ()
+            uow.commit()
+        if row is None or person is None:
+            return False
+        channel = self._channel(row["channel"])
+        if channel is None:
+            return False
+        item = _Send(reminder_id, channel, row, person, row["scheduled_at"], row["attempts"], attachments)
+        if self._queue is not None:
+            self._queue.append(item)
+            return True
+        return self._send(report, item)
+
+    def retry_abandoned(self, ids: Sequence[int] | None = None) -> SweepReport:
+        """Send abandoned messages again now (all of them, or those ids): each gets one more try; one that fails
+        again goes back to abandoned with its new error."""
+        now = self.clock.now()
+        report = SweepReport(at=now)
+        with self.uow() as uow:
+            revived = uow.reminders.revive(ids, now)
+            uow.commit()
+        with self.batch(report):
+            for reminder_id in revived:
+                self._retry_one(report, reminder_id, now, now, now)
+        return report
 
     def next_wakeup(self, after: datetime) -> datetime | None:
         """The next instant a reminder may fall due: the next deadline, or the next 'before' time."""

@@ -14,7 +14,7 @@ from states.case import Case, Event, replay
 from states.errors import Conflict
 from storage import tables as t
 from storage.chain import GENESIS, Keyring, canonical_json, event_hash
-from storage.common import WallClock, next_value, wall
+from storage.common import WallClock, next_value, upsert, wall
 from storage.seals import OlderRows, older_rows
 from workflow.ports import StoredEvent
 
@@ -219,9 +219,13 @@ class SqlBlobStore:
         self.conn = conn
 
     def put(self, sha256: str, data: bytes) -> None:
+        """Insert-or-ignore: two cases attaching the same bytes at the same moment both succeed (the content is the
+        key, so whichever row lands is the right one)."""
         exists = self.conn.execute(select(t.blobs.c.sha256).where(t.blobs.c.sha256 == sha256)).first()
         if not exists:
-            self.conn.execute(insert(t.blobs).values(sha256=sha256, size=len(data), data=data, created_at=wall()))
+            self.conn.execute(upsert(self.conn, t.blobs).values(sha256=sha256, size=len(data), data=data,
+                                                                created_at=wall())
+                              .on_conflict_do_nothing(index_elements=["sha256"]))
 
     def get(self, sha256: str) -> bytes | None:
         return self.conn.execute(select(t.blobs.c.data).where(t.blobs.c.sha256 == sha256)).scalar()

@@ -25,13 +25,17 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, connect_timeout: float = 5.0, statement_timeout: float = 30.0,
+                pool_recycle: int = 1800, **kwargs: Any) -> Engine:
+    """An engine that fails fast when the database goes away: PostgreSQL gets a pool that pings each connection
+    before use and replaces old ones, a connect timeout, a statement timeout and TCP keep-alives (a frozen network
+    gives an error within seconds, not minutes); SQLite waits at most `statement_timeout` for a writer's lock."""
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, poolclass=NullPool, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": statement_timeout}, poolclass=NullPool, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _record: Any) -> None:
@@ -40,7 +44,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(statement_timeout * 1000)}")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
@@ -50,7 +54,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    connect_args = {
+        "connect_timeout": max(1, round(connect_timeout)),
+        "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
+        "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+        "tcp_user_timeout": int(max(connect_timeout, statement_timeout) * 1000),
+    } | kwargs.pop("connect_args", {})
+    return create_engine(url, pool_pre_ping=True, pool_recycle=pool_recycle, pool_timeout=connect_timeout,
+                         connect_args=connect_args, **kwargs)
 
 
 def alembic_config(engine: Engine) -> Config:

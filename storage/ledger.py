@@ -3,6 +3,7 @@ the in-app inbox (exactly once)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,22 @@ class SqlDeadlineQueries:
             select(t.deadlines.c.case_number).where(t.deadlines.c.status == "armed").distinct()
             .order_by(t.deadlines.c.case_number)
         ).scalars())
+
+
+    def corrections_owed(self) -> list[dict[str, Any]]:
+        """Overdue reminders that no longer hold: their deadline was superseded by one due later than the reminder
+        went out (a calendar change moved it). One row per (old deadline, recipient, channel) told it was overdue."""
+        old, new, r = t.deadlines.alias("old"), t.deadlines.alias("new"), t.reminders
+        stmt = (
+            select(old.c.id.label("old_id"), new.c.case_number, new.c.kind, new.c.due_at, r.c.recipient,
+                   r.c.channel).distinct()
+            .join(old, old.c.id == r.c.deadline_id)
+            .join(new, new.c.supersedes == old.c.id)
+            .where(r.c.reminder_kind == "overdue", r.c.status == "sent", old.c.status == "superseded",
+                   new.c.status == "armed", new.c.due_at > r.c.scheduled_at)
+            .order_by(old.c.id, r.c.recipient, r.c.channel)
+        )
+        return [dict(row) for row in self.conn.execute(stmt).mappings()]
 
 
 class SqlReminderLedger:
@@ -77,15 +94,33 @@ class SqlReminderLedger:
         return dict(row) | {"attempts": row["attempts"] + 1} if result.rowcount == 1 else None
 
     def retry_candidates(self, stale_before: datetime, max_attempts: int,
-                         retry_before: datetime | None = None) -> list[int]:
+                         retry_before: datetime | None = None, with_times: bool = False) -> list[Any]:
+        """Failed sends past `retry_before` and claims older than the lease: their ids, or with `with_times`
+        (id, key, status, attempts, claimed_at) so the caller can apply each one's back-off."""
         failed = t.reminders.c.status == "failed"
         if retry_before is not None:
             failed = failed & (t.reminders.c.claimed_at <= retry_before)
-        stmt = select(t.reminders.c.id).where(
+        r = t.reminders.c
+        columns = [r.id, r.key, r.status, r.attempts, r.claimed_at] if with_times else [r.id]
+        stmt = select(*columns).where(
             t.reminders.c.attempts < max_attempts,
             failed | ((t.reminders.c.status == "claimed") & (t.reminders.c.claimed_at < stale_before)),
         ).order_by(t.reminders.c.scheduled_at, t.reminders.c.id)
+        if with_times:
+            return [tuple(row) for row in self.conn.execute(stmt)]
         return list(self.conn.execute(stmt).scalars())
+
+    def revive(self, ids: Sequence[int] | None, now: datetime) -> list[int]:
+        """Abandoned sends (all, or those ids) made failed again, due for a try at once; the ids revived."""
+        stmt = select(t.reminders.c.id).where(t.reminders.c.status == "abandoned")
+        if ids:
+            stmt = stmt.where(t.reminders.c.id.in_(list(ids)))
+        found = list(self.conn.execute(stmt.order_by(t.reminders.c.id)).scalars())
+        if found:
+            self.conn.execute(update(t.reminders).where(t.reminders.c.id.in_(found),
+                                                        t.reminders.c.status == "abandoned")
+                              .values(status="failed", claimed_at=now))
+        return found
 
     def mark_sent(self, reminder_id: int, at: datetime) -> None:
         self.conn.execute(update(t.reminders).where(t.reminders.c.id == reminder_id)
@@ -95,10 +130,12 @@ class SqlReminderLedger:
         self.conn.execute(update(t.reminders).where(t.reminders.c.id == reminder_id)
                           .values(status="abandoned" if give_up else "failed", last_error=error[:2000]))
 
-    def list(self, case_number: str | None = None) -> list[dict[str, Any]]:
+    def list(self, case_number: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
         stmt = select(t.reminders).order_by(t.reminders.c.scheduled_at, t.reminders.c.id)
         if case_number:
             stmt = stmt.where(t.reminders.c.case_number == case_number)
+        if status:
+            stmt = stmt.where(t.reminders.c.status == status)
         return [dict(r) for r in self.conn.execute(stmt).mappings()]
 
 

@@ -10,9 +10,9 @@ the shell imports from here stay here.
 from __future__ import annotations
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from states.errors import DomainError
+from states.errors import Conflict, DomainError
 from storage.calendar_years import SqlCalendarYears
 from storage.cases import SqlBlobStore, SqlCaseRepository
 from storage.chain import Keyring
@@ -25,12 +25,39 @@ from storage.retention import SqlRetentionStore
 __all__ = [
     "SqlBlobStore", "SqlCalendarYears", "SqlCaseRepository", "SqlDeadlineQueries", "SqlExpertRepository", "SqlInbox",
     "SqlReminderLedger", "SqlRetentionStore", "SqlUnitOfWork", "SqlUserRepository", "StorageUnavailable",
-    "UnitOfWorkFactory", "sync_institutions",
+    "UnitOfWorkFactory", "as_refusal", "as_unavailable", "sync_institutions",
 ]
+
+
+DATABASE_ERRORS: tuple[type[Exception], ...] = (DBAPIError,)  # what the web catches as "maybe the database went away"
 
 
 class StorageUnavailable(DomainError):
     code = "storage_unavailable"
+
+
+def as_unavailable(exc: BaseException) -> StorageUnavailable | None:
+    """The database went away (refused, reset, timed out, a statement cancelled by its timeout, locked too long):
+    the one refusal the shell shows as 数据库暂不可用 (503, exit 7). None for anything else (a bug stays a bug)."""
+    if isinstance(exc, StorageUnavailable):
+        return exc
+    if isinstance(exc, OperationalError | InterfaceError) or (
+            isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        orig = getattr(exc, "orig", None) or exc
+        lines = str(orig).strip().splitlines()
+        detail = lines[0] if lines else type(orig).__name__
+        return StorageUnavailable(f"database: unavailable ({detail})", key="database_unreachable", detail=detail)
+    return None
+
+
+def as_refusal(exc: BaseException) -> DomainError | None:
+    """A driver error a person can cause by acting at the same moment as another (a unique key taken between
+    our check and our insert) is a conflict: nothing was written, try again. The database going away is
+    StorageUnavailable. None for anything else."""
+    if isinstance(exc, IntegrityError):
+        return Conflict("someone else saved the same thing at the same moment; nothing was written, try again",
+                        key="taken_meanwhile")
+    return as_unavailable(exc)
 
 
 class SqlUnitOfWork:

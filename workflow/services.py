@@ -101,8 +101,8 @@ def _conflict_or(exc: InvalidTransition, uow: UnitOfWork, case: Case, action: st
     if row is not None and row.dest and history and history[-1].event.type == row.event:
         last = history[-1]
         return Conflict(
-            f"conflict: {case.number} was already {action.replace('_', ' ')} by {last.event.actor} at "
-            f"{last.event.occurred_at.isoformat()} (now {case.status}); nothing written",
+            f"conflict: {last.event.actor} already did this ({action.replace('_', ' ')}) on {case.number} at "
+            f"{last.event.occurred_at.isoformat()}, so it is now {case.status}; nothing was written",
             key="already_done", number=case.number, command=action, by=last.event.actor,
             at=last.event.occurred_at.isoformat(), status=str(case.status),
         )

@@ -187,6 +187,9 @@ class FakeDeadlines:
         later = [r["due_at"] for r in self.armed() if r["due_at"] > after]
         return min(later) if later else None
 
+    def corrections_owed(self) -> list[dict[str, Any]]:
+        return []
+
     def open_cases(self) -> list[str]:
         return sorted({r["case_number"] for r in self.armed()})
 
@@ -210,7 +213,10 @@ class FakeReminders:
         return None
 
     def retry_candidates(self, stale_before: datetime, max_attempts: int,
-                         retry_before: datetime | None = None) -> list[int]:
+                         retry_before: datetime | None = None, with_times: bool = False) -> list[Any]:
+        return []
+
+    def revive(self, ids: Sequence[int] | None, now: datetime) -> list[int]:
         return []
 
     def mark_sent(self, reminder_id: int, at: datetime) -> None:
@@ -219,8 +225,9 @@ class FakeReminders:
     def mark_failed(self, reminder_id: int, error: str, give_up: bool = False) -> None:
         self.data.reminders[reminder_id - 1].update(status="abandoned" if give_up else "failed", last_error=error)
 
-    def list(self, case_number: str | None = None) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.data.reminders if case_number is None or r.get("case_number") == case_number]
+    def list(self, case_number: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.data.reminders if (case_number is None or r.get("case_number") == case_number)
+                and (status is None or r.get("status") == status)]
 
 
 class FakeInbox:

@@ -112,13 +112,27 @@ def calendar_years(svc: Services) -> list[dict[str, Any]]:
         return uow.calendar_years.all()
 
 
-def reminders(svc: Services, actor: str | None, case_number: str | None = None) -> list[dict[str, Any]]:
+def reminders(svc: Services, actor: str | None, case_number: str | None = None,
+              status: str | None = None) -> list[dict[str, Any]]:
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
-        rows = uow.reminders.list(case_number)
+        rows = uow.reminders.list(case_number, status)
         if user.role not in ("admin", "auditor"):
             rows = [r for r in rows if r["recipient"] == user.name]
         return rows
+
+
+def abandoned_deliveries(svc: Services, actor: str | None) -> list[dict[str, Any]]:
+    """Mails and webhooks given up after the retry horizon (admin): each with its last error, to send again."""
+    with svc.uow(readonly=True) as uow:
+        require_role(_user(uow, actor), "admin")
+        return uow.reminders.list(None, "abandoned")
+
+
+def may_retry_deliveries(svc: Services, actor: str | None) -> None:
+    """Sending abandoned deliveries again is an admin's (the shell then asks the scheduler's sweeper to send)."""
+    with svc.uow(readonly=True) as uow:
+        require_role(_user(uow, actor), "admin")
 
 
 def inbox(svc: Services, actor: str | None, mark_read: bool = False) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from huizhen.cli.render import cli_message, command_words
 from huizhen.errors import exit_code
 from huizhen.logs import setup_logging
 from states.errors import DomainError
+from storage.uow import as_refusal
 
 HELP = "会诊 huizhen — 长三角缺陷消费品专家会诊 (YRD expert consultations)."
 GROUP_HELP: dict[str, str] = {
@@ -90,6 +91,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exit_code(exc))
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # the database went away (exit 7) or a race took a key (exit 6): one line, no trace
+        refused = as_refusal(exc)
+        if refused is None:
+            raise
+        sys.stderr.write(f"huizhen: {cli_message(refused, command_words(args))}\n")
+        sys.exit(exit_code(refused))
 
 
 if __name__ == "__main__":

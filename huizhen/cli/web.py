@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -151,12 +152,15 @@ def serve(
         for login, role, who in seeded.logins:
             out.print(f"  {login:<10} {role:<4} {who}")
     stop = threading.Event()
+    nudge: Callable[[], None] = lambda: None  # noqa: E731
     if scheduler:
         daemon = a.daemon(on_report=lambda r: [logger.info(line) for line in r.lines()])
         threading.Thread(target=daemon.run, args=(stop,), name="huizhen-scheduler", daemon=True).start()
-        out.print("scheduler: running in this process (reminders, deadline sweep)")
+        nudge = daemon.nudge
+        out.print("scheduler: running in this process (reminders, minutes and invitation mails, deadline sweep)")
     else:
-        out.print("scheduler: not in this process (run: huizhen scheduler run)")
+        out.print("scheduler: NOT in this process — the daemon must run beside it (huizhen scheduler run), or no "
+                  "reminder, minutes or invitation mail is sent; this service only records what is owed")
     sys.stdout.flush()
     try:
         if workers > 1:
@@ -167,7 +171,7 @@ def serve(
         else:
             from huizhen.web import create_app  # lazily, like all of huizhen.web
 
-            web = create_app(a, secure_cookies=secure_cookies, demo_note=note)
+            web = create_app(a, secure_cookies=secure_cookies, demo_note=note, deliveries_nudge=nudge)
             uvicorn.run(web, host=host, port=port, log_config=None, timeout_graceful_shutdown=3,
                         proxy_headers=True, forwarded_allow_ips=list(a.settings.web.trusted_proxies))
     finally:

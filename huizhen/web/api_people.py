@@ -100,3 +100,27 @@ async def reminders(request: Request, viewer: Me, case: str | None = None) -> li
              "recipient": r["recipient"], "channel": r["channel"], "scheduled_at": r["scheduled_at"].isoformat(),
              "status": r["status"], "attempts": r["attempts"],
              "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None} for r in rows]
+
+
+def _delivery(r: dict[str, Any]) -> dict[str, Any]:
+    return {"id": r["id"], "case": r["case_number"], "kind": r["reminder_kind"], "recipient": r["recipient"],
+            "channel": r["channel"], "subject": r["subject"], "scheduled_at": r["scheduled_at"].isoformat(),
+            "attempts": r["attempts"], "last_error": r["last_error"]}
+
+
+@router.get("/deliveries/abandoned", summary="Mails and webhooks abandoned after the retry horizon (admin)")
+async def deliveries_abandoned(request: Request, viewer: Me) -> list[dict[str, Any]]:
+    rows = await call(timekeeping.abandoned_deliveries, web(request).svc, _me(viewer))
+    return [_delivery(r) for r in rows]
+
+
+class RetryBody(Body):
+    ids: list[int] | None = None  # none: every abandoned delivery
+
+
+@router.post("/deliveries/retry", summary="Send abandoned deliveries again now (admin; huizhen reminders retry)")
+async def deliveries_retry(request: Request, viewer: Me, body: RetryBody | None = None) -> dict[str, Any]:
+    hz = web(request).hz
+    await call(timekeeping.may_retry_deliveries, hz.services, _me(viewer))
+    report = await call(hz.sweeper().retry_abandoned, (body.ids if body else None) or None)
+    return {"sent": [r["key"] for r in report.sent], "failed": [r["key"] for r in report.failed]}

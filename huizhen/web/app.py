@@ -37,11 +37,15 @@ from huizhen.web.common import (
 )
 from huizhen.web.inputs import UploadRefused
 from states.errors import DomainError
+from storage.uow import DATABASE_ERRORS, StorageUnavailable, as_refusal, as_unavailable
 from storage.web_repo import WebStore
 
 HERE = Path(__file__).resolve().parent
 FORM_LIMIT = 1024 * 1024  # forms and JSON bodies
 UPLOAD_OVERHEAD = 1024 * 1024  # multipart framing around an upload
+RETRY_AFTER_SECONDS = 30  # what a 503 asks a client to wait while the database is away
+UNAVAILABLE_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title></head>
+<body><main><h1>{title}</h1><p>{message}</p><p>请稍后刷新本页；您未提交成功的操作不会被记录。</p></main></body></html>"""
 
 
 def _json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -85,12 +89,25 @@ def _defer_papers(hz: App) -> ThreadPoolExecutor:
     return pool
 
 
+def _leave_to_scheduler(hz: App, nudge: Callable[[], None]) -> None:
+    """Deliveries owned by the scheduler: the web worker sends nothing. What an event makes owed (the minutes to
+    every cc'd institution, the invitations of a meeting ahead) is recorded by the event itself, committed in the
+    request's transaction; the scheduler's sweep (in this process or the daemon) derives it and sends it, so a
+    worker that dies after answering loses nothing. `nudge` asks an in-process scheduler to sweep now."""
+    hz.services.after_commit[:] = [lambda number, events, svc: nudge()]
+
+
 def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = False, fast_hash: bool = False,
                sse_poll: float = 1.0, sse_max: float = 300.0, demo_note: str | None = None,
-               papers_in_background: bool = True) -> FastAPI:
+               papers_in_background: bool = True, deliveries_nudge: Callable[[], None] | None = None) -> FastAPI:
     """The web service over one bootstrapped huizhen App (its services, clock and database). With
-    `papers_in_background`, what follows a commit (minutes PDF and mail, invitations) runs after the response."""
-    pool = _defer_papers(hz) if papers_in_background else None
+    `deliveries_nudge` (what `serve` does), the scheduler sends what a commit makes owed and the function wakes
+    it; otherwise, with `papers_in_background`, the worker sends it after the response."""
+    pool = None
+    if deliveries_nudge is not None:
+        _leave_to_scheduler(hz, deliveries_nudge)
+    elif papers_in_background:
+        pool = _defer_papers(hz)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -155,14 +172,44 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
             return _json_error(exc.status, exc.code, exc.message, headers)
         return error_page(request, exc.status, exc.message, getattr(request.state, "viewer", None))
 
+    def unavailable(request: Request, exc: StorageUnavailable) -> Response:
+        """The database is away: 503 with Retry-After, one log line (an expected outage, no traceback), and a page
+        that needs nothing from the database."""
+        logger.bind(path=request.url.path, method=request.method, detail=exc.params.get("detail", "")).warning(
+            "database unavailable")
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if is_api(request):
+            return JSONResponse({"error": json_error(exc)}, status_code=503, headers=headers)
+        title = labels.label("error_title", "storage_unavailable")
+        return Response(UNAVAILABLE_PAGE.format(title=title, message=web_message(exc)), status_code=503,
+                        headers=headers, media_type="text/html; charset=utf-8")
+
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         """The one handler of refusals: the API's JSON error; a page's own form again with the Chinese message
         (routes say which with `on_refusal`), or the error page with the navigation. Status from huizhen.errors."""
+        if isinstance(exc, StorageUnavailable):
+            return unavailable(request, exc)
         status = http_status(exc)
         if is_api(request):
             return JSONResponse({"error": json_error(exc)}, status_code=status)
         return await refusal(request, web_message(exc), status, exc.code)
+
+    async def database_error(request: Request, exc: Exception) -> Response:
+        """A driver error reached the top: the database went away (503), or a bug (500, logged with its trace).
+        Registered per class, so Starlette answers here and does not re-raise it for the server to log again."""
+        refused = as_refusal(exc)
+        if refused is not None:
+            return await domain_error(request, refused)
+        logger.bind(path=request.url.path, error=f"{type(exc).__name__}: {exc}").opt(exception=exc).error(
+            "web request failed")
+        message = "服务器内部错误，已记录日志 / Internal error (logged)"
+        if is_api(request):
+            return _json_error(500, "internal", message)
+        return Response(message, status_code=500, media_type="text/plain; charset=utf-8")
+
+    for db_error in DATABASE_ERRORS:
+        app.add_exception_handler(db_error, database_error)
 
     @app.exception_handler(UploadRefused)
     async def upload_refused(request: Request, exc: UploadRefused) -> Response:
@@ -188,6 +235,9 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        away = as_unavailable(exc)
+        if away is not None:
+            return unavailable(request, away)
         logger.bind(path=request.url.path, error=f"{type(exc).__name__}: {exc}").exception("web request failed")
         message = "服务器内部错误，已记录日志 / Internal error (logged)"
         if is_api(request):

@@ -4,7 +4,7 @@
 
 Reads HUIZHEN_CONFIG and HUIZHEN_DATABASE_URL like the CLI; HUIZHEN_SECRET_KEY (the same in every worker and host)
 signs the session cookies; HUIZHEN_WEB_SECURE_COOKIES=1 behind HTTPS. The scheduler is not started here: run
-`huizhen scheduler run` beside the workers.
+`huizhen scheduler run` beside the workers: it sends what the workers' commits make owed (minutes, invitations).
 """
 
 from __future__ import annotations
@@ -24,4 +24,5 @@ def create() -> FastAPI:
     setup_logging(log_file, level="INFO")
     hz.require_schema()
     hz.refresh_calendar()
-    return create_app(hz, secure_cookies=os.environ.get("HUIZHEN_WEB_SECURE_COOKIES", "") in ("1", "true", "yes"))
+    return create_app(hz, secure_cookies=os.environ.get("HUIZHEN_WEB_SECURE_COOKIES", "") in ("1", "true", "yes"),
+                      deliveries_nudge=lambda: None)  # the daemon's heartbeat sends

@@ -244,6 +244,25 @@ async def inbox_read(request: Request) -> Response:
     return RedirectResponse("/inbox", status_code=303)
 
 
+@router.get("/deliveries")
+async def deliveries(request: Request) -> Response:
+    """Admins: mails and webhooks abandoned after the retry horizon, each with its last error, to send again."""
+    viewer = await page_viewer(request)
+    rows = await call(timekeeping.abandoned_deliveries, web(request).svc, viewer.user.name)
+    return render(request, "deliveries.html.j2", {"rows": rows, "sent": request.query_params.get("sent")},
+                  viewer=viewer)
+
+
+@router.post("/deliveries/retry")
+async def deliveries_retry(request: Request) -> Response:
+    viewer, form = await posted(request)
+    hz = web(request).hz
+    await call(timekeeping.may_retry_deliveries, hz.services, viewer.user.name)
+    ids = [int(v) for v in form.getlist("id") if isinstance(v, str) and v.isdigit()]
+    report = await call(hz.sweeper().retry_abandoned, ids or None)
+    return RedirectResponse(f"/deliveries?sent={len(report.sent)}", status_code=303)
+
+
 @router.get("/help/api")
 async def api_help(request: Request) -> Response:
     viewer = await page_viewer(request)
