@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from huizhen.bootstrap import build_calendar, year_from_stored
-from huizhen.cli import JsonOpt, actor, app, emit_json, err, get_app, local, out
+from huizhen.cli import JsonOpt, actor, emit_json, err, get_app, local, out
 from huizhen.clock import clock_from_env, parse_instant
 from huizhen.config import load_settings
 from scheduler.calendar import YEAR_BOOK, WorkingCalendar
@@ -23,9 +23,7 @@ from workflow import timekeeping
 calendar_app = typer.Typer(no_args_is_help=True, help="The Chinese working-day calendar (工作日).")
 scheduler_app = typer.Typer(no_args_is_help=True, help="The deadline sweep and its daemon.")
 reminders_app = typer.Typer(no_args_is_help=True, help="The reminder ledger.")
-app.add_typer(calendar_app, name="calendar")
-app.add_typer(scheduler_app, name="scheduler")
-app.add_typer(reminders_app, name="reminders")
+commands = typer.Typer()  # top-level commands (the inbox); huizhen/cli/main.py registers all four
 
 
 def _calendar_without_login() -> WorkingCalendar:
@@ -218,7 +216,7 @@ def reminders_retry(ids: Annotated[list[int] | None, typer.Argument(metavar="[ID
     out.print(f"{len(report.sent)} sent, {len(report.failed)} failed again")
 
 
-@app.command("inbox")
+@commands.command("inbox")
 def inbox(as_json: JsonOpt = False,
           mark_read: Annotated[bool, typer.Option("--mark-read", help="Mark everything read.")] = False) -> None:
     """Your in-app messages (reminders)."""

@@ -16,7 +16,6 @@ from huizhen.cli.common import (
     CaseArg,
     JsonOpt,
     actor,
-    app,
     done,
     emit_json,
     err,
@@ -25,5 +24,5 @@ from huizhen.cli.common import (
     out,
 )
 
-__all__ = ["CaseArg", "JsonOpt", "actor", "app", "done", "emit_json", "err", "get_app",
+__all__ = ["CaseArg", "JsonOpt", "actor", "done", "emit_json", "err", "get_app",
            "local", "out"]

@@ -24,10 +24,6 @@ from states.errors import InvalidInput
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
 
-# Where huizhen/cli_time.py still attaches its groups by itself (`app.add_typer(...)`): not the CLI's root, which
-# huizhen.cli.main builds from its one list (cli_time's groups are in it). Remove once cli_time stops.
-app = typer.Typer()
-
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 CaseArg = Annotated[str, typer.Argument(metavar="CASE")]
 Reason = Annotated[str, typer.Option("--reason", help="Why (recorded in the history).")]

@@ -45,6 +45,7 @@ SUB_APPS: list[SubApp] = [
     ("form", audit.form_app),
     ("audit", audit.audit_app),
     ("audit", papers.audit_app),
+    (None, cli_time.commands),
     ("calendar", cli_time.calendar_app),
     ("scheduler", cli_time.scheduler_app),
     ("reminders", cli_time.reminders_app),
