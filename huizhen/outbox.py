@@ -16,6 +16,7 @@ from typing import Any
 from loguru import logger
 
 from huizhen.invitations import build_ics
+from huizhen.labels import label
 from scheduler.sweep import Outgoing, Sweeper
 from states.case import Event
 from workflow import usecases as uc
@@ -139,7 +140,7 @@ class Outbox:
         minutes = case["minutes"]
         subject = f"【会议纪要】{minutes['document_number']} {case['product'].get('name', '')}"
         body = (f"{minutes['title']}（{minutes['document_number']}）已印发，请查收附件。\n"
-                f"会诊意见：{minutes['decision']}\n后续工作：{minutes['follow_up']}")
+                f"会诊意见：{label('outcome', minutes['decision'])}\n后续工作：{minutes['follow_up']}")
         sweeper = self.sweeper_factory()
         attachment = Attachment(f"{number}-会议纪要.pdf", "application/pdf", pdf)
         with sweeper.batch():

@@ -22,6 +22,7 @@ from support import World, run_to
 
 from huizhen import dossier
 from huizhen.bootstrap import App
+from huizhen.labels import label
 from workflow import usecases as uc
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -133,6 +134,10 @@ def test_minutes_go_to_the_other_institutions_with_the_pdf_and_each_delivery_is_
     pdf = attachment(msg, "application/pdf")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert case["minutes"]["document_number"] in text and "抄送" in text
+    plain = next(part for part in msg.walk() if part.get_content_type() == "text/plain")
+    body = plain.get_payload(decode=True).decode(plain.get_content_charset() or "utf-8")
+    assert f"会诊意见：{label('outcome', case['outcome'])}" in body  # in words, never the outcome's code
+    assert case["outcome"] not in body
     deliveries = [e["payload"] for e in uc.history(world.svc, "auditor", number) if e["type"] == "DeliveryRecorded"]
     assert sorted((d["recipient"], d["channel"]) for d in deliveries if d["channel"] == "email") == [
         ("ah", "email"), ("sh", "email"), ("zj", "email")]
