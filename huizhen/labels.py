@@ -12,6 +12,9 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+from states.beijing import beijing_text as _beijing_text
+from states.beijing import deadline_text as _deadline_text
+
 LOCALE = "zh-CN"  # the one place the language is chosen
 
 LABELS: dict[str, dict[str, dict[Any, str]]] = {
@@ -399,3 +402,9 @@ TRIGGER_LABELS = table("trigger")
 FIELD_LABELS = table("field")
 ERROR_TITLES = table("error_title")
 HTTP_TITLES = table("http_title")
+
+
+# --- times for people (issue 12): one way to write an instant and a deadline, in Beijing time ---------------------
+# Written in states.beijing (the scheduler, below this module, writes reminders with them too); read from here.
+beijing_text = _beijing_text
+deadline_text = _deadline_text

@@ -186,7 +186,7 @@ reminders = Table(
     Column("channel", String(16), nullable=False),
     Column("subject", Text, nullable=False),
     Column("body", Text, nullable=False),
-    Column("status", String(16), nullable=False),  # claimed | sent | failed | abandoned
+    Column("status", String(16), nullable=False),  # claimed | sent | failed | abandoned | skipped
     Column("attempts", Integer, nullable=False),
     Column("claimed_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),

@@ -196,7 +196,7 @@ class FakeReminders:
         if any(r["key"] == row["key"] for r in self.data.reminders):
             return None
         rid = len(self.data.reminders) + 1
-        self.data.reminders.append(row | {"id": rid, "status": "claimed", "attempts": 1})
+        self.data.reminders.append({"status": "claimed", "attempts": 1, "last_error": None} | row | {"id": rid})
         return rid
 
     def known_keys(self, prefix: str) -> set[str]:

@@ -1,0 +1,65 @@
+"""Issue 12: who is told, and reminders that are right — on the fake unit of work (no database, no mail server)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fake_world import FakeWorld, fake_world, run_to
+
+from scheduler.reminders import ReminderPolicy, working_instant
+from scheduler.sweep import Sweeper
+from states.beijing import BEIJING
+from workflow import usecases as uc
+
+
+def sweeper(w: FakeWorld) -> Sweeper:
+    return Sweeper(w.store, w.clock, w.svc.calendar.is_workday)
+
+
+def t1(w: FakeWorld, number: str) -> datetime:
+    with w.store(readonly=True) as uow:
+        (d,) = [d for d in uow.deadlines.armed() if d["case_number"] == number and d["kind"] == "expert_analysis"]
+    due: datetime = d["due_at"]
+    return due
+
+
+def at(w: FakeWorld, instant: datetime) -> None:
+    w.clock.set(instant.astimezone(BEIJING).isoformat())
+
+
+def test_a_sweep_that_first_runs_the_day_after_the_deadline_sends_the_overdue_reminder_and_no_due_today_one() -> None:
+    w = fake_world()
+    number = run_to(w, "awaiting_experts")
+    due = t1(w, number)
+    at(w, working_instant(due, w.svc.calendar.is_workday, ReminderPolicy()) + timedelta(hours=1))
+    report = sweeper(w).sweep()
+    assert report.sent and {r["reminder_kind"] for r in report.sent} == {"overdue"}
+    assert {r["reminder_kind"] for r in report.skipped} == {"before"}
+    with w.store(readonly=True) as uow:
+        rows = uow.reminders.list(number)
+        inbox = uow.inbox.of("sh")
+    assert {r["status"] for r in rows if r["reminder_kind"] == "before"} == {"skipped"}
+    assert {r["status"] for r in rows if r["reminder_kind"] == "overdue"} == {"sent"}
+    assert [m["subject"] for m in inbox if "今日到期" in m["subject"]] == []
+    assert any("已超期" in m["subject"] for m in inbox)
+    # A later sweep neither sends the skipped one nor doubles the overdue one.
+    w.clock.advance(minutes=30)
+    assert sweeper(w).sweep().sent == []
+
+
+def test_t1_reminders_reach_the_late_experts_only_with_the_deadline_written_for_people() -> None:
+    w = fake_world()
+    number = run_to(w, "awaiting_experts")
+    uc.record_analysis(w.svc, "x1", number, w.experts[0], "分析意见")  # x1 answered; x2 and x3 are late
+    due = t1(w, number)
+    on_due_day = due.astimezone(BEIJING).replace(hour=9, minute=30) - timedelta(days=1)
+    at(w, on_due_day)
+    report = sweeper(w).sweep()
+    told = {r["recipient"] for r in report.sent}
+    assert {"x2", "x3", "sh"} <= told and "x1" not in told
+    with w.store(readonly=True) as uow:
+        (message,) = uow.inbox.of("x2")
+    assert "今日到期" in message["subject"]
+    last_day = (due.astimezone(BEIJING) - timedelta(days=1)).strftime("%Y-%m-%d")
+    assert f"截止时间：{last_day}（当日24:00截止）" in message["body"]
+    assert "初步分析意见" in message["body"] and "+00:00" not in message["body"]
