@@ -408,3 +408,36 @@ HTTP_TITLES = table("http_title")
 # Written in states.beijing (the scheduler, below this module, writes reminders with them too); read from here.
 beijing_text = _beijing_text
 deadline_text = _deadline_text
+
+
+# --- notices to the person who must act (issue 12): subject and body, with {params} -------------------------------
+NOTICES: dict[str, dict[str, tuple[str, str]]] = {
+    "zh-CN": {
+        "panel": ("【会诊邀请】{number} {product} 您已被选为会诊专家",
+                  "您已被选入案件 {number}（{product}）的会诊专家组。\n"
+                  "请登录系统确认是否接受邀请，并如实申报与生产者的关系（利益冲突声明）。\n"
+                  "案件页面：/cases/{number}"),
+        "dispatched": ("【会诊材料】{number} {product} 请在{due}前提交初步分析意见",
+                       "案件 {number}（{product}）的会诊材料已分送专家组。\n"
+                       "请在期限内提交您的初步分析意见。\n截止时间：{due}\n案件页面：/cases/{number}"),
+        "referred": ("【会诊移交】{number} {product} 已移交牵头单位组织会诊",
+                     "案件 {number}（{product}）已移交贵单位牵头组织线上会诊，会诊组织期限开始计算。\n"
+                     "请安排会诊时间并通知专家组和各省（市）参会人员。\n案件页面：/cases/{number}"),
+        "forms_signed": ("【会诊意见】{number} {product} 专家意见表已全部签署",
+                         "案件 {number}（{product}）的专家意见表已全部签署，可以形成会诊意见。\n"
+                         "案件页面：/cases/{number}"),
+        "chased": ("【会诊催办】{number} {product} 请尽快提交初步分析意见",
+                   "案件 {number}（{product}）的联络员提醒您：您的初步分析意见尚未提交，请尽快提交。\n"
+                   "截止时间：{due}\n{note}案件页面：/cases/{number}"),
+    },
+}
+
+
+def notice_text(kind: str, locale: str | None = None, **params: Any) -> tuple[str, str]:
+    """The subject and body of a notice (workflow.notices), every time in it written for people."""
+    subject, body = NOTICES[locale or LOCALE][kind]
+    due = params.get("due_at")
+    words = {"product": "", "note": ""} | params | {"due": deadline_text(due) if due else "—"}
+    if words.get("note"):
+        words["note"] = f"附言：{words['note']}\n"
+    return subject.format(**words), body.format(**words)

@@ -63,3 +63,48 @@ def test_t1_reminders_reach_the_late_experts_only_with_the_deadline_written_for_
     last_day = (due.astimezone(BEIJING) - timedelta(days=1)).strftime("%Y-%m-%d")
     assert f"截止时间：{last_day}（当日24:00截止）" in message["body"]
     assert "初步分析意见" in message["body"] and "+00:00" not in message["body"]
+
+
+def told(w: FakeWorld, number: str, event_type: str) -> list[tuple[str, str]]:
+    """(kind, recipient) of the notices the case's last EVENT_TYPE event asks for."""
+    from workflow.notices import notices
+
+    with w.store(readonly=True) as uow:
+        snap = uow.cases.snapshot(number)
+        users = uow.users.all()
+        (last,) = [s.event for s in uow.cases.events(number) if s.event.type == event_type][-1:]
+    assert snap is not None
+    return [(n.kind, n.recipient.name) for n in notices(snap, [last], users)]
+
+
+def test_who_is_told_the_person_who_must_act() -> None:
+    w = fake_world()
+    number = run_to(w, "awaiting_experts")
+    assert told(w, number, "PanelFormed") == [("panel", "x1"), ("panel", "x2"), ("panel", "x3")]
+    assert told(w, number, "MaterialsDispatched") == [("dispatched", "x1"), ("dispatched", "x2"), ("dispatched", "x3")]
+    for i, e in enumerate(w.experts[:3], start=1):
+        uc.record_analysis(w.svc, f"x{i}", number, e, "分析意见")
+    w.clock.set("2026-10-09T09:00:00+08:00")
+    uc.refer(w.svc, "sh", number)
+    assert told(w, number, "CaseReferred") == [("referred", "js")]  # the lead's liaison, not the applicant's
+
+
+def test_the_lead_is_told_when_the_last_form_is_signed_not_before() -> None:
+    from fake_world import opinion
+
+    w = fake_world()
+    number = run_to(w, "convened")
+    uc.record_opinion(w.svc, "x1", number, w.experts[0], opinion())
+    assert told(w, number, "OpinionRecorded") == []
+    uc.record_opinion(w.svc, "x2", number, w.experts[1], opinion())
+    uc.record_opinion(w.svc, "x3", number, w.experts[2], opinion())
+    assert told(w, number, "OpinionRecorded") == [("forms_signed", "js")]
+
+
+def test_notice_words_are_for_people() -> None:
+    from huizhen.labels import notice_text
+
+    subject, body = notice_text("dispatched", number="SH-2026-001", product="电动自行车",
+                                due_at="2026-10-09T16:00:00+00:00")
+    assert "2026-10-09（当日24:00截止）" in subject and "2026-10-09（当日24:00截止）" in body
+    assert "/cases/SH-2026-001" in body and "+00:00" not in body
