@@ -441,3 +441,14 @@ def notice_text(kind: str, locale: str | None = None, **params: Any) -> tuple[st
     if words.get("note"):
         words["note"] = f"附言：{words['note']}\n"
     return subject.format(**words), body.format(**words)
+
+
+# --- the chase (催办, issue 12): its words, added to the tables above -------------------------------------------
+LABELS["zh-CN"]["event"]["ExpertChased"] = "催办专家"
+LABELS["zh-CN"]["action"]["chase"] = "催办专家"
+LABELS["zh-CN"]["done"]["chase"] = "已催办，专家已收到提醒"
+ERRORS["zh-CN"].update({
+    "expert_already_answered": "专家 {expert} 已提交初步分析，无需催办",
+    "expert_chased_today": "专家 {expert} 今日已催办（上次催办：{last}），每位专家每个工作日最多催办一次",
+    "chase_note_too_long": "附言不能超过2000字",
+})

@@ -108,3 +108,42 @@ def test_notice_words_are_for_people() -> None:
                                 due_at="2026-10-09T16:00:00+00:00")
     assert "2026-10-09（当日24:00截止）" in subject and "2026-10-09（当日24:00截止）" in body
     assert "/cases/SH-2026-001" in body and "+00:00" not in body
+
+
+def test_a_chase_is_history_tells_the_expert_and_is_refused_twice_a_day_naming_when() -> None:
+    import pytest
+
+    from states.errors import GuardFailed
+
+    w = fake_world()
+    number = run_to(w, "awaiting_experts")
+    uc.record_analysis(w.svc, "x1", number, w.experts[0], "分析意见")
+    w.clock.set("2026-10-05T10:00:00+08:00")
+    case = uc.chase(w.svc, "sh", number, w.experts[1], "请于今日提交")
+    assert [(c["expert"], c["note"]) for c in case.chases] == [(w.experts[1], "请于今日提交")]
+    assert told(w, number, "ExpertChased") == [("chased", "x2")]
+    w.clock.advance(hours=2)
+    with pytest.raises(GuardFailed) as refused:
+        uc.chase(w.svc, "sh", number, w.experts[1])
+    assert refused.value.key == "expert_chased_today" and refused.value.field == "expert"
+    assert refused.value.params["expert"] == w.experts[1]
+    assert refused.value.params["last"] == "2026-10-05 10:00（北京时间）"
+    with pytest.raises(GuardFailed) as answered:
+        uc.chase(w.svc, "sh", number, w.experts[0])
+    assert answered.value.key == "expert_already_answered"
+    with w.store(readonly=True) as uow:
+        assert [s.event.type for s in uow.cases.events(number)].count("ExpertChased") == 1  # nothing half-written
+    w.clock.set("2026-10-06T09:30:00+08:00")  # the next working day
+    assert len(uc.chase(w.svc, "sh", number, w.experts[1]).chases) == 2
+
+
+def test_only_the_applicant_chases() -> None:
+    import pytest
+
+    from states.errors import DomainError
+
+    w = fake_world()
+    number = run_to(w, "awaiting_experts")
+    for who in ("js", "x1"):
+        with pytest.raises(DomainError):
+            uc.chase(w.svc, who, number, w.experts[1])
