@@ -451,4 +451,5 @@ ERRORS["zh-CN"].update({
     "expert_already_answered": "专家 {expert} 已提交初步分析，无需催办",
     "expert_chased_today": "专家 {expert} 今日已催办（上次催办：{last}），每位专家每个工作日最多催办一次",
     "chase_note_too_long": "附言不能超过2000字",
+    "email_pref_invalid": "邮件通知只能选择开启（on）或关闭（off）",
 })

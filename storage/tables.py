@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 
 
@@ -74,6 +75,8 @@ users = Table(
     Column("display_name", String(100), nullable=False, default=""),
     Column("password_hash", String(255)),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Notices by mail on or off (issue 12, migration 0006); the in-app inbox is always on.
+    Column("email_notices", Boolean, nullable=False, default=True, server_default=true()),
 )
 
 experts = Table(

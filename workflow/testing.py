@@ -12,7 +12,7 @@ import copy
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -136,6 +136,10 @@ class FakeUsers:
 
     def liaisons_of(self, institution: str) -> list[User]:
         return [u for u in self.all() if u.role == "liaison" and u.institution == institution]
+
+    def set_email_notices(self, name: str, on: bool) -> None:
+        user, password_hash = self.data.users[name]
+        self.data.users[name] = (replace(user, email_notices=on), password_hash)
 
 
 class FakeExperts:

@@ -62,3 +62,27 @@ def test_referral_reaches_the_lead_and_invitations_say_beijing_time(world: World
     _, ev = vevent(attachment(invite, "text/calendar"))
     assert "2026-10-14 14:00（北京时间）" in str(ev["description"])
     assert "T06:00" not in body(invite)
+
+
+def test_mail_off_keeps_the_inbox_and_every_mail_asks(world: World, smtp: Any) -> None:  # noqa: F811
+    from workflow import timekeeping
+
+    controller, mails = smtp
+    mailing(world, controller.port)
+    assert timekeeping.set_email_notices(world.svc, "x2", "x2", False)["email"] is False
+    assert timekeeping.notification_prefs(world.svc, "admin", "x2") == {
+        "name": "x2", "email": False, "inbox": True, "address": "x2@example.org"}
+    number = run_to(world, "convening")
+    assert mails.to("x2@example.org") == [] and mails.to("x1@example.org")
+    with world.svc.uow(readonly=True) as uow:
+        assert [m["subject"][:6] for m in uow.inbox.of("x2")] == ["【会诊邀请】", "【会诊材料】"]
+    world.clock.set("2026-10-09T15:00:00+08:00")
+    uc.schedule_meeting(world.svc, "js", number, datetime.fromisoformat("2026-10-14T06:00:00+00:00"), "腾讯会议",
+                        attendees=["js"], order=world.experts[:3])
+    assert mails.to("x2@example.org") == []  # the invitation too
+    import pytest
+
+    from workflow.errors import NotPermitted
+
+    with pytest.raises(NotPermitted):
+        timekeeping.set_email_notices(world.svc, "x1", "x2", True)  # only the person, or an admin
