@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from states.aggregate import Case, Deadline, DeadlinePlanner
-from states.beijing import beijing_day, beijing_text
+from states.beijing import BEIJING, beijing_day, beijing_text
 from states.commands import COMMANDS, REASON_NONE, REASON_REQUIRED
 from states.deadlines import armed_by
 from states.errors import GuardFailed, InvalidInput
@@ -253,7 +253,9 @@ def chase(case: Case, expert: str, note: str, actor: str, now: datetime) -> Even
                           key="expert_already_answered", field="expert", number=case.number, expert=expert)
     last = [c for c in case.chases if c["expert"] == expert][-1:]
     if last and beijing_day(datetime.fromisoformat(last[0]["at"])) == beijing_day(now):
-        raise GuardFailed(f"{case.number}: expert {expert} was chased already today, at {last[0]['at']}; "
+        at = datetime.fromisoformat(last[0]["at"]).astimezone(BEIJING)
+        raise GuardFailed(f"{case.number}: expert {expert} was chased already today, at {at:%Y-%m-%d %H:%M} "
+                          "Beijing time; "
                           "an expert is chased at most once a working day", key="expert_chased_today",
                           field="expert", number=case.number, expert=expert, last=beijing_text(last[0]["at"]))
     if len(note) > 2000:
