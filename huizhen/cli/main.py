@@ -48,6 +48,7 @@ SUB_APPS: list[SubApp] = [
     ("calendar", cli_time.calendar_app),
     ("scheduler", cli_time.scheduler_app),
     ("reminders", cli_time.reminders_app),
+    (None, cli_time.app),  # `huizhen inbox` (was left out of the list: issue 12 reads its notices there)
     ("fee", yearly.fee_app),
     ("report", yearly.report_app),
     ("retention", yearly.retention_app),
