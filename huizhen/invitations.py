@@ -8,6 +8,7 @@ from typing import Any
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from huizhen.labels import beijing_text
 from states.beijing import BEIJING
 
 MEETING_LENGTH = timedelta(hours=2)
@@ -32,7 +33,7 @@ def build_ics(case_number: str, product_name: str, meeting: dict[str, Any], orga
     ev.add("location", meeting.get("platform") or "线上")
     if meeting.get("link"):
         ev.add("url", meeting["link"])
-    lines = [f"案件：{case_number}", f"平台：{meeting.get('platform')}"]
+    lines = [f"案件：{case_number}", f"会诊时间：{beijing_text(start)}", f"平台：{meeting.get('platform')}"]
     if meeting.get("link"):
         lines.append(f"链接：{meeting['link']}")
     lines.append("专家发言顺序：" + "、".join(meeting.get("speaking_order", [])))

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
+
+from states.beijing import beijing_text as _beijing_text
+from states.beijing import deadline_text as _deadline_text
 
 LOCALE = "zh-CN"  # the one place the language is chosen
 
@@ -502,30 +504,6 @@ ERROR_TITLES = table("error_title")
 HTTP_TITLES = table("http_title")
 
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-
-def deadline_text(due_date: Any = None, due_at: Any = None) -> str:
-    """The one way a deadline is written (pages, mails, the inbox, the CLI): "2026-12-29（当日24:00截止）".
-
-    DUE_DATE is the last working day (a date or "YYYY-MM-DD"); DUE_AT the instant the period ends (a datetime or
-    ISO text; UTC or with an offset). A period that ends at midnight Beijing time is read as 24:00 of the day
-    before; one that ends at another hour keeps it ("2026-12-29（当日17:00截止）"). Either argument may be
-    missing; with neither the text is "—"."""
-    if due_at:
-        at = due_at if isinstance(due_at, datetime) else datetime.fromisoformat(str(due_at))
-        if at.tzinfo is None:
-            at = at.replace(tzinfo=UTC)
-        at = at.astimezone(BEIJING)
-        if (at.hour, at.minute, at.second) == (0, 0, 0):
-            return f"{(at - timedelta(days=1)):%Y-%m-%d}（当日24:00截止）"
-        return f"{at:%Y-%m-%d}（当日{at:%H:%M}截止）"
-    if due_date:
-        day = due_date if isinstance(due_date, date) else date.fromisoformat(str(due_date)[:10])
-        return f"{day:%Y-%m-%d}（当日24:00截止）"
-    return "—"
-
-
 # Why a closed case may not be destroyed yet: the domain's reasons (states.yearly.disposal_problems, also read by
 # the CLI) by their opening words, in the reader's words.
 DISPOSAL_REASONS: tuple[tuple[str, str], ...] = (
@@ -544,3 +522,54 @@ def disposal_reason(reason: str) -> str:
         if reason.startswith(prefix):
             return words
     return "不符合销毁条件"
+
+
+# --- times for people (issue 12): one way to write an instant and a deadline, in Beijing time ---------------------
+# Written in states.beijing (the scheduler, below this module, writes reminders with them too); read from here.
+beijing_text = _beijing_text
+deadline_text = _deadline_text
+
+
+# --- notices to the person who must act (issue 12): subject and body, with {params} -------------------------------
+NOTICES: dict[str, dict[str, tuple[str, str]]] = {
+    "zh-CN": {
+        "panel": ("【会诊邀请】{number} {product} 您已被选为会诊专家",
+                  "您已被选入案件 {number}（{product}）的会诊专家组。\n"
+                  "请登录系统确认是否接受邀请，并如实申报与生产者的关系（利益冲突声明）。\n"
+                  "案件页面：/cases/{number}"),
+        "dispatched": ("【会诊材料】{number} {product} 请在{due}前提交初步分析意见",
+                       "案件 {number}（{product}）的会诊材料已分送专家组。\n"
+                       "请在期限内提交您的初步分析意见。\n截止时间：{due}\n案件页面：/cases/{number}"),
+        "referred": ("【会诊移交】{number} {product} 已移交牵头单位组织会诊",
+                     "案件 {number}（{product}）已移交贵单位牵头组织线上会诊，会诊组织期限开始计算。\n"
+                     "请安排会诊时间并通知专家组和各省（市）参会人员。\n案件页面：/cases/{number}"),
+        "forms_signed": ("【会诊意见】{number} {product} 专家意见表已全部签署",
+                         "案件 {number}（{product}）的专家意见表已全部签署，可以形成会诊意见。\n"
+                         "案件页面：/cases/{number}"),
+        "chased": ("【会诊催办】{number} {product} 请尽快提交初步分析意见",
+                   "案件 {number}（{product}）的联络员提醒您：您的初步分析意见尚未提交，请尽快提交。\n"
+                   "截止时间：{due}\n{note}案件页面：/cases/{number}"),
+    },
+}
+
+
+def notice_text(kind: str, locale: str | None = None, **params: Any) -> tuple[str, str]:
+    """The subject and body of a notice (workflow.notices), every time in it written for people."""
+    subject, body = NOTICES[locale or LOCALE][kind]
+    due = params.get("due_at")
+    words = {"product": "", "note": ""} | params | {"due": deadline_text(due) if due else "—"}
+    if words.get("note"):
+        words["note"] = f"附言：{words['note']}\n"
+    return subject.format(**words), body.format(**words)
+
+
+# --- the chase (催办, issue 12): its words, added to the tables above -------------------------------------------
+LABELS["zh-CN"]["event"]["ExpertChased"] = "催办专家"
+LABELS["zh-CN"]["action"]["chase"] = "催办专家"
+LABELS["zh-CN"]["done"]["chase"] = "已催办，专家已收到提醒"
+ERRORS["zh-CN"].update({
+    "expert_already_answered": "专家 {expert} 已提交初步分析，无需催办",
+    "expert_chased_today": "专家 {expert} 今日已催办（上次催办：{last}），每位专家每个工作日最多催办一次",
+    "chase_note_too_long": "附言不能超过2000字",
+    "email_pref_invalid": "邮件通知只能选择开启（on）或关闭（off）",
+})

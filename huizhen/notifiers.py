@@ -35,7 +35,7 @@ class EmailChannel:
         self.settings = settings
 
     def accepts(self, user: User) -> bool:
-        return bool(user.email)
+        return bool(user.email) and user.email_notices  # the person's preference (issue 12): every mail asks
 
     def send(self, message: Message) -> None:
         s = self.settings

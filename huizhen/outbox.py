@@ -16,7 +16,8 @@ from typing import Any
 from loguru import logger
 
 from huizhen.invitations import build_ics
-from huizhen.labels import label
+from huizhen.labels import beijing_text, label
+from huizhen.notify import tell
 from scheduler.sweep import Outgoing, Sweeper
 from states.case import Event
 from workflow import usecases as uc
@@ -69,6 +70,10 @@ class Outbox:
         self.sweeper_factory = sweeper_factory
 
     def __call__(self, number: str, events: Sequence[Event], svc: Services) -> None:
+        try:  # the person who must act is told (issue 12: huizhen.notify)
+            tell(svc, self.sweeper_factory(), number, events, svc.clock.now())
+        except Exception as exc:  # as below: logged, never rolls back the decision
+            logger.bind(case=number, error=f"{type(exc).__name__}: {exc}").warning("notices failed")
         for ev in events:
             try:
                 if ev.type in ("MeetingScheduled", "MeetingCancelled"):
@@ -117,7 +122,7 @@ class Outbox:
                         [(u.display_name or u.name, u.email) for u in people], svc.clock.now())
         verb = "取消" if meeting.get("cancelled") else ("更新" if meeting["sequence"] else "邀请")
         subject = f"【会诊{verb}】{number} {case['product'].get('name', '')} 线上专家会诊"
-        body = f"会诊时间：{meeting['at']}\n平台：{meeting['platform']}\n链接：{meeting.get('link') or '—'}"
+        body = f"会诊时间：{beijing_text(meeting['at'])}\n平台：{meeting['platform']}\n链接：{meeting.get('link') or '—'}"
         sweeper = self.sweeper_factory()
         method = "CANCEL" if meeting.get("cancelled") else "REQUEST"
         attachment = Attachment("invite.ics", f"text/calendar; method={method}", ics)

@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from scheduler.reminders import ReminderPolicy, in_working_hours, occurrences
-from states.beijing import BEIJING
+from states.beijing import BEIJING, deadline_text
 from states.status import DEADLINE_LABELS
 from workflow.ports import Attachment, Channel, Clock, Message, UnitOfWorkFactory, User
 
@@ -59,6 +59,7 @@ class SweepReport:
     failed: list[dict[str, Any]] = field(default_factory=list)
     deferred: bool = False  # outside working hours: nothing goes out now
     skipped_recipients: list[str] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # "due today" found after the deadline: not sent
 
     def lines(self) -> list[str]:
         if self.deferred:
@@ -67,21 +68,35 @@ class SweepReport:
                f"by {r['channel']}" for r in self.sent]
         out += [f"FAILED {r['reminder_kind']} reminder for {r['case_number']} to {r['recipient']} by {r['channel']}: "
                 f"{r['last_error']} (will retry)" for r in self.failed]
+        out += [f"skipped {r['reminder_kind']} reminder for {r['case_number']} {r['deadline_kind']} to {r['recipient']} "
+                f"by {r['channel']}: the deadline has passed" for r in self.skipped]
         return out
 
 
 def _subject(kind: str, deadline_kind: str, case_number: str, due_local: str) -> str:
     label = DEADLINE_LABELS.get(deadline_kind, deadline_kind)
     if kind == "before":
-        return f"【会诊提醒】{case_number} {label}今日到期（截止{due_local}）"
-    return f"【会诊督办】{case_number} {label}已超期（截止{due_local}）"
+        return f"【会诊提醒】{case_number} {label}今日到期（{due_local}）"
+    return f"【会诊督办】{case_number} {label}已超期（{due_local}）"
 
 
-def _body(d: dict[str, Any], kind: str, due_local: str) -> str:
-    status = "今日到期，请按时办理" if kind == "before" else "已超过期限，请尽快办理并说明情况"
+def _body(d: dict[str, Any], kind: str, due_local: str, expert: bool = False) -> str:
+    if expert:  # a panel expert whose preliminary analysis is not in (Art. 8(2)): what is asked of them
+        status = ("今日到期，请于截止前提交您的初步分析意见" if kind == "before"
+                  else "已超过期限，您的初步分析意见尚未提交，请尽快提交")
+    else:
+        status = "今日到期，请按时办理" if kind == "before" else "已超过期限，请尽快办理并说明情况"
     provisional = "（该期限按预估日历计算，待国务院办公厅正式通知后重算）" if d["provisional"] else ""
     return (f"案件 {d['case_number']} 的{DEADLINE_LABELS.get(d['kind'], d['kind'])}{status}。\n"
-            f"截止时间：{due_local}（北京时间）{provisional}\n计算：{d['explanation']}")
+            f"截止时间：{due_local}{provisional}\n计算：{d['explanation']}")
+
+
+def late_experts(snapshot: dict[str, Any] | None) -> list[str]:
+    """The panel experts whose preliminary analysis is not in: only they are reminded of T1 (not those who
+    answered)."""
+    if not snapshot:
+        return []
+    return [e for e in snapshot.get("panel", []) if e not in (snapshot.get("analyses") or {})]
 
 
 @dataclass(frozen=True)
@@ -213,8 +228,16 @@ class Sweeper:
                 for code in (d["applicant"], d["lead"]):
                     if code and code not in liaisons:
                         liaisons[code] = uow.users.liaisons_of(code)
+            # T1 is the experts' own deadline: the late ones (analysis not in) are reminded too.
+            experts: dict[str, list[User]] = {}
+            expert_users = [u for u in uow.users.all() if u.role == "expert"] if any(
+                d["kind"] == "expert_analysis" for d in armed) else []
+            for d in armed:
+                if d["kind"] == "expert_analysis":
+                    late = late_experts(uow.cases.snapshot(d["case_number"]))
+                    experts[d["id"]] = [u for e in late for u in expert_users if u.expert_id == e]
         for d in armed:
-            due_local = d["due_at"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+            due_local = deadline_text(d["due_at"])
             found = occurrences(d["kind"], d["due_at"], date.fromisoformat(d["due_date"]), now, self.is_workday, policy)
             for occ in found:
                 people: list[User] = []
@@ -223,10 +246,18 @@ class Sweeper:
                     people.extend(u for u in liaisons.get(code or "", []) if u not in people)
                 if not people:
                     report.skipped_recipients.append(f"{d['case_number']}: no liaison to remind for {occ.audience}")
+                people.extend(u for u in experts.get(d["id"], []) if u not in people)
+                # A "due today" reminder found only after its deadline has passed (a late or first sweep) is
+                # recorded as skipped, never sent: the overdue one says what is true now.
+                stale = occ.kind == "before" and now >= d["due_at"]
                 for person in people:
                     for channel in [INBOX] + [c.name for c in self.channels]:
                         key = f"{d['id']}|{occ.kind}|{occ.local_date.isoformat()}|{person.name}|{channel}"
-                        if key not in known:
+                        if key in known:
+                            continue
+                        if stale:
+                            self._skip(report, d, key, occ.kind, occ.scheduled_at, person, channel, due_local)
+                        else:
                             self._one(report, d, key, occ.kind, occ.scheduled_at, person, channel, due_local)
 
     def _corrections(self, report: SweepReport) -> None:
@@ -258,9 +289,25 @@ class Sweeper:
     def channel_names(self) -> list[str]:
         return [INBOX] + [c.name for c in self.channels]
 
+    def _skip(self, report: SweepReport, d: dict[str, Any], key: str, kind: str, scheduled_at: datetime,
+              person: User, channel_name: str, due_local: str) -> None:
+        """Record a reminder that came too late to be true as `skipped`: claimed under its key, so no later sweep
+        sends it, and listed in `reminders list` with that status."""
+        now = self.clock.now()
+        row = dict(key=key, case_number=d["case_number"], deadline_id=d["id"], deadline_kind=d["kind"],
+                   reminder_kind=kind, scheduled_at=scheduled_at, recipient=person.name, channel=channel_name,
+                   subject=_subject(kind, d["kind"], d["case_number"], due_local),
+                   body=_body(d, kind, due_local, person.role == "expert"), claimed_at=now, attachments=None,
+                   status="skipped", attempts=0, last_error="the deadline had passed when the sweep found it")
+        with self.uow() as uow:
+            if uow.reminders.claim(row) is not None:
+                report.skipped.append(row)
+            uow.commit()
+
     def _one(self, report: SweepReport, d: dict[str, Any], key: str, kind: str, scheduled_at: datetime,
              person: User, channel_name: str, due_local: str) -> None:
-        subject, body = _subject(kind, d["kind"], d["case_number"], due_local), _body(d, kind, due_local)
+        subject = _subject(kind, d["kind"], d["case_number"], due_local)
+        body = _body(d, kind, due_local, person.role == "expert")
         self.deliver(Outgoing(key=key, case_number=d["case_number"], deadline_id=d["id"], deadline_kind=d["kind"],
                               kind=kind, scheduled_at=scheduled_at, due_at=d["due_at"], recipient=person,
                               channel=channel_name, subject=subject, body=body), report)

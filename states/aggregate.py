@@ -124,6 +124,7 @@ class Case:
     convened_at: datetime | None = None
     opinions: dict[str, dict[str, Any]] = field(default_factory=dict)
     absences: dict[str, str] = field(default_factory=dict)
+    chases: list[dict[str, Any]] = field(default_factory=list)  # 催办 of late experts (issue 12): history order
     tally: dict[str, Any] | None = None
     outcome: Outcome | None = None
     conclusions: dict[str, Any] | None = None
@@ -229,7 +230,7 @@ class Case:
             "deadlines": [d.to_dict() for d in self.deadlines],
             "version": self.version,
             "snapshot_version": SNAPSHOT_VERSION,
-        } | self._yearly_dict()
+        } | self._yearly_dict() | ({"chases": copy.deepcopy(self.chases)} if self.chases else {})
 
     def _yearly_dict(self) -> dict[str, Any]:
         # Only when present: snapshots written before the yearly account have neither key, and `audit verify`

@@ -21,6 +21,7 @@ from states.casecommands import (
     attach,
     blocked,
     cancel_meeting,
+    chase,
     check,
     conclude,
     concur,
@@ -61,7 +62,8 @@ MUTATORS = SPECS
 __all__ = [
     "BASIS_KEYS", "CASE_FILE_KEYS", "MUTATORS", "PRODUCT_FIELDS", "SNAPSHOT_VERSION", "SOURCES", "Case", "Deadline",
     "DeadlinePlanner", "Event", "UnreadableEvent", "appraise_disposal", "apply", "archive", "attach", "blocked",
-    "cancel_meeting", "check", "conclude", "concur", "convene", "correct_fee", "decide", "dispatch", "edit", "ensure_allowed",
+    "cancel_meeting", "chase", "check", "conclude", "concur", "convene", "correct_fee", "decide", "dispatch", "edit",
+    "ensure_allowed",
     "ensure_allowed_in", "form_panel", "issue_minutes", "open_case", "parse_case_file", "place_hold",
     "recompute_deadlines", "record_absence", "record_analysis", "record_delivery", "record_fee", "record_opinion",
     "refer", "release_hold", "reopen", "replay", "run", "schedule_meeting", "submit", "track", "upcast", "upcast_snapshot",

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from states.aggregate import Case, Deadline, DeadlinePlanner
+from states.beijing import BEIJING, beijing_day, beijing_text
 from states.commands import COMMANDS, REASON_NONE, REASON_REQUIRED
 from states.deadlines import armed_by
 from states.errors import GuardFailed, InvalidInput
@@ -255,6 +256,25 @@ def record_opinion(case: Case, expert: str, data: Any, actor: str, now: datetime
     conclusions = derive_conclusions(opinion)
     payload = {"expert": expert, "answers": opinion.to_dict(), "conclusions": conclusions.to_dict()}
     return _emit(case, check(case, "record_opinion", now), payload, actor), conclusions
+
+
+def chase(case: Case, expert: str, note: str, actor: str, now: datetime) -> Event:
+    """催办: remind a late panel expert of the preliminary analysis, at most once per expert per Beijing day."""
+    ensure_allowed(case, "chase")
+    _panel_member(case, expert)
+    if expert in case.analyses:
+        raise GuardFailed(f"{case.number}: expert {expert} has already submitted the preliminary analysis",
+                          key="expert_already_answered", field="expert", number=case.number, expert=expert)
+    last = [c for c in case.chases if c["expert"] == expert][-1:]
+    if last and beijing_day(datetime.fromisoformat(last[0]["at"])) == beijing_day(now):
+        at = datetime.fromisoformat(last[0]["at"]).astimezone(BEIJING)
+        raise GuardFailed(f"{case.number}: expert {expert} was chased already today, at {at:%Y-%m-%d %H:%M} "
+                          "Beijing time; "
+                          "an expert is chased at most once a working day", key="expert_chased_today",
+                          field="expert", number=case.number, expert=expert, last=beijing_text(last[0]["at"]))
+    if len(note) > 2000:
+        raise InvalidInput("the note is longer than 2000 characters", key="chase_note_too_long", field="note")
+    return _emit(case, check(case, "chase", now), {"expert": expert, "note": note.strip()}, actor)
 
 
 def record_absence(case: Case, expert: str, reason: str, actor: str, now: datetime) -> Event:

@@ -89,6 +89,8 @@ CATALOGUE: tuple[Command, ...] = (
        guards=("verified", "panel", "materials"), arms=("expert_analysis",), who=frozenset({APPLICANT}),
        simple=True, article="8(2)"),
     _c("record_analysis", "AnalysisRecorded", S.awaiting_experts, who=frozenset({PANEL_EXPERT}), article="8(2)"),
+    # A chase (催办) of a late expert by the applicant's liaison during T1: history only, once a working day.
+    _c("chase", "ExpertChased", S.awaiting_experts, who=frozenset({APPLICANT}), article="8(2)"),
     _c("refer", "CaseReferred", S.awaiting_experts, (S.convening,), guards=("analyses_or_overdue",),
        arms=("convening",), resolves=("expert_analysis",), who=frozenset({APPLICANT}), reason=REASON_OPTIONAL,
        simple=True, article="8(3)"),

@@ -155,6 +155,12 @@ def _analysis(case: Case, ev: Event) -> None:
     case.analyses[ev.payload["expert"]] = {"text": ev.payload["text"], "by": ev.actor, "at": ev.occurred_at.isoformat()}
 
 
+@folds("ExpertChased", fields=("expert",))
+def _chased(case: Case, ev: Event) -> None:
+    case.chases.append({"expert": ev.payload["expert"], "note": ev.payload.get("note", ""), "by": ev.actor,
+                        "at": ev.occurred_at.isoformat()})
+
+
 @folds("CaseReferred")
 def _referred(case: Case, ev: Event) -> None:
     case.refer_reason = ev.payload.get("reason", "")

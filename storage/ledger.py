@@ -65,7 +65,8 @@ class SqlReminderLedger:
 
     def claim(self, row: dict[str, Any]) -> int | None:
         """Insert the claim; the id when this caller won it, None when someone already had it."""
-        stmt = upsert(self.conn, t.reminders).values(**row, status="claimed", attempts=1).on_conflict_do_nothing(
+        # A row may come with its own status: "skipped" (a reminder recorded as not sent, never retried).
+        stmt = upsert(self.conn, t.reminders).values(**({"status": "claimed", "attempts": 1} | row)).on_conflict_do_nothing(
             index_elements=["key"]
         ).returning(t.reminders.c.id)
         return self.conn.execute(stmt).scalar()

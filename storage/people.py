@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from storage import tables as t
 from storage.common import next_value, upsert, wall
@@ -19,7 +19,7 @@ class SqlUserRepository:
     @staticmethod
     def _user(r: Any) -> User:
         return User(name=r["name"], role=r["role"], institution=r["institution"], expert_id=r["expert_id"],
-                    display_name=r["display_name"], email=r["email"])
+                    display_name=r["display_name"], email=r["email"], email_notices=bool(r["email_notices"]))
 
     def get(self, name: str) -> User | None:
         r = self.conn.execute(select(t.users).where(t.users.c.name == name)).mappings().first()
@@ -34,6 +34,9 @@ class SqlUserRepository:
 
     def all(self) -> list[User]:
         return [self._user(r) for r in self.conn.execute(select(t.users).order_by(t.users.c.name)).mappings()]
+
+    def set_email_notices(self, name: str, on: bool) -> None:
+        self.conn.execute(update(t.users).where(t.users.c.name == name).values(email_notices=on))
 
     def liaisons_of(self, institution: str) -> list[User]:
         rows = self.conn.execute(

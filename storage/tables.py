@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 
 
@@ -74,6 +75,8 @@ users = Table(
     Column("display_name", String(100), nullable=False, default=""),
     Column("password_hash", String(255)),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Notices by mail on or off (issue 12, migration 0006); the in-app inbox is always on.
+    Column("email_notices", Boolean, nullable=False, default=True, server_default=true()),
 )
 
 experts = Table(
@@ -187,7 +190,7 @@ reminders = Table(
     Column("channel", String(16), nullable=False),
     Column("subject", Text, nullable=False),
     Column("body", Text, nullable=False),
-    Column("status", String(16), nullable=False),  # claimed | sent | failed | abandoned
+    Column("status", String(16), nullable=False),  # claimed | sent | failed | abandoned | skipped
     Column("attempts", Integer, nullable=False),
     Column("claimed_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),

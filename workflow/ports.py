@@ -53,6 +53,7 @@ class User:
     expert_id: str | None = None
     display_name: str = ""
     email: str | None = None
+    email_notices: bool = True  # the person's preference (issue 12): mail on or off; the inbox is always on
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ class UserRepository(Protocol):
     def all(self) -> list[User]: ...
 
     def liaisons_of(self, institution: str) -> list[User]: ...
+
+    def set_email_notices(self, name: str, on: bool) -> None: ...
 
 
 class ExpertRepository(Protocol):

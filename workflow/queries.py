@@ -232,6 +232,8 @@ def _relevant(case: Case, user: Someone, action: str) -> bool:
         return me in case.panel and me not in case.analyses
     if action == "record_opinion":
         return me in case.panel and me not in case.opinions and me not in case.absences
+    if action == "chase":
+        return any(e not in case.analyses for e in case.panel)
     if action == "record_absence":
         return any(e not in case.opinions and e not in case.absences for e in case.panel)
     if action == "concur":  # Art. 4(3): once per other institution, on a draft whose only basis is a joint decision

@@ -12,7 +12,7 @@ import copy
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -140,6 +140,10 @@ class FakeUsers:
     def liaisons_of(self, institution: str) -> list[User]:
         return [u for u in self.all() if u.role == "liaison" and u.institution == institution]
 
+    def set_email_notices(self, name: str, on: bool) -> None:
+        user, password_hash = self.data.users[name]
+        self.data.users[name] = (replace(user, email_notices=on), password_hash)
+
 
 class FakeExperts:
     def __init__(self, data: FakeData) -> None:
@@ -202,7 +206,7 @@ class FakeReminders:
         if any(r["key"] == row["key"] for r in self.data.reminders):
             return None
         rid = len(self.data.reminders) + 1
-        self.data.reminders.append(row | {"id": rid, "status": "claimed", "attempts": 1})
+        self.data.reminders.append({"status": "claimed", "attempts": 1, "last_error": None} | row | {"id": rid})
         return rid
 
     def known_keys(self, prefix: str) -> set[str]:

@@ -143,3 +143,24 @@ def inbox(svc: Services, actor: str | None, mark_read: bool = False) -> list[dic
             uow.inbox.mark_read(user.name, svc.clock.now())
         uow.commit()
         return items
+
+
+def notification_prefs(svc: Services, actor: str | None, name: str | None = None) -> dict[str, Any]:
+    """A person's notification preferences (issue 12): theirs, or anyone's for an admin."""
+    from workflow.web_usecases import _target
+
+    with svc.uow(readonly=True) as uow:
+        me = _user(uow, actor)
+    target = _target(svc, actor, name or me.name, "see notification preferences")
+    return {"name": target.name, "email": target.email_notices, "inbox": True, "address": target.email}
+
+
+def set_email_notices(svc: Services, actor: str | None, name: str, on: bool) -> dict[str, Any]:
+    """Mail on or off for NAME (the person themself, or an admin); the in-app inbox stays on."""
+    from workflow.web_usecases import _target
+
+    target = _target(svc, actor, name, "change notification preferences")
+    with svc.uow() as uow:
+        uow.users.set_email_notices(target.name, on)
+        uow.commit()
+    return notification_prefs(svc, actor, target.name)

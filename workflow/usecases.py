@@ -330,6 +330,12 @@ def record_opinion(svc: Services, actor: str | None, number: str, expert: str, d
     return out
 
 
+def chase(svc: Services, actor: str | None, number: str, expert: str, note: str = "") -> Case:
+    """催办 a late expert (issue 12): recorded in the history; the expert is told (workflow.notices)."""
+    return act(svc, actor, number, "chase",
+               lambda u, c, usr, now: [domain.chase(c, expert, note, usr.name, now)])[0]
+
+
 def record_absence(svc: Services, actor: str | None, number: str, expert: str, reason: str) -> Case:
     return act(svc, actor, number, "record_absence",
                lambda u, c, usr, now: [domain.record_absence(c, expert, reason, usr.name, now)])[0]

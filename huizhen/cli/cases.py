@@ -136,6 +136,13 @@ def case_opinion(
     emit_json({"case": number, "expert": expert, **result})
 
 
+@case_app.command("remind")
+def case_remind(number: CaseArg, expert: Annotated[str, typer.Option("--expert", help="The late expert's id")],
+                note: Annotated[str, typer.Option("--note", help="A line for the expert")] = "") -> None:
+    """催办: remind a late panel expert of the preliminary analysis (once per expert per working day)."""
+    done(uc.chase(get_app().services, actor(), number, expert, note), f"{expert} reminded")
+
+
 @case_app.command("absent")
 def case_absent(number: CaseArg, expert: Annotated[str, typer.Option("--expert")], reason: Reason = "") -> None:
     """Record a panel expert's absence from the meeting."""

@@ -13,7 +13,7 @@ import click
 import typer
 
 from huizhen import cli_time
-from huizhen.cli import audit, cases, papers, setup, web, yearly
+from huizhen.cli import audit, cases, papers, prefs, setup, web, yearly
 from huizhen.cli.common import err
 from huizhen.cli.render import cli_message, command_words
 from huizhen.errors import exit_code
@@ -36,6 +36,7 @@ SUB_APPS: list[SubApp] = [
     (None, web.commands),
     ("users", setup.users_app),
     ("users", web.users_app),
+    ("users", prefs.users_app),
     ("experts", setup.experts_app),
     ("rotation", setup.rotation_app),
     ("case", cases.case_app),

@@ -82,6 +82,11 @@ class Opinion(Body):
     answers: dict[str, Any] = Field(description="the 会诊信息 answers, as in an opinion file")
 
 
+class Chase(Body):
+    expert: str
+    note: str = ""
+
+
 class Absence(Body):
     expert: str
     reason: str
@@ -290,6 +295,13 @@ async def record_opinion(request: Request, viewer: Me, number: str, body: Opinio
     expert = body.expert or viewer.user.expert_id or ""
     result = await call(uc.record_opinion, web(request).svc, _me(viewer), number, expert, body.answers)
     return {"case": number, "expert": expert, **result}
+
+
+@router.post("/cases/{number}/chases", summary="催办: remind a late panel expert (once per expert per working day)")
+async def chase(request: Request, viewer: Me, number: str, body: Chase) -> dict[str, Any]:
+    _clean(body)
+    await call(uc.chase, web(request).svc, _me(viewer), number, body.expert, body.note)
+    return await _shown(request, viewer, number)
 
 
 @router.post("/cases/{number}/absences", summary="Record a panel expert's absence from the meeting")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
+from pydantic import Field
 
 from huizhen.web.api import Body, Me, _clean, _me
 from huizhen.web.common import call, web
@@ -85,6 +86,20 @@ async def inbox(request: Request, viewer: Me) -> list[dict[str, Any]]:
     items = await call(timekeeping.inbox, web(request).svc, _me(viewer), False)
     return [{"case": i["case_number"], "subject": i["subject"], "body": i["body"],
              "created_at": i["created_at"].isoformat(), "read": i["read_at"] is not None} for i in items]
+
+
+class Prefs(Body):
+    email: bool = Field(description="notices by mail on (true) or off (false); the inbox is always on")
+
+
+@router.get("/prefs", summary="Your notification preferences (mail on or off; the inbox is always on)")
+async def prefs(request: Request, viewer: Me) -> dict[str, Any]:
+    return await call(timekeeping.notification_prefs, web(request).svc, _me(viewer))
+
+
+@router.put("/prefs", summary="Set your notification preferences")
+async def set_prefs(request: Request, viewer: Me, body: Prefs) -> dict[str, Any]:
+    return await call(timekeeping.set_email_notices, web(request).svc, _me(viewer), viewer.user.name, body.email)
 
 
 @router.post("/inbox/read", summary="Mark your messages read")

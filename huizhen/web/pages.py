@@ -336,6 +336,17 @@ async def download(request: Request, number: str, sha256: str) -> Response:
     return material_response(item, data)
 
 
+@router.post("/cases/{number}/chase")
+async def chase(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        expert = text(field(form, "expert"), "expert", required=True, max_len=16)
+        return uc.chase(svc, viewer.user.name, number, expert, text(field(form, "note"), "note"))
+
+    return await _act(request, number, "chase", run)
+
+
 @router.post("/cases/{number}/absence")
 async def absence(request: Request, number: str) -> Response:
     svc = web(request).svc

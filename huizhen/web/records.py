@@ -234,7 +234,21 @@ async def inbox(request: Request) -> Response:
     """Your in-app messages: reminders (督办), invitations and minutes."""
     viewer = await page_viewer(request)
     items = await call(timekeeping.inbox, web(request).svc, viewer.user.name, False)
-    return render(request, "inbox.html.j2", {"items": list(reversed(items))}, viewer=viewer)
+    prefs = await call(timekeeping.notification_prefs, web(request).svc, viewer.user.name)
+    return render(request, "inbox.html.j2", {"items": list(reversed(items)), "prefs": prefs}, viewer=viewer)
+
+
+@router.post("/inbox/prefs")
+async def inbox_prefs(request: Request) -> Response:
+    """我的设置: notices by mail on or off (the inbox is always on)."""
+    viewer, form = await posted(request)
+    choice = text(form.get("email"), "email")
+    if choice not in ("on", "off"):
+        raise InvalidInput(f"email must be on or off, not {choice!r}", key="email_pref_invalid", field="email",
+                           value=choice)
+    on = choice == "on"
+    await call(timekeeping.set_email_notices, web(request).svc, viewer.user.name, viewer.user.name, on)
+    return RedirectResponse("/inbox", status_code=303)
 
 
 @router.post("/inbox/read")

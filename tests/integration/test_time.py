@@ -53,12 +53,15 @@ def test_reminders_before_due_overdue_and_only_in_working_hours(world: World) ->
     case = run_to(world, "awaiting_experts")  # T1 due 2026-10-10 00:00 Beijing; applicant SH, lead JS
     assert sweep_at(world, "2026-10-09T08:30:00+08:00").deferred  # before working hours
     report = sweep_at(world, "2026-10-09T09:30:00+08:00")
-    assert [(r["reminder_kind"], r["recipient"], r["channel"]) for r in report.sent] == [("before", "sh", "inbox")]
+    # The applicant's liaison and the late experts (issue 12: none of the panel has answered yet).
+    assert sorted((r["reminder_kind"], r["recipient"], r["channel"]) for r in report.sent) == [
+        ("before", "sh", "inbox"), ("before", "x1", "inbox"), ("before", "x2", "inbox"), ("before", "x3", "inbox")]
     assert sweep_at(world, "2026-10-09T16:00:00+08:00").sent == []  # claimed once, never again
     # 2026-10-10 is a Saturday worked in lieu (调休): the overdue reminder goes to both institutions at 09:00.
     assert sweep_at(world, "2026-10-10T08:59:00+08:00").deferred
     report = sweep_at(world, "2026-10-10T09:00:00+08:00")
-    assert sorted((r["reminder_kind"], r["recipient"]) for r in report.sent) == [("overdue", "js"), ("overdue", "sh")]
+    assert sorted((r["reminder_kind"], r["recipient"]) for r in report.sent) == [
+        ("overdue", "js"), ("overdue", "sh"), ("overdue", "x1"), ("overdue", "x2"), ("overdue", "x3")]
     assert sweep_at(world, "2026-10-11T10:00:00+08:00").deferred  # Sunday: no reminders
     inbox = timekeeping.inbox(world.svc, "sh")
     assert [i["subject"].startswith("【会诊提醒】") for i in inbox] == [True, False]
@@ -70,15 +73,16 @@ def test_scheduler_down_three_working_days_catches_up_each_reminder_once_in_orde
     sweep_at(world, "2026-10-09T09:30:00+08:00")  # the 'before' reminder, then the scheduler stops
     # Down over 10-10 (Sat, worked), 10-12 and 10-13; restarted on 10-14 at 10:00.
     report = sweep_at(world, "2026-10-14T10:00:00+08:00")
-    sent = [(r["reminder_kind"], r["scheduled_at"].astimezone(UTC), r["recipient"]) for r in report.sent]
+    sent = [(r["reminder_kind"], r["scheduled_at"].astimezone(UTC), r["recipient"]) for r in report.sent
+            if not r["recipient"].startswith("x")]  # the late experts' own reminders: test_notices
     days = [s[1].date() for s in sent]
     assert days == sorted(days), "catch-up must go out oldest first"
     expected_days = {date(2026, 10, 10), date(2026, 10, 12), date(2026, 10, 13), date(2026, 10, 14)}
     assert {s[1].astimezone(BEIJING).date() for s in sent} == expected_days
     assert len(sent) == 8  # four working days × two institutions' liaisons
     assert sweep_at(world, "2026-10-14T10:05:00+08:00").sent == []
-    keys = [r["key"] for r in ledger(world)]
-    assert len(keys) == len(set(keys)) == 9
+    keys = [r["key"] for r in ledger(world) if r["deadline_id"]]  # the reminders (not issue 12's notices)
+    assert len(keys) == len(set(keys)) == 9 + 3 * 5  # and the three late experts' 1 + 4 each
 
 
 def test_met_deadline_stops_reminders(world: World) -> None:
@@ -118,9 +122,12 @@ def test_concurrent_sweeps_send_nothing_twice(world: World) -> None:
         th.join()
     assert not errors
     sent = [r["key"] for rep in reports for r in rep.sent]
-    assert len(sent) == len(set(sent)) == 3 * 9
-    with world.app.engine.connect() as conn:
-        assert len(conn.execute(select(t.inbox)).all()) == 3 * 9
+    # Each case: four overdue days × (two liaisons + three late experts); the "due today" one came after the
+    # deadline and is skipped (issue 12).
+    assert len(sent) == len(set(sent)) == 3 * 4 * 5
+    assert {r["reminder_kind"] for rep in reports for r in rep.skipped} == {"before"}
+    with world.app.engine.connect() as conn:  # and each case's six notices (panel, dispatch) from before
+        assert len(conn.execute(select(t.inbox)).all()) == 3 * (4 * 5 + 6)
 
 
 YEAR_2027 = {
@@ -247,13 +254,13 @@ def test_email_goes_through_a_real_smtp_server(world: World, smtp_server: Any) -
     app = with_channels(world, smtp_port=controller.port)
     case = run_to(world, "awaiting_experts")
     report = sweep_at(world, "2026-10-09T09:30:00+08:00", app)
-    assert sorted(r["channel"] for r in report.sent) == ["email", "inbox"]
-    (mail,) = handler.messages
-    assert mail.rcpt_tos == ["sh@example.org"]
+    # The applicant's liaison (and, issue 12, the three late experts: tests/unit/test_notices.py).
+    assert sorted(r["channel"] for r in report.sent if r["recipient"] == "sh") == ["email", "inbox"]
+    (mail,) = [m for m in handler.messages if m.rcpt_tos == ["sh@example.org"]]
     text = mail.content.decode("utf-8", "replace")
     assert "X-Huizhen-Reminder-Key" in text
     assert sweep_at(world, "2026-10-09T10:30:00+08:00", app).sent == []
-    assert len(handler.messages) == 1
+    assert len(handler.messages) == 4
     rows = timekeeping.reminders(world.svc, "auditor", case)
     assert {(r["channel"], r["status"]) for r in rows} == {("email", "sent"), ("inbox", "sent")}
 
@@ -261,7 +268,9 @@ def test_email_goes_through_a_real_smtp_server(world: World, smtp_server: Any) -
 def test_failed_webhook_is_retried_and_never_lost_or_doubled(world: World, webhook_server: Any) -> None:
     url = f"http://127.0.0.1:{webhook_server.server_address[1]}/hook"
     app = with_channels(world, hook_url=url)
-    run_to(world, "awaiting_experts")
+    case = run_to(world, "awaiting_experts")
+    for i, e in enumerate(world.experts[:3], start=1):  # the panel answered: only the applicant is reminded
+        uc.record_analysis(world.svc, f"x{i}", case, e, "分析")
     Hook.fail_first = 1
     report = sweep_at(world, "2026-10-09T09:30:00+08:00", app)
     assert [r["channel"] for r in report.failed] == ["webhook"]
@@ -289,4 +298,6 @@ def test_daemon_catches_up_at_start(world: World) -> None:
     runner.join(10)
     assert daemon.sweeps >= 1
     assert [m for m in logged if "failed" in m[0]] == []
-    assert {r["reminder_kind"] for r in reports[0].sent} == {"before", "overdue"}
+    # Started after the deadline: the overdue reminders go out, the "due today" one is skipped (issue 12).
+    assert {r["reminder_kind"] for r in reports[0].sent} == {"overdue"}
+    assert {r["reminder_kind"] for r in reports[0].skipped} == {"before"}

@@ -44,7 +44,7 @@ LEAD_ONLY = {"lead"}
 EXPECTED: dict[str, set[str]] = {
     "edit": APPLICANT_ONLY, "submit": APPLICANT_ONLY, "verify": APPLICANT_ONLY, "form_panel": APPLICANT_ONLY,
     "attach": {"applicant", "lead"},  # the lead: only while it runs the meeting (below)
-    "dispatch": APPLICANT_ONLY, "refer": APPLICANT_ONLY, "withdraw": APPLICANT_ONLY, "track": APPLICANT_ONLY,
+    "dispatch": APPLICANT_ONLY, "refer": APPLICANT_ONLY, "chase": APPLICANT_ONLY, "withdraw": APPLICANT_ONLY, "track": APPLICANT_ONLY,
     "conclude": APPLICANT_ONLY, "reopen": APPLICANT_ONLY, "record_fee": APPLICANT_ONLY,
     "correct_fee": APPLICANT_ONLY,
     "schedule": LEAD_ONLY, "cancel_meeting": LEAD_ONLY, "convene": LEAD_ONLY, "record_absence": LEAD_ONLY,
