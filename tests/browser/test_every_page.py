@@ -174,8 +174,13 @@ def _axe_source() -> str:
     return (Path(axe_selenium_python.__file__).parent / "node_modules" / "axe-core" / "axe.min.js").read_text()
 
 
+# Commands and file names the guide quotes in <code>/<pre> are code, not words for a person to read: left out.
 VISIBLE_TEXT = """
+const code = [...document.querySelectorAll('code, pre, kbd, samp')];
+const shown = code.map(el => el.style.display);
+code.forEach(el => { el.style.display = 'none'; });
 const out = [document.body.innerText];
+code.forEach((el, i) => { el.style.display = shown[i]; });
 for (const el of document.querySelectorAll('[title], [placeholder], [aria-label], img[alt]')) {
   if (el.closest('[hidden], .hidden')) continue;
   for (const a of ['title', 'placeholder', 'aria-label', 'alt']) { if (el.getAttribute(a)) out.push(el.getAttribute(a)); }

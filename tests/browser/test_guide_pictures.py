@@ -54,7 +54,7 @@ def _shoot(driver: Any, base: str, picture: guide.Picture) -> bytes:
     metrics["height"] = min(max(height, HEIGHT[width]), MAX_HEIGHT)
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     assert "服务器内部错误" not in driver.page_source, picture.url
-    assert driver.find_elements("id", "help-link"), f"{picture.url}: no 帮助 link"
+    assert driver.find_elements("css selector", "a.help-link"), f"{picture.url}: no 帮助 link"
     raw = driver.get_screenshot_as_png()
     image = Image.open(io.BytesIO(raw)).convert("RGB").quantize(colors=64, dither=Image.Dither.NONE)
     out = io.BytesIO()
@@ -104,7 +104,8 @@ def test_the_help_link_opens_the_step_and_the_guide_fits_a_phone(server: Server)
         metrics = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
         driver.get(server.url + "/cases/YRD-2026-0005")
-        driver.find_element("id", "help-link").click()
+        driver.find_element("css selector", "details.nav-phone > summary").click()  # the phone's 菜单 first
+        driver.find_element("css selector", "details.nav-phone a.help-link").click()
         from selenium.webdriver.support.ui import WebDriverWait
 
         WebDriverWait(driver, 10).until(lambda d: "/help/" in d.current_url)

@@ -156,7 +156,7 @@ def test_whole_lifecycle_drafted_to_archived(world: World) -> None:
     assert_deadline_rows_match(world, n)
 
     assert types_of(world, n) == [
-        "CaseOpened", "CaseSubmitted", "VerificationRecorded", "PanelFormed", "MaterialAttached",
+        "CaseOpened", "VerificationRecorded", "CaseSubmitted", "PanelFormed", "MaterialAttached",
         "MaterialsDispatched", "AnalysisRecorded", "AnalysisRecorded", "AnalysisRecorded", "CaseReferred",
         "CaseConvened", "OpinionRecorded", "OpinionRecorded", "OpinionRecorded", "CaseDecided", "MinutesIssued",
         "CaseArchived",

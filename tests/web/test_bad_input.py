@@ -60,7 +60,7 @@ def test_case_form_refuses_wrong_values_and_markup(site: Site) -> None:
     assert "markup" in error_text(resp.text)
     assert "<script>alert" not in resp.text  # what was typed comes back escaped, never as markup
     refused(site, lambda: site.post("sh", "/cases/new", base | {"basis.joint_decision": "<img src=x onerror=1>"}),
-            400, "（联席会议决定）")
+            400, "（机构共同认为需要会诊（理由））")
 
 
 def test_submitting_an_incomplete_draft_names_what_is_missing(site: Site) -> None:

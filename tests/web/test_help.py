@@ -14,7 +14,7 @@ from websupport import Site, db_url, site  # noqa: F401  (fixtures)
 from huizhen import guide
 from workflow import usecases as uc
 
-HELP_LINK = re.compile(r'<a href="([^"]*)" id="help-link">帮助</a>')
+HELP_LINK = re.compile(r'<a href="([^"]*)" class="help-link">帮助</a>')
 
 
 def help_link(site: Site, who: str | None, path: str) -> str:
