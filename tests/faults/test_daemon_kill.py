@@ -27,8 +27,10 @@ DUE = "2026-10-09T09:30:00+08:00"
 AFTER_LEASE = "2026-10-09T09:45:00+08:00"
 
 
-def _config(tmp_path: Path, port: int) -> Path:
+def _config(world: World, tmp_path: Path, port: int) -> Path:
     raw = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    settings = world.app.settings  # the copy keeps the world's audit key: relative to tmp_path it would be a new one
+    raw.setdefault("audit", {})["key_file"] = str(settings.resolve(settings.audit.key_file))
     raw["calendar"]["years_dir"] = str(ROOT / "official-years")
     raw["log_file"] = None
     raw["reminders"]["heartbeat_seconds"] = 1
@@ -54,7 +56,7 @@ def test_kill_9_mid_send_loses_nothing_and_a_resent_mail_keeps_its_message_id(wo
     numbers = [run_to(world, "awaiting_experts") for _ in range(2)]
     sink = SmtpSink(hold=30)  # has the message, holds its 250: the daemon dies between acceptance and its ledger
     try:
-        config = _config(tmp_path, sink.port)
+        config = _config(world, tmp_path, sink.port)
         daemon = subprocess.Popen([sys.executable, "-m", "huizhen", "scheduler", "run"], cwd=ROOT,
                                   env=_env(world, config, DUE), stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
@@ -77,14 +79,17 @@ def test_kill_9_mid_send_loses_nothing_and_a_resent_mail_keeps_its_message_id(wo
     reminders = _rows(world, t.reminders)
     assert {r["status"] for r in reminders} == {"sent"}
     emails = {r["key"] for r in reminders if r["channel"] == "email"}
-    assert len(emails) == len(numbers)
+    # One due-day reminder to the applicant's liaison per case, besides the experts' notices and reminders (issue 12).
+    assert len({k for k in emails if "|before|" in k and k.endswith("|sh|email")}) == len(numbers)
     ids: dict[str, set[str]] = defaultdict(set)
     for key, message_id in zip(sink.keys(), sink.message_ids(), strict=True):
         ids[key].add(message_id)
     assert set(ids) == emails, "every owed mail arrived"
     assert all(len(v) == 1 for v in ids.values()), "a resent mail keeps its Message-ID"
     inbox = [r["key"] for r in _rows(world, t.inbox)]
-    assert len(inbox) == len(set(inbox)) == len(numbers), "the inbox holds each message exactly once"
+    assert len(inbox) == len(set(inbox)) == len([r for r in reminders if r["channel"] == "inbox"]), \
+        "the inbox holds each message exactly once"
+    assert len([k for k in inbox if "|before|" in k and k.endswith("|sh|inbox")]) == len(numbers)
     verify = subprocess.run([sys.executable, "-m", "huizhen", "audit", "verify"], cwd=ROOT,
                             env=_env(world, config, AFTER_LEASE), capture_output=True, text=True, timeout=60)
     assert verify.returncode == 0, verify.stdout + verify.stderr

@@ -57,7 +57,11 @@ def test_admins_see_abandoned_deliveries_on_a_page_and_in_the_api(world: World) 
     world.clock.set("2026-10-09T09:30:00+08:00")
     world.app.sweeper().sweep()
     with world.app.engine.begin() as conn:
-        conn.execute(update(t.reminders).values(status="abandoned", last_error="SMTPConnectError: refused"))
+        # One delivery given up: the liaison's due-day reminder (the experts' notices of issue 12 stay sent).
+        abandoned = conn.execute(update(t.reminders).where(t.reminders.c.recipient == "sh",
+                                                           t.reminders.c.reminder_kind == "before")
+                                 .values(status="abandoned", last_error="SMTPConnectError: refused"))
+        assert abandoned.rowcount == 1
     web = create_app(world.app, secret="t" * 40, fast_hash=True)
     store = web.state.web.store
     hashed = make_hasher(fast=True).hash("correct horse 7")
