@@ -15,10 +15,11 @@ from huizhen.config import ConfigError, Settings, load_settings
 from huizhen.keys import load_keyring, signing_key
 from huizhen.logs import log_event
 from huizhen.notifiers import EmailChannel, WebhookChannel
-from scheduler.calendar import WorkingCalendar, YearArrangement, load_year_file, parse_year
+from scheduler.calendar import WorkingCalendar, YearArrangement, load_year_file
 from scheduler.daemon import Daemon
 from scheduler.reminders import ReminderPolicy
 from scheduler.sweep import Sweeper, SweepReport, SweepSettings
+from scheduler.yearfiles import year_from_stored
 from states.errors import DomainError
 from storage.db import current_revision, head_revision, make_engine, migrate
 from storage.leader import leader_lock
@@ -62,21 +63,6 @@ def year_files(settings: Settings) -> list[Path]:
 def build_calendar(settings: Settings, extra: list[YearArrangement] | None = None) -> WorkingCalendar:
     years = [load_year_file(p) for p in year_files(settings)]
     return WorkingCalendar(years + list(extra or []), close_of_business=settings.calendar.close_of_business)
-
-
-def year_from_stored(row: dict[str, object]) -> YearArrangement:
-    """A year kept in the database (canonical JSON) back into an arrangement, through the same validation."""
-    import json
-
-    data = json.loads(str(row["content"]))
-    mapping = {
-        "year": data["year"],
-        "notice": data["notice"],
-        "published": data.get("published"),
-        "holidays": [{"date": d, "name": n} for d, n in data["holidays"]],
-        "workdays": [{"date": d, "name": n} for d, n in data["workdays"]],
-    }
-    return parse_year(mapping, source=str(row.get("source") or f"database:{data['year']}"))
 
 
 @dataclass
