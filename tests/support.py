@@ -11,13 +11,14 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from workflow.testing import FakeClock  # one fake clock for the fake and the real unit of work
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config.yaml"
@@ -25,18 +26,6 @@ EXAMPLES = ROOT / "examples"
 PG_ADMIN_URL = os.environ.get("HUIZHEN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-@dataclass
-class FakeClock:
-    at: datetime = field(default_factory=lambda: datetime(2026, 9, 24, 2, 0, tzinfo=UTC))
-
-    def now(self) -> datetime:
-        return self.at
-
-    def set(self, iso: str) -> None:
-        self.at = datetime.fromisoformat(iso).astimezone(UTC)
-
-    def advance(self, **kw: float) -> None:
-        self.at = self.at + timedelta(**kw)
 
 
 # --- PostgreSQL: one migrated template per test process (each xdist worker), one copy per test -------------------
