@@ -122,6 +122,9 @@ class App:
         """Each sweep first takes in calendar changes, then sends what a crash between commit and send left."""
         self.refresh_calendar()
         self.outbox.catch_up(self.services)
+        from huizhen import daily_checkpoint
+
+        daily_checkpoint.run(self, log_event)  # once each working day (the ledger remembers), then only what is missing
 
     def daemon(self, on_report: Callable[[SweepReport], None] | None = None) -> Daemon:
         return Daemon(self.sweeper(), lambda: leader_lock(self.engine), self.settings.reminders.heartbeat_seconds,

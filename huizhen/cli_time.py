@@ -14,6 +14,7 @@ from huizhen.bootstrap import build_calendar, year_from_stored
 from huizhen.cli import JsonOpt, actor, emit_json, err, get_app, local, out
 from huizhen.clock import clock_from_env, parse_instant
 from huizhen.config import load_settings
+from huizhen.logs import log_event
 from scheduler.calendar import YEAR_BOOK, WorkingCalendar
 from states.beijing import beijing_day
 from states.errors import InvalidInput
@@ -138,6 +139,9 @@ def scheduler_sweep(as_json: JsonOpt = False) -> None:
     """One sweep at the clock's now (HUIZHEN_NOW to freeze it); prints what it sent."""
     a = get_app()
     caught = a.outbox.catch_up(a.services)
+    from huizhen import daily_checkpoint
+
+    daily_checkpoint.run(a, log_event)
     report = a.sweeper().sweep()
     if as_json:
         return emit_json({"at": report.at.isoformat(), "deferred": report.deferred, "sent": _report_rows(report),

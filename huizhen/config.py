@@ -104,6 +104,7 @@ class Audit(_Frozen):
     retired_key_files: list[Path] = []
     checkpoint_key_file: Path = Path("var/checkpoint.key")
     checkpoint_dir: Path = Path("var/checkpoints")
+    daily_checkpoint: bool = True  # the scheduler signs one each working day and sends it to the witnesses
 
 
 class Web(_Frozen):

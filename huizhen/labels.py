@@ -154,6 +154,12 @@ LABELS: dict[str, dict[str, dict[Any, str]]] = {
             "POST /retention/purge": "销毁已鉴定、已期满且无保全的已办结案件，保留销毁记录（管理员）",
             "GET /retention/destruction-lists/{batch}": "销毁清单",
             "DELETE /users/{name}/tokens/{token_id}": "立即吊销 API 令牌（管理员；本人）",
+            # --- i15-rest ---
+            "POST /audit/checkpoints": "签发检查点：签名记录每个案件的链头、销毁记录链头与编号计数器（审计、管理员）",
+            "GET /audit/checkpoints": "已保存的检查点列表（联络员、审计、管理员）",
+            "GET /audit/checkpoints/{name}": "下载已保存的检查点（联络员、审计、管理员）",
+            "GET /audit/public-key": "核验检查点签名所用的公钥（PEM，可离线核验）",
+            "POST /audit/verify": "核对检查点：数据库是否仍延续该检查点，逐条列出被删除、回滚或改写的案件（审计、管理员）",
         },
         # A deadline's own state (replay panels, the case page): never the code itself.
         "deadline_status": {
@@ -413,6 +419,21 @@ ERRORS: dict[str, dict[str, str]] = {
         "database_unreachable": "无法连接数据库，请稍后再试",
         "delivery_status_unknown": "发送状态须为以下之一：{choices}",
         "taken_meanwhile": "他人在同一时刻提交了相同的内容，您的操作未作任何更改，请刷新后重试",
+        # --- i15-rest ---
+        "checkpoint_unreadable": "该文件不是可读取的检查点文件",
+        "checkpoint_signature": "检查点的签名无法用本系统的检查点公钥核验：文件可能被改动，或并非本系统签发",
+        "checkpoint_deleted": "案件 {number} 已被删除：检查点（{issued_at}）记录其为第 {version} 版，数据库中已无其任何事件",
+        "checkpoint_rolled_back": "案件 {number} 被回滚或截断：检查点（{issued_at}）记录其为第 {version} 版，"
+                                  "数据库中的记录止于第 {last} 个事件",
+        "checkpoint_rewritten": "案件 {number} 的第 {version} 个事件被改写：其哈希与检查点（{issued_at}）记录的不同",
+        "checkpoint_tombstones_removed": "销毁记录被删除 {removed} 条：检查点（{issued_at}）记录 {count} 条，"
+                                         "数据库中现有 {have} 条",
+        "checkpoint_tombstone_rewritten": "案件 {number} 的销毁记录被改写：销毁记录链不再经过检查点（{issued_at}）"
+                                          "记录的链头",
+        "checkpoint_counter_lowered": "{series} 的案件编号计数器从 {was} 被调低为 {have}：检查点（{issued_at}）"
+                                      "之前已发出的编号可能被再次使用",
+        "checkpoint_missing": "检查点文件 {name} 不存在",
+        "checkpoint_file_missing": "请选择要核对的检查点文件",
     },
 }
 

@@ -131,11 +131,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def app(db_url: str, clock: FakeClock, sqlite_template_dir: Path) -> Iterator[Any]:
+def app(db_url: str, clock: FakeClock, sqlite_template_dir: Path, tmp_path: Path) -> Iterator[Any]:
     from huizhen.bootstrap import bootstrap
 
     premigrate(db_url, sqlite_template_dir)
     a = bootstrap(CONFIG, clock=clock, database_url=db_url)
+    # Each test keeps its checkpoints in a folder of its own (not the shared var/ beside the config).
+    audit = a.settings.audit.model_copy(update={"checkpoint_dir": tmp_path / "checkpoints"})
+    a.settings = a.settings.model_copy(update={"audit": audit})
     a.init()
     yield a
     a.engine.dispose()

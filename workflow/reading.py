@@ -236,17 +236,27 @@ def chain_heads(svc: Services, actor: str | None) -> dict[str, Any]:
     counters: what a checkpoint states. Auditors and admins only."""
     with svc.uow(readonly=True) as uow:
         require_role(_user(uow, actor), "auditor", "admin")
-        cases = []
-        for n in uow.cases.numbers():
-            stored = uow.cases.events(n)
-            if stored:
-                cases.append({"number": n, "version": stored[-1].seq, "last_hash": stored[-1].hash})
-        tombs = uow.retention.tombstones()
-        return {
-            "cases": cases,
-            "tombstones": {"count": len(tombs), "head": tombs[-1]["hash"] if tombs else None},
-            "counters": _counters(uow.retention.issued_numbers(svc.policy.case_prefix)),
-        }
+        return _heads(uow, svc)
+
+
+def system_chain_heads(svc: Services) -> dict[str, Any]:
+    """The same statement for the system's own daily checkpoint (the scheduler; no person asks)."""
+    with svc.uow(readonly=True) as uow:
+        return _heads(uow, svc)
+
+
+def _heads(uow: UnitOfWork, svc: Services) -> dict[str, Any]:
+    cases = []
+    for n in uow.cases.numbers():
+        stored = uow.cases.events(n)
+        if stored:
+            cases.append({"number": n, "version": stored[-1].seq, "last_hash": stored[-1].hash})
+    tombs = uow.retention.tombstones()
+    return {
+        "cases": cases,
+        "tombstones": {"count": len(tombs), "head": tombs[-1]["hash"] if tombs else None},
+        "counters": _counters(uow.retention.issued_numbers(svc.policy.case_prefix)),
+    }
 
 
 def _counters(issued: Sequence[str]) -> dict[str, int]:
@@ -258,12 +268,12 @@ def _counters(issued: Sequence[str]) -> dict[str, int]:
     return top
 
 
-def checkpoint_findings(svc: Services, actor: str | None, statement: Mapping[str, Any], label: str) -> list[str]:
-    """Does the database still extend a checkpoint? One finding per case rolled back, truncated, deleted or
-    rewritten, per tombstone removed or rewritten, per counter lowered."""
+def checkpoint_gaps(svc: Services, actor: str | None, statement: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Does the database still extend a checkpoint? One gap per case rolled back, truncated, deleted or rewritten,
+    per tombstone removed or rewritten, per counter lowered: {"kind": ..., and its facts}, for any shell's words."""
     now = chain_heads(svc, actor)
     with svc.uow(readonly=True) as uow:
-        found: list[str] = []
+        found: list[dict[str, Any]] = []
         for head in statement.get("cases", []):
             n, version, last = head["number"], int(head["version"]), head["last_hash"]
             stored = uow.cases.events(n)
@@ -271,27 +281,48 @@ def checkpoint_findings(svc: Services, actor: str | None, statement: Mapping[str
                 tomb = uow.retention.tombstone(n)
                 if tomb is not None and tomb["final_event_hash"] == last and tomb["events"] >= version:
                     continue  # purged after its retention since the checkpoint: its tombstone extends it
-                found.append(f"{n}: deleted — {label} saw it at version {version}, the database has no event of it")
+                found.append({"kind": "deleted", "number": n, "version": version})
                 continue
             if len(stored) < version or stored[-1].seq < version:
-                found.append(f"{n}: rolled back or truncated — {label} saw version {version}, the log ends at "
-                             f"event {stored[-1].seq}")
+                found.append({"kind": "rolled_back", "number": n, "version": version, "last": stored[-1].seq})
                 continue
             at = next((s for s in stored if s.seq == version), None)
             if at is None or at.hash != last:
-                found.append(f"{n} event {version}: rewritten — its hash is not the one {label} recorded")
+                found.append({"kind": "rewritten", "number": n, "version": version})
         t_then = statement.get("tombstones") or {}
         tombs = uow.retention.tombstones()
         count = int(t_then.get("count") or 0)
         if len(tombs) < count:
-            found.append(f"tombstones: {count - len(tombs)} removed — {label} saw {count}, the database has "
-                         f"{len(tombs)}")
+            found.append({"kind": "tombstones_removed", "count": count, "removed": count - len(tombs),
+                          "have": len(tombs)})
         elif count and tombs[count - 1]["hash"] != t_then.get("head"):
-            found.append(f"{tombs[count - 1]['number']} tombstone: rewritten — the tombstones' chain no longer "
-                         f"passes through the head {label} recorded")
+            found.append({"kind": "tombstone_rewritten", "number": tombs[count - 1]["number"]})
         for year, value in sorted((statement.get("counters") or {}).items()):
             have = now["counters"].get(year, 0)
             if have < int(value):
-                found.append(f"{svc.policy.case_prefix}-{year}: the case-number counter was lowered from {value} "
-                             f"to {have} — numbers issued before {label} could be issued again")
+                found.append({"kind": "counter_lowered", "series": f"{svc.policy.case_prefix}-{year}",
+                              "was": int(value), "have": have})
         return found
+
+
+def checkpoint_findings(svc: Services, actor: str | None, statement: Mapping[str, Any], label: str) -> list[str]:
+    """The gaps of `checkpoint_gaps` as the CLI's lines (English, one per gap)."""
+    lines = {
+        "deleted": "{number}: deleted — {label} saw it at version {version}, the database has no event of it",
+        "rolled_back": "{number}: rolled back or truncated — {label} saw version {version}, the log ends at event "
+                       "{last}",
+        "rewritten": "{number} event {version}: rewritten — its hash is not the one {label} recorded",
+        "tombstones_removed": "tombstones: {removed} removed — {label} saw {count}, the database has {have}",
+        "tombstone_rewritten": "{number} tombstone: rewritten — the tombstones' chain no longer passes through the "
+                               "head {label} recorded",
+        "counter_lowered": "{series}: the case-number counter was lowered from {was} to {have} — numbers issued "
+                           "before {label} could be issued again",
+    }
+    return [lines[g["kind"]].format(label=label, **g) for g in checkpoint_gaps(svc, actor, statement)]
+
+
+def may_read_checkpoints(svc: Services, actor: str | None) -> None:
+    """Checkpoints and the key that verifies them go to the institutions' liaisons and the auditors (and admins):
+    they are the witnesses. Experts are not."""
+    with svc.uow(readonly=True) as uow:
+        require_role(_user(uow, actor), "liaison", "auditor", "admin")

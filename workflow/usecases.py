@@ -28,17 +28,20 @@ from workflow.ports import UnitOfWork
 from workflow.reading import (
     chain_heads,
     checkpoint_findings,
+    checkpoint_gaps,
     event_dict,
     export_events,
     for_viewer,
     history,
     list_cases,
     material,
+    may_read_checkpoints,
     may_read_event,
     may_see_fee,
     present,
     replay_at,
     show_case,
+    system_chain_heads,
     verify_audit,
     with_retention,
 )
@@ -63,7 +66,8 @@ __all__ = [
     "BEIJING", "SYSTEM", "AfterCommit", "Services", "_user", "act", "beijing_day", "event_dict", "export_events",
     "for_viewer", "history", "lead_for", "lead_on_day", "list_cases", "load", "material", "may_read_event", "may_see_fee",
     "present", "replay_at", "show_case", "verify_audit", "visible_snapshot", "with_retention", "chain_heads",
-    "checkpoint_findings",
+    "checkpoint_findings", "checkpoint_gaps", "may_read_checkpoints",
+    "system_chain_heads",
 ]
 
 # The event a command writes, to tell "someone else just did this" (a conflict) from a plain wrong state.

@@ -22,7 +22,18 @@ from huizhen import labels
 from huizhen.bootstrap import App
 from huizhen.errors import http_status, json_error, web_message
 from huizhen.labels import HTTP_TITLES
-from huizhen.web import api, api_people, api_records, api_yearly, experts, help, pages, records, sse
+from huizhen.web import (
+    api,
+    api_people,
+    api_records,
+    api_yearly,
+    checkpoint_web,
+    experts,
+    help,
+    pages,
+    records,
+    sse,
+)
 from huizhen.web.auth import Authenticator, Sessions, load_secret, make_hasher
 from huizhen.web.clean_bytes import CleanBytes
 from huizhen.web.common import (
@@ -150,6 +161,8 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
     app.include_router(api_records.router)
     app.include_router(api_people.router)
     app.include_router(api_yearly.router)
+    app.include_router(checkpoint_web.pages)
+    app.include_router(checkpoint_web.api)
     app.include_router(help.router)  # after records: its /help/api comes before /help/{chapter}
 
     @app.get("/healthz", include_in_schema=False)

@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from huizhen import labels
 from huizhen.clock import parse_instant
-from huizhen.web import diagram
+from huizhen.web import checkpoint_web, diagram
 from huizhen.web.auth import Viewer
 from huizhen.web.common import (
     attachment,
@@ -196,7 +196,8 @@ async def audit(request: Request) -> Response:
     svc = web(request).svc
     findings = await call(uc.verify_audit, svc, viewer.user.name)
     cases = await call(uc.list_cases, svc, viewer.user.name)
-    return render(request, "audit.html.j2", {"findings": findings, "cases": cases}, viewer=viewer)
+    kept = await call(checkpoint_web.audit_context, request, viewer.user.name)
+    return render(request, "audit.html.j2", {"findings": findings, "cases": cases, **kept}, viewer=viewer)
 
 
 def _at(request: Request) -> datetime | None:

@@ -218,6 +218,33 @@ def fixed(path: str, template: str) -> Call:
 
 
 EVERYONE = frozenset(ROLES)  # type: ignore[arg-type]
+# i15-rest: checkpoints go to the institutions' liaisons and the auditors; only auditors and admins issue and verify.
+CHECKPOINT_READERS = AUDIT | LIAISONS
+
+
+def kept_checkpoint(site: Site) -> str:
+    """The name of a checkpoint kept in the folder (issued here if there is none)."""
+    from huizhen import checkpoints
+
+    hz = site.web.state.web.hz
+    rows = checkpoints.kept(hz)
+    if not rows:
+        return checkpoints.issue(hz, "admin", site.svc.clock.now())[0]
+    return str(rows[0]["name"])
+
+
+def checkpoint_page(s: Site, who: str | None, n: str) -> Any:
+    return s.client(who).get(f"/audit/checkpoints/{kept_checkpoint(s)}")
+
+
+checkpoint_page.key = ("GET", "/audit/checkpoints/{name}")  # type: ignore[attr-defined]
+
+
+def checkpoint_api(s: Site, who: str | None, n: str) -> Any:
+    return s.api(who).get(f"/api/v1/audit/checkpoints/{kept_checkpoint(s)}")
+
+
+checkpoint_api.key = ("GET", "/api/v1/audit/checkpoints/{name}")  # type: ignore[attr-defined]
 
 PAGES: list[Route] = [
     Route("GET /", None, page_get("/"), SIGNED),
@@ -226,6 +253,12 @@ PAGES: list[Route] = [
     Route("GET /dashboard/rows", None, page_get("/dashboard/rows"), SIGNED),
     Route("GET /my/panels", None, page_get("/my/panels"), frozenset({"x1", "x5"})),
     Route("GET /audit", None, page_get("/audit"), AUDIT),
+    # --- i15-rest ---
+    Route("POST /audit/checkpoints", None, page_post("/audit/checkpoints"), AUDIT),
+    Route("GET /audit/checkpoints/{name}", None, checkpoint_page, CHECKPOINT_READERS),
+    Route("GET /audit/public-key", None, page_get("/audit/public-key"), CHECKPOINT_READERS),
+    Route("POST /audit/verify", None, page_post("/audit/verify", files={"file": ("cp.json", b"{}", "application/json")}),
+          AUDIT),
     Route("GET /help/api", None, page_get("/help/api"), SIGNED),
     # the user guide: open without signing in (no case data; its pictures are of the demo)
     Route("GET /help", None, page_get("/help"), EVERYONE),
@@ -330,6 +363,12 @@ API: list[Route] = [
     Route("POST /form/preview", None, api("POST", "/api/v1/form/preview", {"severity": 2}), SIGNED),
     Route("POST /form/check", None, api("POST", "/api/v1/form/check", opinion()), SIGNED),
     Route("GET /audit/verify", None, api("GET", "/api/v1/audit/verify"), AUDIT),
+    # --- i15-rest ---
+    Route("POST /audit/checkpoints", None, api("POST", "/api/v1/audit/checkpoints"), AUDIT),
+    Route("GET /audit/checkpoints", None, api("GET", "/api/v1/audit/checkpoints"), CHECKPOINT_READERS),
+    Route("GET /audit/checkpoints/{name}", None, checkpoint_api, CHECKPOINT_READERS),
+    Route("GET /audit/public-key", None, api("GET", "/api/v1/audit/public-key"), CHECKPOINT_READERS),
+    Route("POST /audit/verify", None, api("POST", "/api/v1/audit/verify", {"statement": {}}), AUDIT),
     Route("GET /cases/{n} (draft)", "drafted", api("GET", "/api/v1/cases/{n}"), VIEW_DRAFT),
     Route("GET /cases/{n}", "awaiting_experts", api("GET", "/api/v1/cases/{n}"), VIEW_SUBMITTED),
     Route("GET actions", "awaiting_experts", api("GET", "/api/v1/cases/{n}/actions"), VIEW_SUBMITTED),
@@ -488,12 +527,12 @@ def test_every_page_route_is_in_the_matrix(site: Site) -> None:
     files everyone may fetch) is called above as every role."""
     from fastapi.routing import APIRoute
 
-    from huizhen.web import experts, help, pages, records, sse
+    from huizhen.web import checkpoint_web, experts, help, pages, records, sse
 
     called = {r.call.key for r in PAGES}  # type: ignore[attr-defined]
     # FastAPI keeps included routers behind a private wrapper: read the two page routers and the app's own routes.
     every = [*pages.router.routes, *experts.router.routes, *records.router.routes, *sse.router.routes,
-             *help.router.routes, *site.web.routes]
+             *help.router.routes, *checkpoint_web.pages.routes, *site.web.routes]
     routes = {(m, r.path) for r in every if isinstance(r, APIRoute) and not r.path.startswith("/api/")
               for m in r.methods if m != "HEAD"}
     routes -= {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
