@@ -145,6 +145,9 @@ class App:
             with self.engine.begin() as conn:
                 ensure_older_rows_seal(conn, keyring)
         signing_key(self.settings)  # the checkpoints' Ed25519 key, a 0600 file beside the config, made once
+        from huizhen import signing
+
+        signing.ensure_keys(self.settings)  # the papers' CA and each institution's key and certificate, once
         return revision
 
 
@@ -167,4 +170,7 @@ def bootstrap(config: str | Path | None = None, *, clock: Clock | None = None, d
     )
     app = App(settings=settings, engine=engine, services=services)
     services.after_commit.append(app.outbox)
+    from huizhen import signing
+
+    signing.configure(settings)  # the papers are signed with this service's institutions' keys
     return app

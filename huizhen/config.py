@@ -104,6 +104,7 @@ class Audit(_Frozen):
     retired_key_files: list[Path] = []
     checkpoint_key_file: Path = Path("var/checkpoint.key")
     checkpoint_dir: Path = Path("var/checkpoints")
+    signing_dir: Path = Path("var/signing")  # the papers' CA and each institution's key and certificate
     daily_checkpoint: bool = True  # the scheduler signs one each working day and sends it to the witnesses
 
 

@@ -80,11 +80,46 @@ README = """This is a huizhen archive dossier (长三角缺陷消费品专家会
 Check it offline:  huizhen audit dossier-verify THIS.zip   (needs no database)
 or:  unzip into a folder and run  sha256sum -c manifest.sha256
 history.jsonl holds the case's events; each line's `hash` is SHA-256 over its fields and the previous hash.
+Each signed form (forms/*.pdf) and the issued minutes carry a PDF signature (PAdES) by the issuing institution's
+key; any PDF reader shows it, and dossier-verify checks it against the CA (--ca CA.pem).
 """
 
 
-def verify(path: Path, keyring: Keyring | None = None) -> list[str]:
-    """Every problem found, one line each, naming the file; [] when the dossier is intact."""
+def paper_findings(name: str, data: bytes, ca_pem: bytes | None) -> list[str]:
+    """An issued paper's PDF signatures, checked offline: unsigned, changed after signing, or signed by a
+    certificate the CA did not issue (when CA_PEM is given) are each named."""
+    from huizhen.signing import verify_pdf
+
+    checks = verify_pdf(data, ca_pem)
+    if checks is None:
+        return [f"{name}: not a readable PDF (damaged)"]
+    if not checks:
+        return [f"{name}: not signed — an issued paper carries its institution's PDF signature"]
+    found = []
+    for c in checks:
+        if not (c.intact and c.valid):
+            found.append(f"{name}: the signature of {c.signer or c.field} does not match the paper (changed after "
+                         "signing)")
+        elif ca_pem is not None and not c.trusted:
+            found.append(f"{name}: signed by {c.signer or c.field}, whose certificate was not issued by the CA")
+    if not found and not checks[-1].covers_whole:
+        found.append(f"{name}: changed after its last signature")
+    return found
+
+
+def signed_papers(names: set[str]) -> list[str]:
+    """The dossier's papers that must carry a signature: each expert's signed form and the minutes (PDF)."""
+    return sorted(n for n in names if n.endswith(".pdf") and n.startswith(("forms/", "minutes/")))
+
+
+def verify(path: Path, keyring: Keyring | None = None, ca_pem: bytes | None = None) -> list[str]:
+    """Every problem found, one line each, naming the file; [] when the dossier (or a single signed PDF paper) is
+    intact."""
+    if path.suffix.lower() == ".pdf":
+        try:
+            return paper_findings(path.name, path.read_bytes(), ca_pem)
+        except FileNotFoundError:
+            raise InvalidInput(f"FILE: {path} not found") from None
     try:
         zf = zipfile.ZipFile(path)
     except FileNotFoundError:
@@ -116,6 +151,11 @@ def verify(path: Path, keyring: Keyring | None = None) -> list[str]:
             findings.append(f"{extra}: not in the manifest")
         if "history.jsonl" in names and not any(f.startswith("history.jsonl") for f in findings):
             findings += _chain(zf.read("history.jsonl"), manifest, keyring)
+        for p in signed_papers(names & set(listed)):
+            try:
+                findings += paper_findings(p, zf.read(p), ca_pem)
+            except Exception:  # already named above as damaged
+                continue
     return findings
 
 

@@ -407,5 +407,13 @@ def write_destruction_list(batch: str, rows: Sequence[Mapping[str, Any]], member
     csv_path = atomic_write(out_dir / f"{stem}.csv",
                        lambda p: p.write_text(_csv(DESTRUCTION_COLUMNS, rows), encoding="utf-8-sig"))
     html = destruction_html(batch, rows, members)
-    pdf_path = atomic_write(out_dir / f"{stem}.pdf", lambda p: write_pdf(html, p))
+    def signed_pdf(part: Path) -> None:
+        from huizhen.signing import sign_file
+
+        write_pdf(html, part)
+        # Signed by each institution whose cases the list destroys (one signature after another).
+        for code in sorted({str(r["applicant"]) for r in rows}):
+            sign_file(part, code)
+
+    pdf_path = atomic_write(out_dir / f"{stem}.pdf", signed_pdf)
     return {"csv": str(csv_path), "pdf": str(pdf_path)}

@@ -130,15 +130,25 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(scope="session")
+def signing_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("signing")
+
+
 @pytest.fixture
-def app(db_url: str, clock: FakeClock, sqlite_template_dir: Path, tmp_path: Path) -> Iterator[Any]:
+def app(db_url: str, clock: FakeClock, sqlite_template_dir: Path, tmp_path: Path,
+        signing_dir: Path) -> Iterator[Any]:
+    from huizhen import signing
     from huizhen.bootstrap import bootstrap
 
     premigrate(db_url, sqlite_template_dir)
     a = bootstrap(CONFIG, clock=clock, database_url=db_url)
-    # Each test keeps its checkpoints in a folder of its own (not the shared var/ beside the config).
-    audit = a.settings.audit.model_copy(update={"checkpoint_dir": tmp_path / "checkpoints"})
+    # Each test keeps its checkpoints in a folder of its own (not the shared var/ beside the config); the papers'
+    # keys are made once per run, in a folder of the run's own.
+    audit = a.settings.audit.model_copy(update={"checkpoint_dir": tmp_path / "checkpoints",
+                                                "signing_dir": signing_dir})
     a.settings = a.settings.model_copy(update={"audit": audit})
+    signing.configure(a.settings)
     a.init()
     yield a
     a.engine.dispose()

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from huizhen import dossier
+from huizhen import dossier, signing
 from huizhen.cli.common import CaseArg, JsonOpt, actor, emit_json, err, get_app, local, out
 from huizhen.clock import parse_instant
 from huizhen.config import load_settings
@@ -83,6 +83,15 @@ def audit_dossier(number: CaseArg, out_file: Annotated[Path, typer.Option("--out
     sys.stdout.write(str(out_file) + "\n")
 
 
+def _ca_if_at_hand() -> bytes | None:
+    """This server's papers' CA certificate, where this machine has it."""
+    try:
+        path = signing.key_dir(load_settings()) / "ca.pem"
+        return path.read_bytes() if path.exists() else None
+    except (DomainError, OSError):
+        return None
+
+
 def _keyring_if_at_hand() -> Keyring | None:
     """The audit key, where this machine has it (then keyed hashes are recomputed too); never made here."""
     try:
@@ -92,9 +101,17 @@ def _keyring_if_at_hand() -> Keyring | None:
 
 
 @audit_app.command("dossier-verify")
-def audit_dossier_verify(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False) -> None:
-    """Check a dossier offline (no database): every file against the manifest, the history's hash chain."""
-    findings = dossier.verify(file, _keyring_if_at_hand())
+def audit_dossier_verify(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False,
+                         ca: Annotated[Path | None, typer.Option(
+                             "--ca", metavar="CA.pem", help="the CA certificate the papers' signatures must chain "
+                             "to (default: this server's, where at hand)")] = None) -> None:
+    """Check a dossier (or one signed PDF paper) offline (no database): every file against the manifest, the
+    history's hash chain, and each issued paper's PDF signature against the CA."""
+    ca_pem = ca.read_bytes() if ca else _ca_if_at_hand()
+    findings = dossier.verify(file, _keyring_if_at_hand(), ca_pem)
+    if file.suffix.lower() == ".pdf" and not findings:
+        out.print(f"{file.name}: signature intact" + ("" if ca_pem else " (no CA at hand: the signer is not checked)"))
+        return
     if as_json:
         emit_json({"ok": not findings, "findings": findings})
     else:

@@ -38,25 +38,42 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
-def _write(out: Path, layout: Any, docx: Callable[[Any, Path], None], pdf: Callable[[Any, Path], None]) -> Path:
+def _write(out: Path, layout: Any, docx: Callable[[Any, Path], None], pdf: Callable[[Any, Path], None],
+           signer: str | None = None) -> Path:
+    """SIGNER: the institution whose key signs the PDF (an issued paper), None for a draft or a blank."""
     out = Path(out)
-    render = docx if _format(out) == ".docx" else pdf
-    return atomic_write(out, lambda part: render(layout, part))
+    if _format(out) == ".docx":
+        return atomic_write(out, lambda part: docx(layout, part))
+
+    def render_pdf(part: Path) -> None:
+        pdf(layout, part)
+        if signer:
+            from huizhen.signing import sign_file
+
+            sign_file(part, signer)
+
+    return atomic_write(out, render_pdf)
 
 
 def render_form(ctx: Mapping[str, Any], out: Path) -> Path:
     """The 长三角缺陷消费品专家会诊表: one expert's signed form, or blank when ctx["opinion"] is None."""
     _format(Path(out))
     from huizhen.papers import docx_render, pdf_render
+    from huizhen.signing import code_of
 
     layout: FormLayout = form_layout(ctx)
-    return _write(out, layout, docx_render.form, pdf_render.form)
+    # An expert's signed form is signed by the applicant institution whose form it is; a blank one is not.
+    signer = code_of(None, str(ctx.get("institution") or "")) if ctx.get("opinion") is not None else None
+    return _write(out, layout, docx_render.form, pdf_render.form, signer)
 
 
 def render_minutes(ctx: Mapping[str, Any], out: Path) -> Path:
     """The 长三角缺陷消费品专家会诊会议纪要 in the GB/T 9704 manner."""
     _format(Path(out))
     from huizhen.papers import docx_render, pdf_render
+    from huizhen.signing import code_of
 
     layout: MinutesLayout = minutes_layout(ctx)
-    return _write(out, layout, docx_render.minutes, pdf_render.minutes)
+    # Issued minutes are signed by their issuer (the lead institution); a draft is not.
+    signer = None if ctx.get("draft") else code_of(None, str(ctx.get("issuer") or ""))
+    return _write(out, layout, docx_render.minutes, pdf_render.minutes, signer)
