@@ -114,6 +114,7 @@ class Web(_Frozen):
 
     trusted_proxies: list[str] = ["127.0.0.1"]
     body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    session_idle_minutes: float = Field(default=30.0, gt=0, le=720)  # a session ends this long after its last use
 
 
 class Settings(_Frozen):

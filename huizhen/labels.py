@@ -434,6 +434,8 @@ ERRORS: dict[str, dict[str, str]] = {
                                       "之前已发出的编号可能被再次使用",
         "checkpoint_missing": "检查点文件 {name} 不存在",
         "checkpoint_file_missing": "请选择要核对的检查点文件",
+        "session_idle_ended": "您已超过 {minutes} 分钟未操作，为安全起见已自动退出，请重新登录",
+        "signin_wait": "登录尝试过于频繁，请 {seconds} 秒后再试（正确的密码届时仍可登录）",
     },
 }
 

@@ -112,6 +112,11 @@ class WebStore:
 
     def failures(self, *, since: datetime, user_name: str | None = None, client: str | None = None) -> int:
         """Failed attempts since `since` (for a user: only those after their last successful sign-in)."""
+        return self.failure_stats(since=since, user_name=user_name, client=client)[0]
+
+    def failure_stats(self, *, since: datetime, user_name: str | None = None,
+                      client: str | None = None) -> tuple[int, datetime | None]:
+        """How many failed attempts since `since` (for a user: after their last success), and the last one's time."""
         la = w.login_attempts.c
         with self._read() as conn:
             cond = [la.ok.is_(False), la.at >= since]
@@ -124,8 +129,9 @@ class WebStore:
                     cond.append(la.at > last_ok)
             if client is not None:
                 cond.append(la.client == client)
-            return int(conn.execute(select(func.count()).select_from(w.login_attempts).where(and_(*cond)))
-                       .scalar_one())
+            count, last = conn.execute(select(func.count(), func.max(la.at)).select_from(w.login_attempts)
+                                       .where(and_(*cond))).one()
+            return int(count), last
 
     # -- the event log's high-water mark ---------------------------------------------------------------------
     def max_event_id(self) -> int:

@@ -47,6 +47,7 @@ from huizhen.web.common import (
     refusal,
 )
 from huizhen.web.inputs import UploadRefused
+from huizhen.web.session_edge import SlidingSessions
 from states.errors import DomainError
 from storage.uow import DATABASE_ERRORS, StorageUnavailable, as_refusal, as_unavailable
 from storage.web_repo import WebStore
@@ -128,7 +129,8 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
 
     store = WebStore(hz.engine)
     hasher = make_hasher(fast_hash)
-    web = Web(hz=hz, store=store, sessions=Sessions(secret or load_secret(hz.settings)),
+    web = Web(hz=hz, store=store, sessions=Sessions(secret or load_secret(hz.settings),
+                                                    idle=int(hz.settings.web.session_idle_minutes * 60)),
               auth=Authenticator(store, hasher), templates=make_templates(str(HERE / "templates")),
               secure_cookies=secure_cookies, sse_poll=sse_poll, sse_max=sse_max, demo_note=demo_note)
     app = FastAPI(
@@ -149,6 +151,7 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
             return hz.services.max_material_bytes + UPLOAD_OVERHEAD
         return FORM_LIMIT
 
+    app.add_middleware(SlidingSessions, sessions=web.sessions, secure=secure_cookies)  # idle sessions end
     app.add_middleware(CleanBytes, body_timeout=hz.settings.web.body_timeout_seconds)  # inside the Guard: bodies already bounded, security headers still added
     app.add_middleware(Guard, limit_for=limit_for)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -173,10 +176,11 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         if request.method == "GET" and not request.url.path.startswith(("/dashboard/rows", "/events/")):
             nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={quote(nxt, safe='')}", status_code=303)
+            expired = "&expired=1" if exc.expired else ""
+            return RedirectResponse(f"/login?next={quote(nxt, safe='')}{expired}", status_code=303)
         if request.method == "GET":
             return Response("请先登录 / Sign in first", status_code=401, media_type="text/plain; charset=utf-8")
-        return RedirectResponse("/login", status_code=303)
+        return RedirectResponse("/login?expired=1" if exc.expired else "/login", status_code=303)
 
     @app.exception_handler(WebError)
     async def web_error(request: Request, exc: WebError) -> Response:

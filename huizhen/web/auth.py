@@ -4,8 +4,10 @@ session, sign-in throttling shared by every worker through the database, and per
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,9 +16,10 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from huizhen.config import Settings
+from huizhen.labels import t
 from storage.web_repo import WebStore
 from workflow.ports import User
 from workflow.web_usecases import token_digest
@@ -24,8 +27,12 @@ from workflow.web_usecases import token_digest
 SESSION_COOKIE = "hz_session"
 SESSION_MAX_AGE = 12 * 3600
 THROTTLE_WINDOW = timedelta(minutes=15)
-USER_FAILURES = 5  # failed sign-ins for one user name within the window (since their last success)
-CLIENT_FAILURES = 30  # failed sign-ins from one client address within the window
+# Growing delays instead of locks (issue 15): after FREE failures in the window, the next try must wait
+# 1, 2, 4, ... seconds after the last failure, up to CAP. Tries made during a wait are refused and not counted, so
+# nobody can push a delay beyond its cap; the right password gets in once the wait is over. An account's cap is
+# short (a stranger can slow a real user down by at most a minute, never lock them out); an address's is long.
+USER_FREE, USER_CAP = 3, timedelta(seconds=60)
+CLIENT_FREE, CLIENT_CAP = 10, timedelta(minutes=15)
 SECRET_FILE = "var/web-secret.key"
 
 
@@ -83,23 +90,52 @@ def session_id_digest(csrf: str) -> str:
 
 
 class Sessions:
-    def __init__(self, secret: str, max_age: int = SESSION_MAX_AGE) -> None:
+    """Signed session cookies. A session ends `idle` seconds after the last request that renewed it
+    (huizhen.web.session_edge) and `max_age` seconds after the sign-in ("s"), whichever comes first."""
+
+    def __init__(self, secret: str, max_age: int = SESSION_MAX_AGE, idle: int | None = None) -> None:
         self.serializer = URLSafeTimedSerializer(secret, salt="huizhen-session")
         self.max_age = max_age
+        self.idle = min(idle, max_age) if idle else max_age
 
-    def dumps(self, user: str | None, csrf: str, fp: str = "") -> str:
-        return self.serializer.dumps({"u": user, "c": csrf, "f": fp})
+    def dumps(self, user: str | None, csrf: str, fp: str = "", started: int | None = None) -> str:
+        return self.serializer.dumps({"u": user, "c": csrf, "f": fp, "s": started or int(time.time())})
+
+    def renewed(self, data: dict[str, Any]) -> str:
+        """The same session signed now: its idle time starts again; its sign-in time stays."""
+        return self.serializer.dumps(data)
 
     def loads(self, raw: str | None) -> dict[str, Any] | None:
         if not raw:
             return None
         try:
-            data = self.serializer.loads(raw, max_age=self.max_age)
+            data = self.serializer.loads(raw, max_age=self.idle)
         except (BadSignature, ValueError, TypeError):
             return None
         if not isinstance(data, dict) or not isinstance(data.get("c"), str):
             return None
+        started = data.get("s")
+        if isinstance(started, int) and time.time() - started > self.max_age:
+            return None
         return data
+
+    def expired(self, raw: str | None) -> bool:
+        """A cookie this server signed for a signed-in person, no longer valid only because of its age."""
+        if not raw:
+            return False
+        try:
+            fresh = self.serializer.loads(raw, max_age=self.idle)
+        except SignatureExpired as exc:
+            payload = exc.payload
+            try:
+                data = self.serializer.load_payload(payload) if isinstance(payload, bytes) else None
+            except BadSignature:
+                return False
+            return isinstance(data, dict) and bool(data.get("u"))
+        except (BadSignature, ValueError, TypeError):
+            return False
+        # Signed and recently used, but past its absolute age.
+        return isinstance(fresh, dict) and bool(fresh.get("u")) and self.loads(raw) is None
 
     @staticmethod
     def new_csrf() -> str:
@@ -114,6 +150,10 @@ class LoginRefused(Exception):
 
 
 WallClock = Callable[[], datetime]
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _wall() -> datetime:
@@ -138,12 +178,9 @@ class Authenticator:
         if len(name) > 64 or len(password) > 256:
             raise LoginRefused(401, "用户名或密码错误 / Wrong user name or password")
         now = self.wall()
-        since = now - THROTTLE_WINDOW
-        minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
-        if (self.store.failures(since=since, user_name=name) >= USER_FAILURES
-                or self.store.failures(since=since, client=client) >= CLIENT_FAILURES):
-            raise LoginRefused(429, f"登录失败次数过多，请 {minutes} 分钟后再试 / Too many failed sign-ins; "
-                                    f"try again in {minutes} minutes")
+        wait = self.wait(name, client, now)
+        if wait > timedelta(0):
+            raise LoginRefused(429, t("signin_wait", seconds=math.ceil(wait.total_seconds())))
         found = self.store.user_and_hash(name)
         stored = found[1] if found else None
         ok = False
@@ -158,6 +195,19 @@ class Authenticator:
             stored = self.hasher.hash(password)
             self.store.set_password_hash(name, stored)
         return found[0], fingerprint(stored)
+
+    def wait(self, name: str, client: str, now: datetime) -> timedelta:
+        """How long this account and this address must still wait before the next try (0: go ahead)."""
+        since = now - THROTTLE_WINDOW
+        longest = timedelta(0)
+        for stats, free, cap in ((self.store.failure_stats(since=since, user_name=name), USER_FREE, USER_CAP),
+                                 (self.store.failure_stats(since=since, client=client), CLIENT_FREE, CLIENT_CAP)):
+            count, last = stats
+            if last is None or count < free:
+                continue
+            delay = min(timedelta(seconds=2 ** min(count - free, 20)), cap)
+            longest = max(longest, _aware(last) + delay - now)
+        return longest
 
     def session_user(self, data: dict[str, Any]) -> User | None:
         """The user of a signed session, while their password is the one the session was made with."""

@@ -68,7 +68,12 @@ def web(request: Request) -> Web:
 
 
 class LoginRequired(Exception):
-    """A page asked for by someone not signed in: they are sent to the sign-in page."""
+    """A page asked for by someone not signed in: they are sent to the sign-in page (told so when their session
+    ended because it was idle)."""
+
+    def __init__(self, expired: bool = False) -> None:
+        super().__init__("sign in first")
+        self.expired = expired
 
 
 class WebError(Exception):
@@ -109,7 +114,7 @@ async def page_viewer(request: Request) -> Viewer:
     data = session_data(request)
     user = await call(w.auth.session_user, data) if data else None
     if user is None or data is None:
-        raise LoginRequired()
+        raise LoginRequired(expired=data is None and w.sessions.expired(request.cookies.get(SESSION_COOKIE)))
     viewer = Viewer(user, str(data["c"]), "session")
     request.state.viewer = viewer  # the error handler draws the navigation for them
     return viewer

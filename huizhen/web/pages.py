@@ -15,7 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from huizhen.commands import run_simple
-from huizhen.labels import MATERIAL_KINDS
+from huizhen.labels import MATERIAL_KINDS, t
 from huizhen.web import diagram, forms
 from huizhen.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, LoginRefused, Sessions, Viewer
 from huizhen.web.common import (
@@ -70,10 +70,12 @@ async def home(request: Request) -> Response:
     return RedirectResponse(_home(viewer), status_code=303)
 
 
-def _login_page(request: Request, *, error: str = "", status: int = 200, name: str = "", nxt: str = "/") -> Response:
+def _login_page(request: Request, *, error: str = "", status: int = 200, name: str = "", nxt: str = "/",
+                notice: str = "") -> Response:
     data = session_data(request)
     csrf = str(data["c"]) if data else Sessions.new_csrf()
-    response = render(request, "login.html.j2", {"error": error, "csrf": csrf, "name": name, "next": nxt}, status)
+    response = render(request, "login.html.j2", {"error": error, "csrf": csrf, "name": name, "next": nxt,
+                                                 "notice": notice}, status)
     if not data:
         _set_session(response, request, web(request).sessions.dumps(None, csrf))
     return response
@@ -86,7 +88,9 @@ async def login_form(request: Request) -> Response:
         return RedirectResponse(_home(viewer), status_code=303)
     except LoginRequired:
         pass
-    return _login_page(request, nxt=_safe_next(request.query_params.get("next")))
+    notice = t("session_idle_ended", minutes=int(web(request).hz.settings.web.session_idle_minutes)) \
+        if request.query_params.get("expired") == "1" else ""
+    return _login_page(request, nxt=_safe_next(request.query_params.get("next")), notice=notice)
 
 
 @router.post("/login")
