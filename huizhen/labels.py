@@ -435,6 +435,9 @@ ERRORS: dict[str, dict[str, str]] = {
         "checkpoint_missing": "检查点文件 {name} 不存在",
         "checkpoint_file_missing": "请选择要核对的检查点文件",
         "session_idle_ended": "您已超过 {minutes} 分钟未操作，为安全起见已自动退出，请重新登录",
+        "yaml_not_utf8": "文件 {file} 第 {line} 行含有无效的 UTF-8 字节，请以 UTF-8 编码保存后重试；未作任何更改",
+        "yaml_nul": "文件 {file} 第 {line} 行含有空字符（NUL），请删除后重试；未作任何更改",
+        "yaml_bad_text": "文件 {file} 的“{field}”含有无效字符（空字符或孤立的代理字符），请改正后重试；未作任何更改",
         "signin_wait": "登录尝试过于频繁，请 {seconds} 秒后再试（正确的密码届时仍可登录）",
     },
 }

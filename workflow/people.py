@@ -76,6 +76,8 @@ def add_expert(svc: Services, actor: str | None, name: str, field_: str, employe
             raise InvalidInput("must not be empty", key="value_empty", field=path)
         if len(value) > 200:
             raise InvalidInput("at most 200 characters", key="value_too_long", field=path, limit=200)
+        if any(ch in value for ch in "\r\n\x00"):  # names go into mail subjects and headers: one line only
+            raise InvalidInput(f"{path}: must be one line (no line break)", key="not_one_line", field=path)
     province = (province or "").upper()
     if province not in svc.policy.members:
         raise _not_member(svc, province, "province")

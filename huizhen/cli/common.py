@@ -15,7 +15,7 @@ import yaml
 from rich.console import Console
 
 from huizhen.bootstrap import App, bootstrap
-from huizhen.labels import DEADLINE_LABELS, STATUS_LABELS
+from huizhen.labels import DEADLINE_LABELS, STATUS_LABELS, t
 from huizhen.logs import setup_logging
 from states.beijing import BEIJING
 from states.errors import InvalidInput
@@ -59,16 +59,58 @@ def local(iso: str | None) -> str:
 
 
 def read_yaml(path: Path, what: str) -> Any:
+    """A YAML input file, refused in one line naming the place when it holds invalid UTF-8, a NUL or a lone
+    surrogate (issue 15): nothing is written from such a file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InvalidInput(f"{what}: {path} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise InvalidInput(f"{what}: cannot read {path}: {exc}") from None
+    return parse_yaml(raw, path.name, what)
+
+
+def parse_yaml(raw: bytes, name: str, what: str) -> Any:
+    """YAML from bytes, with every text in it clean (see read_yaml)."""
     try:
-        return yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise InvalidInput(t("yaml_not_utf8", file=name, line=line), key="yaml_not_utf8", field=what) from None
+    if "\x00" in text:
+        line = text[:text.index("\x00")].count("\n") + 1
+        raise InvalidInput(t("yaml_nul", file=name, line=line), key="yaml_nul", field=what)
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InvalidInput(f"{what}: {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise InvalidInput(f"{what}: {name} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise InvalidInput(f"{what}: {name} nests too deeply") from None
+    place = bad_text_at(data)
+    if place is not None:
+        raise InvalidInput(t("yaml_bad_text", file=name, field=place or "（顶层）"), key="yaml_bad_text",
+                           field=what)
+    return data
+
+
+def bad_text_at(data: Any, path: str = "") -> str | None:
+    """The dotted place of the first text (key or value) holding a NUL or a lone surrogate; None when clean."""
+    if isinstance(data, str):
+        return path if ("\x00" in data or any(0xD800 <= ord(c) <= 0xDFFF for c in data)) else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            place = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and bad_text_at(key) is not None:
+                return path or place.encode("utf-8", "backslashreplace").decode("utf-8")
+            found = bad_text_at(value, place)
+            if found is not None:
+                return found
+    if isinstance(data, list):
+        for i, value in enumerate(data):
+            found = bad_text_at(value, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
 
 
 def done(case: Any, what: str) -> None:
