@@ -27,7 +27,7 @@ from states.commands import (
     commands_with,
 )
 from states.status import CaseStatus
-from workflow.errors import NotPermitted
+from workflow.errors import NotFound, NotPermitted
 
 # Kept for the modules that read them; computed from the catalogue at import (a command registered later by a
 # test is seen by may_act, which reads the catalogue itself).
@@ -89,9 +89,10 @@ def can_view(user: Someone, case: dict[str, Any]) -> bool:
 
 
 def require_view(user: Someone, case: dict[str, Any]) -> None:
+    """A case one may not see answers exactly as a case that does not exist (issue 15): the same kind, key and
+    words, so neither its status nor its body tells which case numbers exist."""
     if not can_view(user, case):
-        raise NotPermitted(f"{_label(user)} may not see case {case['number']}", key="case_hidden",
-                           number=case["number"], **_who(user))
+        raise NotFound(f"case {case['number']} does not exist", key="case_missing", number=case["number"])
 
 
 def capacities(user: Someone, case: dict[str, Any], expert: str | None = None) -> frozenset[str]:

@@ -307,6 +307,7 @@ def preflight(svc: Services, actor: str | None, number: str, action: str, expert
         snap = uow.cases.snapshot(number)
     if snap is None:
         raise NotFound(f"case {number} does not exist", key="case_missing", number=number)
+    require_view(user, snap)
     require_act(user, action, snap, expert)
     domain.ensure_allowed_in(number, CaseStatus(snap["status"]), action)
 

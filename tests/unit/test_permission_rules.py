@@ -11,7 +11,7 @@ import pytest
 from states.commands import COMMANDS
 from states.status import CaseStatus
 from workflow.actors import SYSTEM, Actor
-from workflow.errors import NotPermitted
+from workflow.errors import NotFound, NotPermitted
 from workflow.permissions import (
     ADMIN_ACTIONS,
     APPLICANT_ACTIONS,
@@ -153,6 +153,7 @@ def test_who_sees_which_case(who: str) -> None:
 def test_an_expert_sees_only_the_panels_they_sit_on() -> None:
     outsider = Actor("x9", "expert", expert_id="E0009")
     assert not can_view(outsider, case(S.awaiting_experts))
-    with pytest.raises(NotPermitted) as refused:
+    # Answered as a case that does not exist (issue 15): nothing tells the outsider the number is taken.
+    with pytest.raises(NotFound) as refused:
         require_view(outsider, case(S.awaiting_experts))
-    assert refused.value.key == "case_hidden" and refused.value.params["number"] == "YRD-2026-0001"
+    assert refused.value.key == "case_missing" and refused.value.params == {"number": "YRD-2026-0001"}

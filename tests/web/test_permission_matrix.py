@@ -460,11 +460,26 @@ API: list[Route] = [
 ]
 
 
+def _hidden(resp: Any, who: str | None) -> bool:
+    """A signed-in person refused a case they may not see: answered as a missing case (404 case_missing), so the
+    answer does not tell that the number exists (issue 15)."""
+    if who is None or resp.status_code != 404:
+        return False
+    if resp.headers.get("content-type", "").startswith("application/json"):
+        error = resp.json().get("error")
+        if isinstance(error, str):  # a page's small JSON answer (the version poll)
+            return "不存在" in error
+        return isinstance(error, dict) and error.get("key") == "case_missing"
+    return "不存在" in resp.text
+
+
 def _outcome(resp: Any, who: str | None, is_api: bool) -> str:
     """allow | deny | unexpected:<status>"""
     status = resp.status_code
     if status >= 500:
         return f"unexpected:{status}"
+    if _hidden(resp, who):
+        return "deny"
     if is_api:
         if status in (200, 201):
             return "allow"
