@@ -39,7 +39,7 @@ def test_no_5xx_for_generated_inputs_on_any_api_operation(site: Site) -> None:
             response = case.call(headers=headers)
             statuses.append(response.status_code)
             if response.status_code >= 500:
-                problems.append(f"{op.method.upper()} {case.formatted_path}: {response.status_code} "
+                problems.append(f"{case.method.upper()} {case.formatted_path}: {response.status_code} "
                                 f"{response.text[:200]}")
 
         call()
