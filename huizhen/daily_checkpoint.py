@@ -97,8 +97,8 @@ def catch_up(app: Any, sweeper: Sweeper | None = None) -> str | None:
     body = (f"系统已于 {now.astimezone(BEIJING):%Y-%m-%d %H:%M}（北京时间）签发今日的审计检查点，"
             f"记录每个案件的链头、销毁记录链头与案件编号计数器。\n"
             f"请下载并在本机构保存：/audit/checkpoints/{name}\n"
-            "日后可用“核对检查点”或 huizhen audit verify --checkpoint 核对数据库是否仍延续该检查点；"
-            "公钥见 /audit/public-key。")
+            "日后可由审计人员在审计页面“核对检查点”，核对数据库是否仍延续该检查点；"
+            "离线核验签名所用的公钥见 /audit/public-key。")
     attachment = Attachment(name, "application/json", data)
     for person in witnesses(app):
         for channel in sweeper.channel_names():

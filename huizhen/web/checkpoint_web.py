@@ -4,6 +4,7 @@ use cases as `huizhen audit checkpoint / public-key / verify --checkpoint` (huiz
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -28,7 +29,9 @@ def audit_context(request: Request, actor: str) -> dict[str, Any]:
     """What the 审计 page shows of checkpoints: the kept ones and the public key (blocking: call it off the loop)."""
     hz = web(request).hz
     uc.may_read_checkpoints(hz.services, actor)
-    return {"checkpoints": checkpoints.kept(hz), "public_key": public_pem(signing_key(hz.settings))}
+    pem = public_pem(signing_key(hz.settings))
+    return {"checkpoints": checkpoints.kept(hz), "public_key": pem,
+            "public_key_fingerprint": hashlib.sha256(pem.encode("ascii")).hexdigest()}
 
 
 def _kept(request: Request, actor: str, name: str) -> bytes:
