@@ -297,7 +297,8 @@ def test_withdraw_from_each_allowed_state(world: World, state: str) -> None:
     before = db_state(world)
     with pytest.raises(GuardFailed, match="reason"):
         uc.withdraw(svc, "sh", n, "  ")
-    with pytest.raises(NotPermitted):
+    # JS does not see SH's draft: it answers as a missing case (issue 15); later JS sees it but may not withdraw.
+    with pytest.raises(NotFound if state == "drafted" else NotPermitted):
         uc.withdraw(svc, "js", n, "牵头机构撤回")
     assert db_state(world) == before
 
