@@ -175,8 +175,8 @@ def test_the_case_page_of_a_closed_case_for_an_expert(w: FakeWorld) -> None:
     page = queries.case_page(w.svc, "x1", n)
     assert page["actions"] == [] and page["pool"] == []
     assert page["retention"] is not None and page["case"]["retention_until"]
-    with pytest.raises(NotPermitted):
-        queries.case_page(w.svc, "x5", n)  # not on the panel
+    with pytest.raises(NotFound):
+        queries.case_page(w.svc, "x5", n)  # not on the panel: answered as a missing case (issue 15)
 
 
 def test_who_answers_for_a_case_follows_the_deadline_table(w: FakeWorld) -> None:
