@@ -427,7 +427,8 @@ REFUSALS: list[Refusal] = [
      lambda w, n: uc.attach(w.svc, "auditor", n, "r.txt", b"auditor bytes", "other")),
     ("not permitted: expert for another expert", "convened", NotPermitted,
      lambda w, n: uc.record_opinion(w.svc, "x1", n, w.experts[1], opinion())),
-    ("not permitted: other institution submits", "drafted", NotPermitted, lambda w, n: uc.submit(w.svc, "zj", n)),
+    # Another institution does not see SH's draft: it answers as a missing case (issue 15).
+    ("hidden: other institution submits", "drafted", NotFound, lambda w, n: uc.submit(w.svc, "zj", n)),
     ("not permitted: unknown user", "drafted", NotPermitted, lambda w, n: uc.submit(w.svc, "nobody", n)),
     ("not found", "drafted", NotFound, lambda w, n: uc.submit(w.svc, "sh", "YRD-2026-9999")),
 ]
