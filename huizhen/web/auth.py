@@ -154,6 +154,8 @@ class Authenticator:
         self.store.record_login(name, client, ok, now)
         if not ok or found is None or stored is None:
             raise LoginRefused(401, "用户名或密码错误 / Wrong user name or password")
+        if not found[0].active:
+            raise LoginRefused(403, "该账户已停用，请联系管理员 / This account is disabled; ask an admin")
         if self.hasher.check_needs_rehash(stored):
             stored = self.hasher.hash(password)
             self.store.set_password_hash(name, stored)
@@ -167,6 +169,8 @@ class Authenticator:
         found = self.store.user_and_hash(name)
         if found is None or found[1] is None or fingerprint(found[1]) != data.get("f"):
             return None
+        if not found[0].active:
+            return None  # disabled by an admin: their open sessions end with it
         if self.store.session_ended(session_id_digest(str(data.get("c", "")))):
             return None  # signed out: a copy of the cookie is worth nothing
         return found[0]
@@ -180,4 +184,5 @@ class Authenticator:
         token = token.strip()
         if not token or len(token) > 200:
             return None
-        return self.store.token_user(token_digest(token), self.wall())
+        user = self.store.token_user(token_digest(token), self.wall())
+        return user if user is not None and user.active else None
