@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 
 from states.errors import GuardFailed, InvalidInput
+from states.rotation import term_on
 from workflow.actors import is_reserved
 from workflow.errors import NotFound, NotPermitted
-from workflow.permissions import require_role
+from workflow.permissions import require_role, require_self_or_admin
 from workflow.ports import Expert, UnitOfWork, User
 from workflow.services import Services, _user
 
@@ -318,3 +320,46 @@ def list_experts(svc: Services, actor: str | None) -> list[Expert]:
         return uow.experts.all()
 
 
+
+
+def ensure_admin(svc: Services, actor: str | None) -> None:
+    """The admin's pages open for admins only."""
+    with svc.uow(readonly=True) as uow:
+        require_role(_user(uow, actor), "admin")
+
+
+def get_user(svc: Services, actor: str | None, name: str) -> User:
+    """One user as stored (admin for anyone; a person for themself)."""
+    with svc.uow(readonly=True) as uow:
+        me = _user(uow, actor)
+        target = _existing(uow, name)
+    require_self_or_admin(me, target, "read a user")
+    return target
+
+
+def rotation_terms(svc: Services, today: date, before: int = 1, after: int = 4) -> list[dict[str, Any]]:
+    """Art. 3: the lead institution's terms around today (BEFORE terms back, AFTER ahead), the current one marked."""
+    p = svc.policy
+    code, start, end = term_on(max(today, p.first_term_start), p.rotation_order, p.first_term_start, p.term_months)
+    rows: list[dict[str, Any]] = []
+    day = start
+    for _ in range(before):
+        if day <= p.first_term_start:
+            break
+        day = term_on(day - timedelta(days=1), p.rotation_order, p.first_term_start, p.term_months)[1]
+    while len(rows) < before + 1 + after:
+        lead, s, e = term_on(day, p.rotation_order, p.first_term_start, p.term_months)
+        rows.append({"lead": lead, "name": p.members.get(lead, lead), "start": s, "end": e - timedelta(days=1),
+                     "current": s <= today < e})
+        day = e
+    return rows
+
+
+def lead_now(svc: Services, today: date) -> dict[str, Any] | None:
+    """Who leads today (Art. 3), for the line at the top of every dashboard; None before the first term."""
+    p = svc.policy
+    if not p.rotation_order or today < p.first_term_start:
+        return None
+    lead, start, end = term_on(today, p.rotation_order, p.first_term_start, p.term_months)
+    return {"lead": lead, "name": p.members.get(lead, lead), "start": start, "end": end - timedelta(days=1),
+            "year": start.year}

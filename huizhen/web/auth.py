@@ -161,6 +161,20 @@ class Authenticator:
             self.store.set_password_hash(name, stored)
         return found[0], fingerprint(stored)
 
+    def password_ok(self, name: str, password: str) -> bool:
+        """Whether PASSWORD is NAME's current one (changing one's own password asks for it first)."""
+        found = self.store.user_and_hash(name)
+        stored = found[1] if found else None
+        try:
+            return bool(self.hasher.verify(stored or self._dummy, password or "")) and stored is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def fingerprint_of(self, name: str) -> str:
+        """The fingerprint a new session of NAME carries (after their password changed)."""
+        found = self.store.user_and_hash(name)
+        return fingerprint(found[1]) if found and found[1] else ""
+
     def session_user(self, data: dict[str, Any]) -> User | None:
         """The user of a signed session, while their password is the one the session was made with."""
         name = data.get("u")
