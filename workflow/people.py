@@ -111,10 +111,10 @@ def add_user(svc: Services, actor: str | None, name: str, role: str, institution
         if role == "liaison":
             check_liaison_room(uow, institution, name)
         user = User(name=name, role=role, institution=institution, expert_id=expert_id, email=email,
-                    display_name=display_name or name, phone=phone)
+                    display_name=display_name, phone=phone)
         uow.users.add(user, password_hash)
         _log(uow, svc, by, "user_add", name, role=role, institution=institution, expert=expert_id, email=email,
-             phone=phone, display_name=user.display_name, password=password_hash is not None)
+             phone=phone, display_name=display_name or name)
         uow.commit()
     return user
 
