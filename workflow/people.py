@@ -145,7 +145,9 @@ def update_user(svc: Services, actor: str | None, name: str, *, role: str | None
         if expert_id is not None:
             new_expert = expert_id.strip() or None
         else:
-            new_expert = old.expert_id if new_role == "expert" else None
+            new_expert = old.expert_id
+        if new_role != "expert" and new_expert == old.expert_id:
+            new_expert = None  # leaving the expert role unlinks the expert (a form posts the old link back)
         new_inst = check_new_user(svc, name, new_role, new_inst, new_expert, None)
         shown, mail, tel = check_contact(display_name if display_name is not None else old.display_name,
                                          email if email is not None else old.email,

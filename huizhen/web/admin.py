@@ -6,6 +6,7 @@ records it. A refusal shows the page again with one line naming the field."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -238,7 +239,12 @@ async def calendar_page(request: Request, viewer: Viewer, *, error: str = "", st
     today = beijing_day(w.svc.clock.now())
     years = await call(timekeeping.calendar_years, w.svc)
     ok = request.query_params.get("ok", "") if status == 200 and preview is None else ""
-    ctx = {"lines": cal.status(today), "years": years, "error": error, "preview": preview,
+    loaded = {int(r["year"]) for r in years}
+    standing = [{"year": y, "provisional": bool(cal.day_kind(date(y, 1, 1))[2]), "loaded": y in loaded}
+                for y in range(today.year - 1, today.year + 3)]
+    # From November on, next year's arrangement is due (the CLI's `calendar status` warns the same way).
+    warn_next = today.month >= 11 and any(r["provisional"] for r in standing if r["year"] == today.year + 1)
+    ctx = {"standing": standing, "warn_next": warn_next, "today": today, "years": years, "error": error, "preview": preview,
            "content": content, "ok": ok, "moved": request.query_params.get("moved", "")}
     return render(request, "admin_calendar.html.j2", ctx, status, viewer)
 
