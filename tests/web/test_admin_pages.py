@@ -50,6 +50,8 @@ def test_an_admin_adds_a_user_and_an_expert_and_loads_a_year_from_the_pages(site
     assert signed.status_code == 303 and signed.headers["location"] == "/my/panels"
     # a year file: preview lists what would move and writes nothing; confirming loads it
     n = run_to(site.world, "awaiting_experts")  # T1 runs: an open deadline
+    standing = site.client("admin").get("/admin/calendar").text
+    assert "2027年：<b>预估</b>" in standing and "2026年：正式安排（系统内置）" in standing
     with site.svc.uow(readonly=True) as uow:
         before = len(uow.calendar_years.all())
     preview = site.client("admin").post("/admin/calendar/preview", data={
@@ -64,7 +66,7 @@ def test_an_admin_adds_a_user_and_an_expert_and_loads_a_year_from_the_pages(site
                                                          "confirm": "yes"})
     assert loaded.status_code == 303 and loaded.headers["location"].startswith("/admin/calendar?ok=loaded")
     page = site.client("admin").get("/admin/calendar").text
-    assert "测试用通知（非官方）" in page
+    assert "测试用通知（非官方）" in page and "2027年：正式安排（已载入）" in page
     assert n
     got = trail(site)
     assert ("admin", "expert_add", new_expert.id) in got
