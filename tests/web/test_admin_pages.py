@@ -272,3 +272,13 @@ def test_the_admin_nav_and_account_link(site: Site) -> None:
         assert f">{words}</a>" in admin
     liaison = site.client("sh").get("/dashboard").text
     assert ">我的账户</a>" in liaison and 'href="/admin/users"' not in liaison
+
+
+@pytest.mark.parametrize(("who", "path", "want"), [
+    ("admin", "/admin/users", "/help/admin#step-users"), ("admin", "/admin/experts", "/help/admin#step-experts"),
+    ("admin", "/admin/calendar", "/help/admin#step-calendar"), ("x1", "/account", "/help/expert#step-account"),
+    ("sh", "/account", "/help/applicant-liaison#step-account"), ("auditor", "/rotation", "/help/auditor"),
+])
+def test_the_help_link_of_the_new_pages(site: Site, who: str, path: str, want: str) -> None:
+    page = site.client(who).get(path).text
+    assert f'href="{want}"' in page
