@@ -108,7 +108,9 @@ def calendar_status() -> None:
 
 
 @calendar_app.command("load")
-def calendar_load(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False) -> None:
+def calendar_load(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False,
+                  preview: Annotated[bool, typer.Option("--preview", help="List the deadlines it would move; "
+                                                        "write nothing.")] = False) -> None:
     """Load a year's official arrangement (admin); open deadlines it moves are recomputed and recorded."""
     a = get_app()
     try:
@@ -118,14 +120,15 @@ def calendar_load(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json
     except OSError as exc:
         raise InvalidInput(f"FILE: {file}: cannot read: {exc.strerror or exc}", key="file_unreadable",
                            field="file", path=str(file)) from None
-    report = timekeeping.load_calendar_year(a.services, actor(), content, str(file), YEAR_BOOK)
+    report = timekeeping.load_calendar_year(a.services, actor(), content, str(file), YEAR_BOOK, preview=preview)
     if as_json:
-        return emit_json(report.__dict__)
-    out.print(f"calendar {report.year} loaded ({report.notice}); calendar version {report.calendar_version}")
+        return emit_json(report.__dict__ | {"preview": preview})
+    done = "checked (preview: nothing written)" if preview else "loaded"
+    out.print(f"calendar {report.year} {done} ({report.notice}); calendar version {report.calendar_version}")
     for m in report.moved:
         out.print(f"  {m['case']} {DEADLINE_LABELS.get(m['kind'], m['kind'])}: {local(m['old_due_at'])} → "
                   f"{local(m['new_due_at'])}{'（预估）' if m['provisional'] else ''}")
-    out.print(f"{len(report.moved)} open deadline(s) moved")
+    out.print(f"{len(report.moved)} open deadline(s) {'would move' if preview else 'moved'}")
 
 
 def _report_rows(report: Any) -> list[dict[str, Any]]:

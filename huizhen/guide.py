@@ -49,6 +49,12 @@ PAGE_STEP: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), s) fo
     (r"^/cases/[^/]+/edit$", "step-draft"),
     (r"^/cases/[^/]+/analysis$", "step-analysis"),
     (r"^/cases/[^/]+/opinion$", "step-opinion"),
+    (r"^/admin/users(/.*)?$", "step-users"),
+    (r"^/admin/experts$", "step-experts"),
+    (r"^/admin/calendar$", "step-calendar"),
+    (r"^/admin/log$", "step-admin-log"),
+    (r"^/rotation$", "step-rotation"),
+    (r"^/account$", "step-account"),
 ))
 
 ANCHOR_RE = re.compile(r'<a id="([a-z0-9-]+)"></a>')

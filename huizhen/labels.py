@@ -528,3 +528,47 @@ ERRORS["zh-CN"].update({
     "chase_note_too_long": "附言不能超过2000字",
     "email_pref_invalid": "邮件通知只能选择开启（on）或关闭（off）",
 })
+
+
+# --- i14-admin ---
+# The admin's work in the pages (issue 14) and Art. 3's limit of liaisons: the admin's trail, the new routes, the
+# new fields and the new refusals.
+LABELS["zh-CN"]["admin_action"] = {
+    "user_add": "添加用户", "user_update": "修改用户", "user_disable": "停用用户", "user_enable": "启用用户",
+    "password_set": "设置密码", "password_reset": "重置密码", "token_issue": "签发 API 令牌",
+    "token_revoke": "吊销 API 令牌", "profile_update": "修改本人联系方式", "expert_add": "添加专家",
+    "expert_edit": "修改专家信息", "expert_deactivate": "停用专家", "expert_activate": "恢复专家",
+    "calendar_load": "载入放假安排",
+}
+LABELS["zh-CN"]["field"].update({
+    "display_name": "姓名", "phone": "电话", "current": "当前密码", "password_again": "再次输入新密码",
+    "active": "状态", "expert_id": "专家", "notice": "通知", "source": "文件", "moved": "调整的期限数",
+    "filename": "文件名",
+})
+LABELS["zh-CN"]["api"].update({
+    "PATCH /users/{name}": "修改用户的角色、机构、专家关联或联系方式（管理员）",
+    "POST /users/{name}/disable": "停用用户：不能登录，令牌失效（管理员）",
+    "POST /users/{name}/enable": "重新启用用户（管理员；联络员受第三条人数限制）",
+    "POST /users/{name}/password/reset": "生成一次性密码，只显示一次（管理员）",
+    "PATCH /me": "修改本人的姓名、电子邮箱和电话",
+    "PATCH /experts/{expert_id}": "修改专家信息（管理员；联络员限本省专家库）",
+    "POST /experts/{expert_id}/deactivate": "停用专家：不再列入新组建的专家组",
+    "POST /experts/{expert_id}/activate": "恢复已停用的专家",
+    "POST /calendar/years/preview": "预览载入放假安排后将调整的未到期期限（不写入）",
+    "GET /rotation/terms": "牵头单位轮值表（第三条）",
+    "GET /admin/actions": "管理操作记录：用户、专家库与工作日历（管理员、审计）",
+})
+ERRORS["zh-CN"].update({
+    "liaison_limit": "{institution} 已有 {limit} 名在用的联络员（{names}），规范第三条规定每个机构1至2名",
+    "admin_self_demote": "管理员不能取消自己的管理员角色，请由另一位管理员操作",
+    "admin_self_disable": "管理员不能停用自己，请由另一位管理员操作",
+    "phone_invalid": "“{phone}”不是有效的电话号码（数字、空格、+、-、括号，5至40位）",
+    "user_disabled": "用户 {name} 已停用，请联系管理员",
+    "active_choice_invalid": "状态只能选择启用或停用",
+    "year_file_too_large": "年度文件不能超过 {limit} KB",
+    "file_not_utf8": "文件不是 UTF-8 编码的文本",
+    "year_file_missing": "请选择年度文件，或粘贴文件内容",
+    "confirm_missing": "请先核对预览中的变化，并勾选确认",
+    "current_password_wrong": "当前密码不正确",
+    "passwords_differ": "两次输入的新密码不一致",
+})

@@ -77,6 +77,22 @@ users = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     # Notices by mail on or off (issue 12, migration 0006); the in-app inbox is always on.
     Column("email_notices", Boolean, nullable=False, default=True, server_default=true()),
+    # The admin's work in the pages (issue 14, migration 0008): a phone to reach them, and whether they may sign in.
+    Column("phone", String(40)),
+    Column("active", Boolean, nullable=False, default=True, server_default=true()),
+)
+
+# The trail of the admin's actions on people, the pool and the calendar (migration 0008): what the CLI, the pages
+# and the API did, in one table; `detail` is JSON of the fields that changed (never a password or a token).
+admin_actions = Table(
+    "admin_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target", String(64), nullable=False),
+    Column("detail", Text, nullable=False, default="", server_default=""),
 )
 
 experts = Table(

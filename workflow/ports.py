@@ -54,6 +54,8 @@ class User:
     display_name: str = ""
     email: str | None = None
     email_notices: bool = True  # the person's preference (issue 12): mail on or off; the inbox is always on
+    phone: str | None = None
+    active: bool = True  # a disabled user signs in nowhere (CLI, pages, API) until enabled again
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,18 @@ class UserRepository(Protocol):
 
     def set_email_notices(self, name: str, on: bool) -> None: ...
 
+    def update(self, user: User) -> None:
+        """Keep USER's role, institution, expert id, display name, email, phone and active flag (not the password)."""
+        ...
+
+    def log_action(self, at: datetime, actor: str, action: str, target: str, detail: Mapping[str, Any]) -> None:
+        """One line of the admin's trail (people, the pool, the calendar)."""
+        ...
+
+    def actions(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The admin's trail, newest first."""
+        ...
+
 
 class ExpertRepository(Protocol):
     def get(self, expert_id: str) -> Expert | None: ...
@@ -145,6 +159,8 @@ class ExpertRepository(Protocol):
     def all(self) -> list[Expert]: ...
 
     def next_id(self) -> str: ...
+
+    def update(self, expert: Expert) -> None: ...
 
 
 class BlobStore(Protocol):

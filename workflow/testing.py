@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -44,6 +44,7 @@ class FakeData:
     inbox: list[dict[str, Any]] = field(default_factory=list)
     calendar_years: dict[int, dict[str, Any]] = field(default_factory=dict)
     tombstones: list[dict[str, Any]] = field(default_factory=list)
+    admin_actions: list[dict[str, Any]] = field(default_factory=list)
 
     def next(self, name: str) -> int:
         self.counters[name] = self.counters.get(name, 0) + 1
@@ -138,11 +139,22 @@ class FakeUsers:
         return [u for _, (u, _h) in sorted(self.data.users.items())]
 
     def liaisons_of(self, institution: str) -> list[User]:
-        return [u for u in self.all() if u.role == "liaison" and u.institution == institution]
+        return [u for u in self.all() if u.role == "liaison" and u.institution == institution and u.active]
 
     def set_email_notices(self, name: str, on: bool) -> None:
         user, password_hash = self.data.users[name]
         self.data.users[name] = (replace(user, email_notices=on), password_hash)
+
+    def update(self, user: User) -> None:
+        _old, password_hash = self.data.users[user.name]
+        self.data.users[user.name] = (user, password_hash)
+
+    def log_action(self, at: datetime, actor: str, action: str, target: str, detail: Mapping[str, Any]) -> None:
+        self.data.admin_actions.append({"id": len(self.data.admin_actions) + 1, "at": at, "actor": actor,
+                                        "action": action, "target": target, "detail": dict(detail)})
+
+    def actions(self, limit: int = 200) -> list[dict[str, Any]]:
+        return list(reversed(self.data.admin_actions))[:limit]
 
 
 class FakeExperts:
@@ -160,6 +172,9 @@ class FakeExperts:
 
     def next_id(self) -> str:
         return f"E{self.data.next('expert'):04d}"
+
+    def update(self, expert: Expert) -> None:
+        self.data.experts[expert.id] = expert
 
 
 class FakeBlobs:

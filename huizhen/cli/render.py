@@ -23,6 +23,9 @@ COMMAND_FLAGS: dict[tuple[str, ...], dict[str, str]] = {
     ("report", "year"): {"year": "YEAR"},
     ("retention", "destruction-list"): {"batch": "BATCH"},
     ("audit", "dossier-verify"): {"file": "FILE"},
+    ("experts", "edit"): {"expert": "EXPERT_ID"},
+    ("experts", "deactivate"): {"expert": "EXPERT_ID"},
+    ("experts", "activate"): {"expert": "EXPERT_ID"},
 }
 # Commands whose input is a YAML file: a field is a path in that file ("product.name", "sources[0]"), as typed.
 FILE_COMMANDS: frozenset[tuple[str, ...]] = frozenset({("case", "new"), ("case", "edit"), ("case", "opinion"),

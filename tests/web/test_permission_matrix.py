@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import load_example, opinion, run_to
-from websupport import Site, db_url, site  # noqa: F401  (fixtures)
+from websupport import PASSWORD, Site, db_url, site  # noqa: F401  (fixtures)
 
 from workflow import usecases as uc
 
@@ -217,6 +217,59 @@ def fixed(path: str, template: str) -> Call:
     return go
 
 
+# --- i14-admin: the admin's pages and one's own account -------------------------------------------------------------
+def page_post_to(path: str, template: str, data: dict[str, Any] | None = None,
+                 files: dict[str, Any] | None = None) -> Call:
+    """A form post to PATH, a page of the route TEMPLATE (its parameters filled in)."""
+    go = page_post(path, data, files)
+    go.key = ("POST", template)  # type: ignore[attr-defined]
+    return go
+
+
+def revoke_page(s: Site, who: str | None, n: str) -> Any:
+    body = {"csrf_token": s.csrf(who)} if who else {}
+    return s.client(who).post(f"/admin/users/ah/tokens/{live_token_of(s, 'ah')}/revoke", data=body)
+
+
+revoke_page.key = ("POST", "/admin/users/{name}/tokens/{token_id}/revoke")  # type: ignore[attr-defined]
+
+ADMIN = frozenset({"admin"})
+ADMIN_PAGES: list[Route] = [
+    Route("GET /admin/users", None, page_get("/admin/users"), ADMIN),
+    Route("GET /admin/users/{name}", None, fixed("/admin/users/ah", "/admin/users/{name}"), ADMIN),
+    Route("POST /admin/users", None, page_post("/admin/users", {"name": "new-auditor", "role": "auditor"}), ADMIN,
+          True),
+    Route("POST /admin/users/{name}", None, page_post_to("/admin/users/ah", "/admin/users/{name}",
+                                                         {"display_name": "安徽联络员", "phone": "0551-1234567"}),
+          ADMIN, True),
+    Route("POST user password", None, page_post_to("/admin/users/ah/password", "/admin/users/{name}/password"),
+          ADMIN, True),
+    Route("POST user token", None, page_post_to("/admin/users/ah/tokens", "/admin/users/{name}/tokens",
+                                                {"label": "matrix"}), ADMIN, True),
+    Route("POST user token revoke", None, revoke_page, ADMIN, True),
+    Route("POST user active", None, page_post_to("/admin/users/ah/active", "/admin/users/{name}/active",
+                                                 {"active": "off"}), ADMIN, True),
+    Route("GET /admin/experts", None, page_get("/admin/experts"), AUDIT | LIAISONS),
+    Route("POST /admin/experts", None, page_post("/admin/experts", {"name": "新专家", "field": "机械",
+                                                                   "employer": "某院", "title": "工程师",
+                                                                   "province": "SH"}), frozenset({"admin", "sh"}),
+          True),
+    Route("POST expert edit", None, page_post_to("/admin/experts/E0005", "/admin/experts/{expert_id}",
+                                                 {"title": "研究员"}), frozenset({"admin", "sh"}), True),
+    Route("POST expert active", None, page_post_to("/admin/experts/E0005/active",
+                                                   "/admin/experts/{expert_id}/active", {"active": "off"}),
+          frozenset({"admin", "sh"}), True),
+    Route("GET /admin/calendar", None, page_get("/admin/calendar"), ADMIN),
+    Route("POST calendar preview", None, page_post("/admin/calendar/preview", {"content": YEAR_2027}), ADMIN),
+    Route("POST calendar load", None, page_post("/admin/calendar/load", {"content": YEAR_2027, "confirm": "yes"}),
+          ADMIN, True),
+    Route("GET /admin/log", None, page_get("/admin/log"), AUDIT),
+    Route("GET /rotation", None, page_get("/rotation"), SIGNED),
+    Route("GET /account", None, page_get("/account"), SIGNED),
+    Route("POST /account", None, page_post("/account", {"phone": "021-12345678"}), SIGNED, True),
+]
+
+
 EVERYONE = frozenset(ROLES)  # type: ignore[arg-type]
 
 PAGES: list[Route] = [
@@ -302,8 +355,13 @@ PAGES: list[Route] = [
     Route("POST fees/correct", "fee_recorded", page_post("/cases/{n}/fees/correct",
                                                          {"expert": "E0001", "amount": "1800", "reason": "更正"}),
           frozenset({"sh"}), True),
+    *ADMIN_PAGES,
     # Last: it moves the clock five years on.
     Route("GET destruction list", "purged", destruction_file, AUDIT),
+    # After the last: each person's password changes (their session goes on with a fresh cookie).
+    Route("POST /account/password", None, page_post("/account/password", {
+        "current": PASSWORD, "password": "a new password 8", "password_again": "a new password 8"}), SIGNED, True),
+    Route("GET /account (after the password)", None, page_get("/account"), SIGNED),
 ]
 
 CASE_JSON = load_example("case.yaml")
@@ -416,6 +474,28 @@ API: list[Route] = [
           frozenset({"admin"}), True),
     Route("GET tokens", None, api("GET", "/api/v1/users/x5/tokens"), frozenset({"admin", "x5"})),
     Route("DELETE token", None, api("DELETE", "/api/v1/users/x5/tokens/{token}"), frozenset({"admin", "x5"}), True),
+    # i14-admin: the admin's work and one's own account
+    Route("PATCH /users/{name}", None, api("PATCH", "/api/v1/users/ah", {"phone": "0551-7654321"},
+                                           template="/users/{name}"), ADMIN, True),
+    Route("POST password/reset", None, api("POST", "/api/v1/users/ah/password/reset",
+                                           template="/users/{name}/password/reset"), ADMIN, True),
+    Route("POST disable", None, api("POST", "/api/v1/users/ah/disable", template="/users/{name}/disable"), ADMIN,
+          True),
+    Route("POST enable", None, api("POST", "/api/v1/users/ah/enable", template="/users/{name}/enable"), ADMIN,
+          True),
+    Route("PATCH /me", None, api("PATCH", "/api/v1/me", {"phone": "021-87654321"}), SIGNED, True),
+    Route("PATCH expert", None, api("PATCH", "/api/v1/experts/E0005", {"title": "研究员"},
+                                    template="/experts/{expert_id}"), frozenset({"admin", "sh"}), True),
+    Route("POST expert deactivate", None, api("POST", "/api/v1/experts/E0005/deactivate",
+                                              template="/experts/{expert_id}/deactivate"),
+          frozenset({"admin", "sh"}), True),
+    Route("POST expert activate", None, api("POST", "/api/v1/experts/E0005/activate",
+                                            template="/experts/{expert_id}/activate"),
+          frozenset({"admin", "sh"}), True),
+    Route("POST /calendar/years/preview", None, api("POST", "/api/v1/calendar/years/preview",
+                                                    {"content": YEAR_2027}), ADMIN),
+    Route("GET /rotation/terms", None, api("GET", "/api/v1/rotation/terms"), SIGNED),
+    Route("GET /admin/actions", None, api("GET", "/api/v1/admin/actions"), AUDIT),
     # Last: it moves the clock five years on.
     Route("GET destruction list", "purged", api("GET", "/api/v1/retention/destruction-lists/{batch}"), AUDIT),
 ]
@@ -488,12 +568,12 @@ def test_every_page_route_is_in_the_matrix(site: Site) -> None:
     files everyone may fetch) is called above as every role."""
     from fastapi.routing import APIRoute
 
-    from huizhen.web import experts, help, pages, records, sse
+    from huizhen.web import admin, experts, help, pages, records, sse
 
     called = {r.call.key for r in PAGES}  # type: ignore[attr-defined]
     # FastAPI keeps included routers behind a private wrapper: read the two page routers and the app's own routes.
     every = [*pages.router.routes, *experts.router.routes, *records.router.routes, *sse.router.routes,
-             *help.router.routes, *site.web.routes]
+             *help.router.routes, *admin.router.routes, *site.web.routes]
     routes = {(m, r.path) for r in every if isinstance(r, APIRoute) and not r.path.startswith("/api/")
               for m in r.methods if m != "HEAD"}
     routes -= {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
