@@ -15,6 +15,7 @@ from states import case as domain
 from states.case import Case, Event
 from states.errors import InvalidInput
 from workflow.actors import Actor
+from workflow.permissions import require_view
 from workflow.ports import Expert, UnitOfWork
 from workflow.services import Services, act
 
@@ -45,6 +46,8 @@ def respond(svc: Services, actor: str | None, number: str, expert: str, answer: 
     """A panel expert accepts or declines, with the declaration; employer and province default to the pool's."""
 
     def run(uow: UnitOfWork, case: Case, user: Actor, now: datetime) -> list[Event]:
+        # An expert not on the panel does not see the case at all: not permitted, before any rule of the case.
+        require_view(user, case.to_dict())
         record = uow.experts.get(expert)
         emp = employer if employer is not None else (record.employer if record else "")
         prov = province if province is not None else (record.province if record else "")
