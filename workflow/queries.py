@@ -238,8 +238,9 @@ def _relevant(case: Case, user: Someone, action: str) -> bool:
         return any(e not in case.opinions and e not in case.absences for e in case.panel)
     if action == "concur":  # Art. 4(3): once per other institution, on a draft whose only basis is a joint decision
         return case.joint_only() and all(c.get("institution") != user.institution for c in case.concurrences)
-    if action == "respond":  # --- i12-panel ---
-        return bool(me) and me in case.panel
+    if action == "respond":  # --- i12-panel --- before the dispatch to change an answer; after it, to give one
+        return bool(me) and me in case.panel and (case.status is CaseStatus.preliminary_review
+                                                  or me not in case.responses)
     if action == "keep_expert":
         return bool(case.unresolved_conflicts())
     if action == "cancel_meeting":
