@@ -56,7 +56,7 @@ from states.casecommands import (
 from states.casefile import BASIS_KEYS, CASE_FILE_KEYS, PRODUCT_FIELDS, SOURCES, parse_case_file
 from states.events import SPECS, Event, UnreadableEvent, upcast
 from states.fold import apply, replay
-from states.panelcommands import keep_expert, nominate, respond
+from states.panelcommands import keep_expert, nominate, respond, withdraw_nomination
 
 # The event types there are (the web's labels test reads it by this name).
 MUTATORS = SPECS
@@ -70,5 +70,5 @@ __all__ = [
     "recompute_deadlines", "record_absence", "record_analysis", "record_delivery", "record_fee", "record_opinion",
     "refer", "release_hold", "reopen", "replay", "run", "schedule_meeting", "submit", "track", "upcast", "upcast_snapshot",
     "verify", "withdraw",
-    "keep_expert", "nominate", "respond",
+    "keep_expert", "nominate", "respond", "withdraw_nomination",
 ]

@@ -88,6 +88,8 @@ CATALOGUE: tuple[Command, ...] = (
     # a panel expert answers and declares conflicts; the applicant records why a conflicted expert is kept.
     _c("nominate", "ExpertsNominated", S.preliminary_review, who=frozenset({APPLICANT, OTHER_MEMBER}),
        article="8(1)"),
+    _c("withdraw_nomination", "NominationWithdrawn", S.preliminary_review, who=frozenset({APPLICANT, OTHER_MEMBER}),
+       article="8(1)"),
     _c("respond", "ExpertResponded", (S.preliminary_review, S.awaiting_experts), who=frozenset({PANEL_EXPERT}),
        article="8(1)"),
     _c("keep_expert", "ExpertKept", (S.preliminary_review, S.awaiting_experts), who=frozenset({APPLICANT}),

@@ -149,6 +149,13 @@ def _nominated(case: Case, ev: Event) -> None:
                                  "at": ev.occurred_at.isoformat()})
 
 
+@folds("NominationWithdrawn", fields=("institution", "expert"))
+def _nomination_withdrawn(case: Case, ev: Event) -> None:
+    p = ev.payload
+    case.nominations = [n for n in case.nominations
+                        if not (n["expert"] == p["expert"] and n["institution"] == p["institution"])]
+
+
 @folds("ExpertResponded", fields=("expert", "answer"))
 def _responded(case: Case, ev: Event) -> None:
     p = ev.payload

@@ -2,6 +2,7 @@
 
 - `nominate`: a member institution's liaison nominates experts of its own province's pool ("各省（市）召回技术机构
   选取专家"); the applicant then forms the panel from the nominations and the pool (states.casecommands.form_panel).
+- `withdraw_nomination`: the institution takes a nomination back.
 - `respond`: an expert put on the panel accepts or declines and declares conflicts of interest (employer, province,
   relation to the producer).
 - `keep_expert`: the applicant records why an expert who declared a conflict stays on the panel.
@@ -55,6 +56,16 @@ def nominate(case: Case, institution: str, experts: list[str], provinces: Mappin
                            field="expert", experts=already, institution=institution)
     text = _bounded(note, "note", NOTE_LIMIT)
     return _emit(case, check(case, "nominate", now), {"institution": institution, "experts": ids, "note": text},
+                 actor)
+
+
+def withdraw_nomination(case: Case, institution: str, expert: str, actor: str, now: datetime) -> Event:
+    """INSTITUTION takes back its nomination of EXPERT (the history keeps both)."""
+    ensure_allowed(case, "withdraw_nomination")
+    if not any(n["expert"] == expert and n["institution"] == institution for n in case.nominations):
+        raise InvalidInput(f"{institution} has not nominated {expert}", key="nomination_missing", field="expert",
+                           expert=expert, institution=institution)
+    return _emit(case, check(case, "withdraw_nomination", now), {"institution": institution, "expert": expert},
                  actor)
 
 

@@ -41,6 +41,13 @@ def nominate(svc: Services, actor: str | None, number: str, experts: Sequence[st
     return act(svc, actor, number, "nominate", run)[0]
 
 
+def withdraw_nomination(svc: Services, actor: str | None, number: str, expert: str) -> Case:
+    """The acting liaison's institution takes back its nomination of EXPERT."""
+    return act(svc, actor, number, "withdraw_nomination",
+               lambda u, c, usr, now: [domain.withdraw_nomination(c, usr.institution or "", expert.strip(),
+                                                                  usr.name, now)])[0]
+
+
 def respond(svc: Services, actor: str | None, number: str, expert: str, answer: str, *, employer: str | None = None,
             province: str | None = None, relation: str = "none", relation_text: str = "", note: str = "") -> Case:
     """A panel expert accepts or declines, with the declaration; employer and province default to the pool's."""
@@ -93,13 +100,15 @@ def panel_choices(uow: UnitOfWork, snap: Mapping[str, Any], names: set[str], vie
                   field: str = "", province: str = "") -> dict[str, Any]:
     """What the case page needs to nominate and to form the panel: the nominations (who nominated each), the pool
     filtered by field and province (the nominated ones left out: they are listed first), the viewer's own pool
-    for nominating (filtered by field), and the fields there are to filter by."""
+    for nominating (filtered by field), the fields there are to filter by, and the viewer's institution's own
+    nominations (`mine`, which it may withdraw)."""
+    mine = [n["expert"] for n in snap.get("nominations") or [] if n["institution"] == viewer_institution]
     if not names & {"nominate", "form_panel"}:
-        return {"nominated": [], "pool": [], "own_pool": [], "fields": []}
+        return {"nominated": [], "pool": [], "own_pool": [], "fields": [], "mine": mine}
     everyone = uow.experts.all()
     nominated = nomination_rows(uow, snap)
     named = {r["id"] for r in nominated}
-    already = {n["expert"] for n in snap.get("nominations") or [] if n["institution"] == viewer_institution}
+    already = set(mine)
     return {
         "nominated": nominated if "form_panel" in names else [],
         "pool": [e for e in pool_filtered(everyone, field, province) if e.id not in named]
@@ -107,4 +116,5 @@ def panel_choices(uow: UnitOfWork, snap: Mapping[str, Any], names: set[str], vie
         "own_pool": [e for e in pool_filtered(everyone, field, viewer_institution or "-") if e.id not in already]
         if "nominate" in names else [],
         "fields": sorted({e.field for e in everyone if e.active}),
+        "mine": mine,
     }

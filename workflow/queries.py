@@ -243,6 +243,8 @@ def _relevant(case: Case, user: Someone, action: str) -> bool:
                                                   or me not in case.responses)
     if action == "keep_expert":
         return bool(case.unresolved_conflicts())
+    if action == "withdraw_nomination":
+        return any(n["institution"] == user.institution for n in case.nominations)
     if action == "cancel_meeting":
         return bool(case.meeting and not case.meeting.get("cancelled"))
     if action == "issue_minutes":

@@ -119,7 +119,7 @@ def may_read_event(user: Someone, event: Event) -> bool:
         return may_see_fee(user, str(event.payload.get("expert")))
     if event.type in ("ExpertResponded", "ExpertKept"):  # --- i12-panel --- a declaration, like a fee
         return may_see_fee(user, str(event.payload.get("expert")))
-    if event.type == "ExpertsNominated":
+    if event.type in ("ExpertsNominated", "NominationWithdrawn"):
         return user.role != "expert"
     return True
 

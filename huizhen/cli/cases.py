@@ -98,6 +98,13 @@ def case_nominate(number: CaseArg, experts: Annotated[list[str], typer.Argument(
     done(case, f"nominated {', '.join(experts)}")
 
 
+@case_app.command("withdraw-nomination")
+def case_withdraw_nomination(number: CaseArg, expert: Annotated[str, typer.Argument(metavar="EXPERT_ID")]) -> None:
+    """Withdraw your institution's nomination of an expert (Art. 8(1))."""
+    done(nominations.withdraw_nomination(get_app().services, actor(), number, expert),
+         f"nomination of {expert} withdrawn")
+
+
 @case_app.command("respond")
 def case_respond(
     number: CaseArg,

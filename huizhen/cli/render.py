@@ -25,6 +25,7 @@ COMMAND_FLAGS: dict[tuple[str, ...], dict[str, str]] = {
     ("audit", "dossier-verify"): {"file": "FILE"},
     # --- i12-panel ---
     ("case", "nominate"): {"expert": "EXPERT_ID"},
+    ("case", "withdraw-nomination"): {"expert": "EXPERT_ID"},
     ("case", "respond"): {"relation_text": "--relation", "answer": "--accept/--decline"},
 }
 # Commands whose input is a YAML file: a field is a path in that file ("product.name", "sources[0]"), as typed.

@@ -278,6 +278,13 @@ async def nominate(request: Request, viewer: Me, number: str, body: Nomination) 
     return await _shown(request, viewer, number)
 
 
+@router.delete("/cases/{number}/nominations/{expert}", summary="Withdraw your institution's nomination")
+async def withdraw_nomination(request: Request, viewer: Me, number: str, expert: str) -> dict[str, Any]:
+    no_markup(expert, "expert")
+    await call(nominations.withdraw_nomination, web(request).svc, _me(viewer), number, expert)
+    return await _shown(request, viewer, number)
+
+
 @router.post("/cases/{number}/response", summary="Accept or decline a panel and declare conflicts (Art. 8(1))")
 async def respond(request: Request, viewer: Me, number: str, body: Answer) -> dict[str, Any]:
     _clean(body)

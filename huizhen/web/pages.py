@@ -429,6 +429,17 @@ async def nominate(request: Request, number: str) -> Response:
     return await _act(request, number, "nominate", run)
 
 
+@router.post("/cases/{number}/nominations/withdraw")
+async def withdraw_nomination(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        expert = text(field(form, "expert"), "expert", required=True, max_len=16)
+        return nominations.withdraw_nomination(svc, viewer.user.name, number, expert)
+
+    return await _act(request, number, "withdraw_nomination", run)
+
+
 @router.post("/cases/{number}/response")
 async def respond(request: Request, number: str) -> Response:
     svc = web(request).svc

@@ -112,6 +112,8 @@ COMMANDS: dict[str, Callable[..., Any]] = {
         c, list(PANEL if experts is None else experts), reason, ACTOR, now),
     "nominate": lambda c, now, experts=("E9",), institution="SH": dom.nominate(
         c, institution, list(experts), {"E9": "SH", "E8": "JS"}, "", ACTOR, now),
+    "withdraw_nomination": lambda c, now, expert="E9", institution="SH": dom.withdraw_nomination(
+        c, institution, expert, ACTOR, now),
     "respond": lambda c, now, expert="E1", answer="accept", relation="none": dom.respond(
         c, expert, answer, "单位", "SH", relation, "持股" if relation == "related" else "", "", ACTOR, now),
     "keep_expert": lambda c, now, expert="E1", reason="专业所需": dom.keep_expert(c, expert, reason, ACTOR, now),
@@ -154,6 +156,7 @@ CHANGES: dict[str, set[str]] = {
     "concur": {"concurrences"},
     "form_panel": {"panel", "panel_reason"},
     "nominate": {"nominations"},
+    "withdraw_nomination": {"nominations"},
     "respond": {"responses", "kept"},
     "keep_expert": {"kept"},
     "attach": {"materials"},
@@ -231,8 +234,8 @@ FEES = {"record_fee", "correct_fee"}  # once the panel has the materials (Art. 1
 DISPOSAL = {"appraise_disposal", "place_hold", "release_hold"}  # closed cases only (Art. 9)
 EXPECTED: dict[CaseStatus, set[str]] = {
     S.drafted: {"edit", "verify", "concur", "submit", "attach", "withdraw"} | EVERYWHERE_OPEN,
-    S.preliminary_review: {"verify", "form_panel", "nominate", "respond", "keep_expert", "attach", "dispatch",
-                           "withdraw"} | EVERYWHERE_OPEN,
+    S.preliminary_review: {"verify", "form_panel", "nominate", "withdraw_nomination", "respond", "keep_expert",
+                           "attach", "dispatch", "withdraw"} | EVERYWHERE_OPEN,
     S.awaiting_experts: {"attach", "respond", "keep_expert", "record_analysis", "chase", "refer", "withdraw"}
     | EVERYWHERE_OPEN | FEES,
     S.convening: {"attach", "schedule", "cancel_meeting", "convene"} | EVERYWHERE_OPEN | FEES,

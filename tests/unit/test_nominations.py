@@ -93,6 +93,19 @@ def test_a_second_nomination_adds_and_the_same_expert_twice_is_refused(w: FakeWo
     assert refused.key == "nomination_already"
 
 
+def test_an_institution_withdraws_its_own_nomination_only(w: FakeWorld) -> None:
+    n = run_to(w, "preliminary_review")
+    nominations.nominate(w.svc, "sh", n, [w.experts[0], w.experts[4]])
+    nominations.nominate(w.svc, "js", n, [w.experts[1]])
+    refused = unchanged(w, n, lambda: nominations.withdraw_nomination(w.svc, "js", n, w.experts[0]), InvalidInput)
+    assert (refused.key, refused.field) == ("nomination_missing", "expert")
+    nominations.withdraw_nomination(w.svc, "sh", n, w.experts[0])
+    assert [x["expert"] for x in w.store.data.cases[n].nominations] == [w.experts[4], w.experts[1]]
+    assert stored(w, n)[-1] == "NominationWithdrawn"
+    # withdrawn, it may be nominated again
+    nominations.nominate(w.svc, "sh", n, [w.experts[0]])
+
+
 def test_only_liaisons_nominate_and_only_in_preliminary_review(w: FakeWorld) -> None:
     n = run_to(w, "preliminary_review")
     for who in ("x1", "auditor", "admin"):

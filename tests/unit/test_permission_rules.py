@@ -56,6 +56,7 @@ EXPECTED: dict[str, set[str]] = {
     "concur": {"lead", "other_institution"},
     # Art. 8(1) (issue 12): every institution nominates; the expert answers for themself; the applicant keeps.
     "nominate": {"applicant", "lead", "other_institution"}, "respond": {"expert_self"},
+    "withdraw_nomination": {"applicant", "lead", "other_institution"},
     "keep_expert": APPLICANT_ONLY,
 }
 

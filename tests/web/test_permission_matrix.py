@@ -55,6 +55,11 @@ def reach(site: Site, state: str) -> str:
         uc.verify(svc, "sh", n, "核实无误")
         uc.form_panel(svc, "sh", n, ex[:3])
         uc.attach(svc, "sh", n, "report.txt", b"test report", "test_report")
+    elif state == "nominated":  # --- i12-panel --- JS nominated E0002 (js is the first of the liaisons to act)
+        from workflow import nominations
+
+        n = run_to(w, "preliminary_review")
+        nominations.nominate(svc, "js", n, ["E0002"])
     elif state == "conflict":  # --- i12-panel --- x1 declared a relation to the producer
         from workflow import nominations
 
@@ -267,6 +272,8 @@ PAGES: list[Route] = [
     # js being the first of the allowed to act); the panel expert answers; the applicant keeps a conflicted expert.
     Route("POST nominate", "preliminary_review", page_post("/cases/{n}/nominations", {"experts": ["E0002"]}),
           LIAISONS, True),
+    Route("POST withdraw nomination", "nominated", page_post("/cases/{n}/nominations/withdraw",
+                                                             {"expert": "E0002"}), LIAISONS, True),
     Route("POST response", "ready", page_post("/cases/{n}/response", {"answer": "accept", "employer": "单位1",
                                                                       "province": "SH", "relation": "none"}),
           frozenset({"x1"}), True),
@@ -381,6 +388,8 @@ API: list[Route] = [
     # --- i12-panel ---
     Route("POST nominations", "preliminary_review", api("POST", "/api/v1/cases/{n}/nominations",
                                                         {"experts": ["E0002"]}), LIAISONS, True),
+    Route("DELETE nomination", "nominated", api("DELETE", "/api/v1/cases/{n}/nominations/E0002",
+                                                template="/cases/{number}/nominations/{expert}"), LIAISONS, True),
     Route("POST response", "ready", api("POST", "/api/v1/cases/{n}/response", {"answer": "accept"}),
           frozenset({"x1"}), True),
     Route("POST keep-expert", "conflict", api("POST", "/api/v1/cases/{n}/keep-expert",
