@@ -572,3 +572,40 @@ ERRORS["zh-CN"].update({
     "current_password_wrong": "当前密码不正确",
     "passwords_differ": "两次输入的新密码不一致",
 })
+
+
+# --- i12-panel --- Art. 8(1) by every institution (issue 12): nominations, the experts' answers and declarations
+LABELS["zh-CN"]["event"].update({"ExpertsNominated": "提名专家", "ExpertResponded": "专家答复邀请",
+                                 "ExpertKept": "记录保留专家的理由", "NominationWithdrawn": "撤回提名"})
+LABELS["zh-CN"]["action"].update({"nominate": "提名专家", "respond": "答复邀请（接受/谢绝）",
+                                  "keep_expert": "保留申报利益关系的专家", "withdraw_nomination": "撤回本机构的提名"})
+LABELS["zh-CN"]["done"].update({"nominate": "提名已记录", "respond": "您的答复与利益冲突声明已记录",
+                                "keep_expert": "保留该专家的理由已记录", "withdraw_nomination": "提名已撤回"})
+LABELS["zh-CN"]["field"].update({"answer": "答复", "relation": "与生产者的关系", "relation_text": "关系说明",
+                                 "pool_field": "专业领域", "pool_province": "省份"})
+LABELS["zh-CN"]["api"].update({
+    "POST /cases/{number}/nominations": "提名本机构专家库中的专家（第八条第一项，各省（市）机构联络员）",
+    "POST /cases/{number}/response": "专家答复邀请（接受/谢绝）并申报利益冲突",
+    "POST /cases/{number}/keep-expert": "记录保留申报利益关系专家的理由（申请机构联络员）",
+    "DELETE /cases/{number}/nominations/{expert}": "撤回本机构对某位专家的提名",
+})
+ERRORS["zh-CN"].update({
+    "nomination_empty": "请至少选择一位要提名的专家",
+    "nomination_duplicate": "同一位专家被选了两次",
+    "nomination_other_province": "专家 {expert} 属于 {province} 的专家库；{institution} 只能提名本省（市）专家库中的专家",
+    "nomination_already": "{institution} 已提名过专家 {experts}",
+    "nomination_missing": "{institution} 未提名专家 {expert}，无可撤回",
+    "response_answer_invalid": "请选择接受或谢绝",
+    "relation_invalid": "与生产者的关系只能选择“无”或“有”（须说明）",
+    "keep_without_conflict": "专家 {expert} 未申报与生产者的利益关系，无需记录保留理由",
+    "panel_expert_declined": "专家 {experts} 已谢绝邀请，请先在专家组中替换",
+    "conflict_unresolved": "专家 {experts} 申报了与生产者的利益关系，须记录保留理由或替换该专家后方可分送材料",
+})
+NOTICES["zh-CN"].update({
+    "declined": ("【专家谢绝】{number} {product} 专家 {expert} 谢绝了会诊邀请",
+                 "案件 {number}（{product}）的专家 {expert} 谢绝了会诊邀请。\n{note}"
+                 "请在专家组中替换该专家后再分送材料。\n案件页面：/cases/{number}"),
+    "conflict": ("【利益冲突申报】{number} {product} 专家 {expert} 申报了与生产者的关系",
+                 "案件 {number}（{product}）的专家 {expert} 申报了与生产者的关系：{relation}\n{note}"
+                 "请记录保留该专家的理由，或在专家组中替换该专家。\n案件页面：/cases/{number}"),
+})

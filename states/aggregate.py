@@ -141,6 +141,12 @@ class Case:
     retention: dict[str, Any] = field(default_factory=dict)
     # Art. 4(3): other institutions' concurrence with a joint decision (issue 12), in the order recorded.
     concurrences: list[dict[str, Any]] = field(default_factory=list)
+    # Art. 8(1) by every institution (issue 12): nominations from each institution's own pool, in the order made;
+    # each panel expert's answer and conflict-of-interest declaration (the latest); the applicant's recorded reason
+    # to keep an expert who declared a conflict (voided by a new declaration).
+    nominations: list[dict[str, Any]] = field(default_factory=list)
+    responses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kept: dict[str, dict[str, Any]] = field(default_factory=dict)
     version: int = 0
     last_event_at: datetime | None = None
 
@@ -170,6 +176,18 @@ class Case:
             if d.kind == kind and d.status == "armed":
                 return d
         return None
+
+    def conflict_declared(self, expert: str) -> bool:
+        """The expert's latest declaration names a relation to the producer (Art. 8(1): a conflict of interest)."""
+        return (self.responses.get(expert) or {}).get("relation") == "related"
+
+    def declined(self) -> list[str]:
+        """Panel experts whose latest answer declines the invitation."""
+        return [e for e in self.panel if (self.responses.get(e) or {}).get("answer") == "decline"]
+
+    def unresolved_conflicts(self) -> list[str]:
+        """Panel experts who declared a conflict that no recorded reason keeps them despite."""
+        return [e for e in self.panel if self.conflict_declared(e) and e not in self.kept]
 
     def open_deadlines(self) -> list[Deadline]:
         return [d for d in self.deadlines if d.status == "armed"]
@@ -242,5 +260,12 @@ class Case:
             extra["retention"] = copy.deepcopy(self.retention)
         if self.concurrences:
             extra["concurrences"] = copy.deepcopy(self.concurrences)
+        # --- i12-panel --- (only when present, like the keys above: old snapshots keep comparing)
+        if self.nominations:
+            extra["nominations"] = copy.deepcopy(self.nominations)
+        if self.responses:
+            extra["responses"] = copy.deepcopy(self.responses)
+        if self.kept:
+            extra["kept"] = copy.deepcopy(self.kept)
         return extra
 

@@ -84,9 +84,19 @@ CATALOGUE: tuple[Command, ...] = (
        guards=("product_complete", "basis", "verified", "joint_concurred"), who=frozenset({APPLICANT}), simple=True,
        article="6–7"),
     _c("form_panel", "PanelFormed", S.preliminary_review, who=frozenset({APPLICANT}), article="8(1)"),
+    # --- i12-panel --- Art. 8(1) "各省（市）召回技术机构选取专家": every institution nominates from its own pool;
+    # a panel expert answers and declares conflicts; the applicant records why a conflicted expert is kept.
+    _c("nominate", "ExpertsNominated", S.preliminary_review, who=frozenset({APPLICANT, OTHER_MEMBER}),
+       article="8(1)"),
+    _c("withdraw_nomination", "NominationWithdrawn", S.preliminary_review, who=frozenset({APPLICANT, OTHER_MEMBER}),
+       article="8(1)"),
+    _c("respond", "ExpertResponded", (S.preliminary_review, S.awaiting_experts), who=frozenset({PANEL_EXPERT}),
+       article="8(1)"),
+    _c("keep_expert", "ExpertKept", (S.preliminary_review, S.awaiting_experts), who=frozenset({APPLICANT}),
+       reason=REASON_REQUIRED, article="8(1)"),
     _c("attach", "MaterialAttached", ACTIVE_BEFORE_DECISION, who=frozenset({APPLICANT, LEAD}), article="8(2)"),
     _c("dispatch", "MaterialsDispatched", S.preliminary_review, (S.awaiting_experts,),
-       guards=("verified", "panel", "materials"), arms=("expert_analysis",), who=frozenset({APPLICANT}),
+       guards=("verified", "panel", "panel_answers", "materials"), arms=("expert_analysis",), who=frozenset({APPLICANT}),
        simple=True, article="8(2)"),
     _c("record_analysis", "AnalysisRecorded", S.awaiting_experts, who=frozenset({PANEL_EXPERT}), article="8(2)"),
     # A chase (催办) of a late expert by the applicant's liaison during T1: history only, once a working day.

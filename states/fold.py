@@ -138,6 +138,42 @@ def _panel(case: Case, ev: Event) -> None:
     case.panel_reason = ev.payload.get("reason", "")
 
 
+# --- i12-panel: Art. 8(1) nominations, the experts' answers and declarations, a conflicted expert kept ----------
+
+
+@folds("ExpertsNominated", fields=("institution", "experts"))
+def _nominated(case: Case, ev: Event) -> None:
+    for expert in ev.payload["experts"]:
+        case.nominations.append({"expert": expert, "institution": ev.payload["institution"],
+                                 "note": ev.payload.get("note", ""), "by": ev.actor,
+                                 "at": ev.occurred_at.isoformat()})
+
+
+@folds("NominationWithdrawn", fields=("institution", "expert"))
+def _nomination_withdrawn(case: Case, ev: Event) -> None:
+    p = ev.payload
+    case.nominations = [n for n in case.nominations
+                        if not (n["expert"] == p["expert"] and n["institution"] == p["institution"])]
+
+
+@folds("ExpertResponded", fields=("expert", "answer"))
+def _responded(case: Case, ev: Event) -> None:
+    p = ev.payload
+    case.responses[p["expert"]] = {
+        "answer": p["answer"], "employer": p.get("employer", ""), "province": p.get("province", ""),
+        "relation": p.get("relation", "none"), "relation_text": p.get("relation_text", ""),
+        "note": p.get("note", ""), "by": ev.actor, "at": ev.occurred_at.isoformat(),
+    }
+    # A new declaration is judged afresh: a reason recorded for the old one no longer keeps the expert.
+    case.kept.pop(p["expert"], None)
+
+
+@folds("ExpertKept", fields=("expert", "reason"))
+def _kept(case: Case, ev: Event) -> None:
+    case.kept[ev.payload["expert"]] = {"reason": ev.payload["reason"], "by": ev.actor,
+                                       "at": ev.occurred_at.isoformat()}
+
+
 @folds("MaterialAttached", fields=("sha256", "filename", "kind", "size"))
 def _attached(case: Case, ev: Event) -> None:
     item = {k: ev.payload[k] for k in ("sha256", "filename", "kind", "size")}

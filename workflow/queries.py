@@ -30,7 +30,7 @@ from states.deadlines import RULE_OF
 from states.errors import DomainError, InvalidInput
 from states.rules import preview_conclusions as preview_opinion  # noqa: F401  (the web's live preview)
 from states.status import CaseStatus
-from workflow import accounts
+from workflow import accounts, nominations
 from workflow import usecases as uc
 from workflow.actors import Actor
 from workflow.errors import NotFound
@@ -238,6 +238,13 @@ def _relevant(case: Case, user: Someone, action: str) -> bool:
         return any(e not in case.opinions and e not in case.absences for e in case.panel)
     if action == "concur":  # Art. 4(3): once per other institution, on a draft whose only basis is a joint decision
         return case.joint_only() and all(c.get("institution") != user.institution for c in case.concurrences)
+    if action == "respond":  # --- i12-panel --- before the dispatch to change an answer; after it, to give one
+        return bool(me) and me in case.panel and (case.status is CaseStatus.preliminary_review
+                                                  or me not in case.responses)
+    if action == "keep_expert":
+        return bool(case.unresolved_conflicts())
+    if action == "withdraw_nomination":
+        return any(n["institution"] == user.institution for n in case.nominations)
     if action == "cancel_meeting":
         return bool(case.meeting and not case.meeting.get("cancelled"))
     if action == "issue_minutes":
@@ -368,11 +375,14 @@ def my_panels(svc: Services, actor: str | None) -> list[dict[str, Any]]:
         signed = me in c["opinions"]
         absent = me in c["absences"]
         todo = ""
-        if c["status"] == CaseStatus.awaiting_experts and not analysed:
+        answer = (c.get("responses") or {}).get(me, {}).get("answer")
+        if c["status"] == CaseStatus.preliminary_review and not answer:
+            todo = "respond"
+        elif c["status"] == CaseStatus.awaiting_experts and not analysed:
             todo = "record_analysis"
         elif c["status"] == CaseStatus.convened and not signed and not absent:
             todo = "record_opinion"
-        row.update(analysed=analysed, signed=signed, absent=absent, todo=todo,
+        row.update(analysed=analysed, signed=signed, absent=absent, todo=todo, answer=answer,
                    conclusions=c["opinions"][me]["conclusions"] if signed else None)
         rows.append(row)
     rows.sort(key=lambda r: (0 if r["todo"] else 1, URGENCY_RANK[r["urgency"]], str(r["number"])))
@@ -382,7 +392,8 @@ def my_panels(svc: Services, actor: str | None) -> list[dict[str, Any]]:
 # --- the case page ---------------------------------------------------------------------------------------------
 
 
-def case_page(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
+def case_page(svc: Services, actor: str | None, number: str, pool_field: str = "",
+              pool_province: str = "") -> dict[str, Any]:
     """Everything the case page shows, read in ONE read-only transaction from ONE load of the case.
 
     Keys:
@@ -396,7 +407,9 @@ def case_page(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
     - `fees`: the fee rows the viewer may see (accounts.list_fees' shape; [] when the case has none);
     - `pool`: the expert pool (list of Expert) when the viewer may form the panel now, else [];
     - `staff`: the liaisons ({name, institution}) when the viewer may schedule the meeting now, else [];
-    - `retention`: the retention standing of a closed case (accounts.retention_of), else None.
+    - `retention`: the retention standing of a closed case (accounts.retention_of), else None;
+    - `choices`: nominations and the pool filtered by POOL_FIELD / POOL_PROVINCE, to nominate and form the panel
+      (workflow.nominations.panel_choices).
     """
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
@@ -418,4 +431,5 @@ def case_page(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
             "pool": uow.experts.all() if "form_panel" in names else [],
             "staff": _staff(uow) if "schedule" in names else [],
             "retention": accounts.retention_of(snap, svc.policy.retention_years, beijing_day(svc.clock.now())),
+            "choices": nominations.panel_choices(uow, snap, names, user.institution, pool_field, pool_province),
         }

@@ -35,6 +35,7 @@ from huizhen.labels import ACTION_LABELS, DEADLINE_LABELS, DEFECT_LABELS, OUTCOM
 from states import commands as catalogue
 from states.commands import REASON_NONE, Command
 from states.errors import InvalidInput
+from workflow import nominations
 from workflow import usecases as uc
 
 case_app = typer.Typer(no_args_is_help=True, help="Consultation cases.")
@@ -84,6 +85,57 @@ def case_panel(number: CaseArg, experts: Annotated[list[str], typer.Argument(met
     """Form the panel (Art. 8(1)): odd size ≥ 3; an even panel needs --reason."""
     case = uc.form_panel(get_app().services, actor(), number, experts, reason)
     done(case, f"panel of {len(case.panel)}: {', '.join(case.panel)}")
+
+
+# --- i12-panel --- Art. 8(1) by every institution: nominations, the experts' answers, a conflicted expert kept
+
+
+@case_app.command("nominate")
+def case_nominate(number: CaseArg, experts: Annotated[list[str], typer.Argument(metavar="EXPERT_ID...")],
+                  note: Annotated[str, typer.Option("--note", help="A line on why (optional)")] = "") -> None:
+    """Nominate experts of your own province's pool for the panel (Art. 8(1)), for your institution."""
+    case = nominations.nominate(get_app().services, actor(), number, experts, note)
+    done(case, f"nominated {', '.join(experts)}")
+
+
+@case_app.command("withdraw-nomination")
+def case_withdraw_nomination(number: CaseArg, expert: Annotated[str, typer.Argument(metavar="EXPERT_ID")]) -> None:
+    """Withdraw your institution's nomination of an expert (Art. 8(1))."""
+    done(nominations.withdraw_nomination(get_app().services, actor(), number, expert),
+         f"nomination of {expert} withdrawn")
+
+
+@case_app.command("respond")
+def case_respond(
+    number: CaseArg,
+    accept: Annotated[bool, typer.Option("--accept/--decline", help="Accept or decline the invitation")],
+    employer: Annotated[str | None, typer.Option("--employer", help="Your employer (default: the pool's)")] = None,
+    province: Annotated[str | None, typer.Option("--province", help="Your province (default: the pool's)")] = None,
+    relation: Annotated[str, typer.Option("--relation", help="Relation to the producer: none, or what it is")] = "none",
+    note: Annotated[str, typer.Option("--note", help="A line for the applicant (optional)")] = "",
+    expert: Annotated[str | None, typer.Option("--expert", help="Your expert id (default: your own)")] = None,
+) -> None:
+    """Answer the invitation to a panel and declare conflicts of interest (Art. 8(1))."""
+    a = get_app()
+    me = expert or _own_expert_id(a)
+    related = relation.strip().lower() not in ("none", "无", "")
+    case = nominations.respond(a.services, actor(), number, me, "accept" if accept else "decline",
+                               employer=employer, province=province, relation="related" if related else "none",
+                               relation_text=relation.strip() if related else "", note=note)
+    done(case, f"{me} {'accepted' if accept else 'declined'}" + ("; conflict declared" if related else ""))
+
+
+def _own_expert_id(a: Any) -> str:
+    with a.services.uow(readonly=True) as uow:
+        user = uow.users.get(actor() or "")
+    return (user.expert_id if user else None) or ""
+
+
+@case_app.command("keep-expert")
+def case_keep_expert(number: CaseArg, expert: Annotated[str, typer.Option("--expert", help="The expert's id")],
+                     reason: Reason = "") -> None:
+    """Keep a panel expert who declared a conflict of interest, for a recorded reason (Art. 8(1))."""
+    done(nominations.keep_expert(get_app().services, actor(), number, expert, reason), f"{expert} kept")
 
 
 @case_app.command("attach")
@@ -182,6 +234,16 @@ def _render_case(c: dict[str, Any]) -> None:
     table.add_row("疑似缺陷", p.get("suspected_defect", ""))
     table.add_row("跨省 cross_province", "是" if c.get("cross_province") else "否")
     table.add_row("专家组 panel", ", ".join(c["panel"]) or "—")
+    answers = c.get("responses") or {}
+    for e in c["panel"]:
+        r = answers.get(e)
+        if r:
+            said = "接受 accept" if r["answer"] == "accept" else "谢绝 decline"
+            conflict = f" · 申报关系：{r['relation_text']}" if r.get("relation") == "related" else ""
+            kept = " · 已记录保留理由" if e in (c.get("kept") or {}) else ""
+            table.add_row(f"  {e}", f"{said}{conflict}{kept}")
+    if c.get("nominations"):
+        table.add_row("提名 nominations", ", ".join(f"{n['expert']}({n['institution']})" for n in c["nominations"]))
     table.add_row("材料 materials", ", ".join(m["filename"] for m in c["materials"]) or "—")
     table.add_row("初步分析 analyses", f"{len(c['analyses'])} of {len(c['panel'])}")
     table.add_row("会诊表 forms", f"{len(c['opinions'])} signed, {len(c['absences'])} absent")

@@ -23,7 +23,7 @@ from huizhen.web.inputs import UploadRefused, check_upload, no_markup, upload_na
 from huizhen.web.shared import material_response, meeting_instant, simple_actions
 from states.commands import Command
 from states.errors import InvalidInput
-from workflow import queries, timekeeping
+from workflow import nominations, queries, timekeeping
 from workflow import usecases as uc
 
 router = APIRouter(prefix="/api/v1", tags=["huizhen"])
@@ -98,6 +98,27 @@ class Meeting(Body):
     link: str | None = None
     attendees: list[str] = []
     order: list[str] = []
+
+
+# --- i12-panel ---
+class Nomination(Body):
+    experts: list[str]
+    note: str = ""
+
+
+class Answer(Body):
+    expert: str | None = Field(default=None, description="your expert id (default: your own)")
+    answer: str = Field(description="accept | decline")
+    employer: str | None = Field(default=None, description="default: the expert pool's record")
+    province: str | None = Field(default=None, description="default: the expert pool's record")
+    relation: str = Field(default="none", description="relation to the producer: none | related")
+    relation_text: str = ""
+    note: str = ""
+
+
+class Keep(Body):
+    expert: str
+    reason: str
 
 
 class YearFile(Body):
@@ -247,6 +268,37 @@ async def concur(request: Request, viewer: Me, number: str, body: Note) -> dict[
 async def form_panel(request: Request, viewer: Me, number: str, body: Panel) -> dict[str, Any]:
     _clean(body)
     await call(uc.form_panel, web(request).svc, _me(viewer), number, body.experts, body.reason)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/nominations", summary="Nominate experts of your own province's pool (Art. 8(1))")
+async def nominate(request: Request, viewer: Me, number: str, body: Nomination) -> dict[str, Any]:
+    _clean(body)
+    await call(nominations.nominate, web(request).svc, _me(viewer), number, body.experts, body.note)
+    return await _shown(request, viewer, number)
+
+
+@router.delete("/cases/{number}/nominations/{expert}", summary="Withdraw your institution's nomination")
+async def withdraw_nomination(request: Request, viewer: Me, number: str, expert: str) -> dict[str, Any]:
+    no_markup(expert, "expert")
+    await call(nominations.withdraw_nomination, web(request).svc, _me(viewer), number, expert)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/response", summary="Accept or decline a panel and declare conflicts (Art. 8(1))")
+async def respond(request: Request, viewer: Me, number: str, body: Answer) -> dict[str, Any]:
+    _clean(body)
+    expert = body.expert or viewer.user.expert_id or ""
+    await call(nominations.respond, web(request).svc, _me(viewer), number, expert, body.answer,
+               employer=body.employer, province=body.province, relation=body.relation,
+               relation_text=body.relation_text, note=body.note)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/keep-expert", summary="Keep an expert who declared a conflict, for a reason")
+async def keep_expert(request: Request, viewer: Me, number: str, body: Keep) -> dict[str, Any]:
+    _clean(body)
+    await call(nominations.keep_expert, web(request).svc, _me(viewer), number, body.expert, body.reason)
     return await _shown(request, viewer, number)
 
 

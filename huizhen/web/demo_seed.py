@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from huizhen.bootstrap import App
+from workflow import nominations
 from workflow import usecases as uc
 from workflow.ports import User
 
@@ -345,7 +346,16 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
             ["injury_monitoring"])
     at("2026-12-23T10:00:00")
     submit(n, "shanghai")
+    # --- i12-panel --- Art. 8(1): SH and JS nominate from their own pools; two experts have answered, one not yet.
+    at("2026-12-24T09:30:00")
+    nominations.nominate(svc, "shanghai", n, [ex["wangjg"], ex["sunli"]], "机械与材料方向")
+    at("2026-12-24T10:00:00")
+    nominations.nominate(svc, "jiangsu", n, [ex["limin"]], "电气安全方向")
     prepare(n, "shanghai", "2026-12-29", ["wangjg", "limin", "sunli"], "SH-2026-JC-1223")
+    at("2026-12-29T11:30:00")
+    nominations.respond(svc, "wangjg", n, ex["wangjg"], "accept")
+    at("2026-12-29T11:40:00")
+    nominations.respond(svc, "limin", n, ex["limin"], "accept")
 
     # L — 儿童安全座椅: just submitted.
     n = new("submitted", "anhui", "2026-12-28T09:30:00",

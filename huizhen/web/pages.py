@@ -35,7 +35,7 @@ from huizhen.web.common import (
 )
 from huizhen.web.inputs import UploadRefused, check_upload, text, upload_name
 from huizhen.web.shared import case_url, material_response, meeting_instant, simple_actions
-from workflow import accounts, queries
+from workflow import accounts, nominations, queries
 from workflow import usecases as uc
 from workflow.queries import available_actions
 
@@ -211,12 +211,15 @@ async def edit_case(request: Request, number: str) -> Response:
 async def case_page(request: Request, viewer: Viewer, number: str, *, error: str = "", status: int = 200,
                     values: dict[str, Any] | None = None) -> Response:
     # One read-only transaction, one load of the case (workflow.queries.case_page): everything the page shows.
-    page = await call(queries.case_page, web(request).svc, viewer.user.name, number)
+    q = request.query_params
+    pool_field = text(q.get("pool_field", ""), "pool_field", max_len=200)
+    pool_province = text(q.get("pool_province", ""), "pool_province", max_len=8)
+    page = await call(queries.case_page, web(request).svc, viewer.user.name, number, pool_field, pool_province)
     case, panel = page["case"], page["panel"]
     ok = request.query_params.get("ok", "") if status == 200 else ""
     ctx = {
         **page, "diagram": diagram.figure(case["status"]), "error": error, "ok": ok, "values": values or {},
-        "material_kinds": MATERIAL_KINDS, "reason_actions": set(simple_actions()) | {"reopen"},
+        "material_kinds": MATERIAL_KINDS, "pool_field": pool_field, "pool_province": pool_province, "reason_actions": set(simple_actions()) | {"reopen"},
         "pending_experts": [p for p in panel if not p["opinion"] and not p["absent"]],
         "unpaid_experts": [p for p in panel if p["id"] not in case.get("fees", {})],
     }
@@ -409,3 +412,58 @@ async def schedule(request: Request, number: str) -> Response:
         return uc.schedule_meeting(svc, viewer.user.name, number, at, platform, link, attendees, order)
 
     return await _act(request, number, "schedule", run)
+
+
+# --- i12-panel --- Art. 8(1): nominations by every institution, the experts' answers, a conflicted expert kept
+
+
+@router.post("/cases/{number}/nominations")
+async def nominate(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        experts = [text(v, "expert", max_len=16) for v in forms._list(form, "experts")]
+        note = text(field(form, "note"), "note", max_len=2000)
+        return nominations.nominate(svc, viewer.user.name, number, experts, note)
+
+    return await _act(request, number, "nominate", run)
+
+
+@router.post("/cases/{number}/nominations/withdraw")
+async def withdraw_nomination(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        expert = text(field(form, "expert"), "expert", required=True, max_len=16)
+        return nominations.withdraw_nomination(svc, viewer.user.name, number, expert)
+
+    return await _act(request, number, "withdraw_nomination", run)
+
+
+@router.post("/cases/{number}/response")
+async def respond(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        answer = text(field(form, "answer"), "answer", max_len=16)
+        return nominations.respond(
+            svc, viewer.user.name, number, viewer.user.expert_id or "", answer,
+            employer=text(field(form, "employer"), "employer", max_len=200),
+            province=text(field(form, "province"), "province", max_len=50),
+            relation=text(field(form, "relation"), "relation", max_len=16) or "none",
+            relation_text=text(field(form, "relation_text"), "relation_text", max_len=2000),
+            note=text(field(form, "note"), "note", max_len=2000))
+
+    return await _act(request, number, "respond", run)
+
+
+@router.post("/cases/{number}/keep")
+async def keep_expert(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        expert = text(field(form, "expert"), "expert", required=True, max_len=16)
+        reason = text(field(form, "reason"), "reason", max_len=2000)
+        return nominations.keep_expert(svc, viewer.user.name, number, expert, reason)
+
+    return await _act(request, number, "keep_expert", run)

@@ -110,6 +110,13 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "concur": lambda c, now, institution="ZJ": dom.concur(c, institution, "同意共同开展", "zj", now),
     "form_panel": lambda c, now, experts=None, reason="": dom.form_panel(
         c, list(PANEL if experts is None else experts), reason, ACTOR, now),
+    "nominate": lambda c, now, experts=("E9",), institution="SH": dom.nominate(
+        c, institution, list(experts), {"E9": "SH", "E8": "JS"}, "", ACTOR, now),
+    "withdraw_nomination": lambda c, now, expert="E9", institution="SH": dom.withdraw_nomination(
+        c, institution, expert, ACTOR, now),
+    "respond": lambda c, now, expert="E1", answer="accept", relation="none": dom.respond(
+        c, expert, answer, "单位", "SH", relation, "持股" if relation == "related" else "", "", ACTOR, now),
+    "keep_expert": lambda c, now, expert="E1", reason="专业所需": dom.keep_expert(c, expert, reason, ACTOR, now),
     "attach": lambda c, now: dom.attach(c, "a" * 64, "report.pdf", "test_report", 1024, ACTOR, now),
     "dispatch": lambda c, now: dom.dispatch(c, ACTOR, now, plan),
     "record_analysis": lambda c, now, expert="E1": dom.record_analysis(c, expert, "初步分析意见", ACTOR, now),
@@ -148,6 +155,10 @@ CHANGES: dict[str, set[str]] = {
     "verify": {"verification"},
     "concur": {"concurrences"},
     "form_panel": {"panel", "panel_reason"},
+    "nominate": {"nominations"},
+    "withdraw_nomination": {"nominations"},
+    "respond": {"responses", "kept"},
+    "keep_expert": {"kept"},
     "attach": {"materials"},
     "dispatch": {"status", "deadlines"},
     "record_analysis": {"analyses"},
@@ -223,8 +234,10 @@ FEES = {"record_fee", "correct_fee"}  # once the panel has the materials (Art. 1
 DISPOSAL = {"appraise_disposal", "place_hold", "release_hold"}  # closed cases only (Art. 9)
 EXPECTED: dict[CaseStatus, set[str]] = {
     S.drafted: {"edit", "verify", "concur", "submit", "attach", "withdraw"} | EVERYWHERE_OPEN,
-    S.preliminary_review: {"verify", "form_panel", "attach", "dispatch", "withdraw"} | EVERYWHERE_OPEN,
-    S.awaiting_experts: {"attach", "record_analysis", "chase", "refer", "withdraw"} | EVERYWHERE_OPEN | FEES,
+    S.preliminary_review: {"verify", "form_panel", "nominate", "withdraw_nomination", "respond", "keep_expert",
+                           "attach", "dispatch", "withdraw"} | EVERYWHERE_OPEN,
+    S.awaiting_experts: {"attach", "respond", "keep_expert", "record_analysis", "chase", "refer", "withdraw"}
+    | EVERYWHERE_OPEN | FEES,
     S.convening: {"attach", "schedule", "cancel_meeting", "convene"} | EVERYWHERE_OPEN | FEES,
     S.convened: {"attach", "record_opinion", "record_absence", "decide"} | EVERYWHERE_OPEN | FEES,
     S.decided: {"issue_minutes", "archive"} | EVERYWHERE_OPEN | FEES,

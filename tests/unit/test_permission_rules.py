@@ -54,6 +54,10 @@ EXPECTED: dict[str, set[str]] = {
     "recompute_deadlines": {"system", "admin"}, "record_delivery": {"system"},
     # Art. 4(3): any liaison of another institution than the applicant (on this case JS leads, ZJ takes part).
     "concur": {"lead", "other_institution"},
+    # Art. 8(1) (issue 12): every institution nominates; the expert answers for themself; the applicant keeps.
+    "nominate": {"applicant", "lead", "other_institution"}, "respond": {"expert_self"},
+    "withdraw_nomination": {"applicant", "lead", "other_institution"},
+    "keep_expert": APPLICANT_ONLY,
 }
 
 
@@ -132,7 +136,7 @@ def test_the_system_holds_no_role_and_runs_no_person_s_command() -> None:
 def test_the_exported_sets_come_from_the_catalogue() -> None:
     assert {c for c, who in EXPECTED.items() if "applicant" in who} == APPLICANT_ACTIONS
     assert {c for c, who in EXPECTED.items() if who == LEAD_ONLY or c == "attach"} == LEAD_ACTIONS
-    assert {"record_analysis", "record_opinion"} == EXPERT_ACTIONS
+    assert {"record_analysis", "record_opinion", "respond"} == EXPERT_ACTIONS
     assert {c for c, who in EXPECTED.items() if "admin" in who} == ADMIN_ACTIONS
 
 

@@ -189,10 +189,10 @@ def test_the_case_page_shows_only_the_buttons_the_viewer_may_use_now(site: Site)
     site.svc.after_commit.clear()
     n = run_to(site.world, "preliminary_review")
     page = site.client("sh").get(f"/cases/{n}").text
-    assert _actions(page) == {"verify", "form_panel", "attach", "dispatch", "withdraw"}
+    assert _actions(page) == {"verify", "form_panel", "nominate", "attach", "dispatch", "withdraw"}
     assert re.search(r'id="act-dispatch" disabled', page)  # a rule still stands in the way, and it says which
     assert '<p class="hint blocked" data-blocked="dispatch">尚不满足：' in page
-    assert _actions(site.client("js").get(f"/cases/{n}").text) == set()
+    assert _actions(site.client("js").get(f"/cases/{n}").text) == {"nominate"}  # Art. 8(1): every institution
     assert "没有可执行的操作" in site.client("auditor").get(f"/cases/{n}").text
     assert 'class="node current" data-state="preliminary_review" aria-current="step"' in page
     assert "儿童电动滑板车" in page and "跨省生产" in page

@@ -55,6 +55,16 @@ def reach(site: Site, state: str) -> str:
         uc.verify(svc, "sh", n, "核实无误")
         uc.form_panel(svc, "sh", n, ex[:3])
         uc.attach(svc, "sh", n, "report.txt", b"test report", "test_report")
+    elif state == "nominated":  # --- i12-panel --- JS nominated E0002 (js is the first of the liaisons to act)
+        from workflow import nominations
+
+        n = run_to(w, "preliminary_review")
+        nominations.nominate(svc, "js", n, ["E0002"])
+    elif state == "conflict":  # --- i12-panel --- x1 declared a relation to the producer
+        from workflow import nominations
+
+        n = reach(site, "ready")
+        nominations.respond(svc, "x1", n, ex[0], "accept", relation="related", relation_text="曾任顾问")
     elif state == "analysed":
         n = run_to(w, "awaiting_experts")
         for i, e in enumerate(ex[:3], start=1):
@@ -311,6 +321,17 @@ PAGES: list[Route] = [
           True),
     Route("POST panel", "preliminary_review", page_post("/cases/{n}/panel", {"experts": ["E0001", "E0002", "E0003"]}),
           frozenset({"sh"}), True),
+    # --- i12-panel --- Art. 8(1): every institution's liaison nominates (from its own pool: js nominates E0002,
+    # js being the first of the allowed to act); the panel expert answers; the applicant keeps a conflicted expert.
+    Route("POST nominate", "preliminary_review", page_post("/cases/{n}/nominations", {"experts": ["E0002"]}),
+          LIAISONS, True),
+    Route("POST withdraw nomination", "nominated", page_post("/cases/{n}/nominations/withdraw",
+                                                             {"expert": "E0002"}), LIAISONS, True),
+    Route("POST response", "ready", page_post("/cases/{n}/response", {"answer": "accept", "employer": "单位1",
+                                                                      "province": "SH", "relation": "none"}),
+          frozenset({"x1"}), True),
+    Route("POST keep", "conflict", page_post("/cases/{n}/keep", {"expert": "E0001", "reason": "专业不可替代"}),
+          frozenset({"sh"}), True),
     Route("POST materials", "preliminary_review",
           page_post("/cases/{n}/materials", {"kind": "other"}, {"file": ("photo.png", PNG, "image/png")}),
           frozenset({"sh"}), True),
@@ -422,6 +443,15 @@ API: list[Route] = [
           frozenset({"sh"}), True),
     Route("POST panel", "preliminary_review", api("POST", "/api/v1/cases/{n}/panel",
                                                   {"experts": ["E0001", "E0002", "E0003"]}), frozenset({"sh"}), True),
+    # --- i12-panel ---
+    Route("POST nominations", "preliminary_review", api("POST", "/api/v1/cases/{n}/nominations",
+                                                        {"experts": ["E0002"]}), LIAISONS, True),
+    Route("DELETE nomination", "nominated", api("DELETE", "/api/v1/cases/{n}/nominations/E0002",
+                                                template="/cases/{number}/nominations/{expert}"), LIAISONS, True),
+    Route("POST response", "ready", api("POST", "/api/v1/cases/{n}/response", {"answer": "accept"}),
+          frozenset({"x1"}), True),
+    Route("POST keep-expert", "conflict", api("POST", "/api/v1/cases/{n}/keep-expert",
+                                              {"expert": "E0001", "reason": "专业不可替代"}), frozenset({"sh"}), True),
     Route("POST materials", "preliminary_review", api("POST", "/api/v1/cases/{n}/materials", None,
                                                       files={"file": ("photo.png", PNG, "image/png")}),
           frozenset({"sh"}), True),
