@@ -22,7 +22,19 @@ from huizhen import labels
 from huizhen.bootstrap import App
 from huizhen.errors import http_status, json_error, web_message
 from huizhen.labels import HTTP_TITLES
-from huizhen.web import api, api_people, api_records, api_yearly, experts, help, pages, records, sse
+from huizhen.web import (
+    api,
+    api_people,
+    api_reads,
+    api_records,
+    api_yearly,
+    downloads,
+    experts,
+    help,
+    pages,
+    records,
+    sse,
+)
 from huizhen.web.auth import Authenticator, Sessions, load_secret, make_hasher
 from huizhen.web.clean_bytes import CleanBytes
 from huizhen.web.common import (
@@ -144,12 +156,14 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
     app.include_router(pages.router)
     app.include_router(experts.router)
     app.include_router(records.router)
+    app.include_router(downloads.router)  # issue 14: papers, exports and the read log in the pages
     app.include_router(sse.router)
     app.include_router(api.simple_router())  # the catalogue's simple commands, as it is now
     app.include_router(api.router)
     app.include_router(api_records.router)
     app.include_router(api_people.router)
     app.include_router(api_yearly.router)
+    app.include_router(api_reads.router)
     app.include_router(help.router)  # after records: its /help/api comes before /help/{chapter}
 
     @app.get("/healthz", include_in_schema=False)

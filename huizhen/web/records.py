@@ -184,6 +184,9 @@ async def destruction_list_file(request: Request, name: str) -> Response:
     with tempfile.TemporaryDirectory(prefix="huizhen-destruction-") as tmp:
         files = await call(write_destruction_list, batch, rows, w.hz.settings.members, Path(tmp))
         data = Path(files[fmt]).read_bytes()
+    from huizhen.web.downloads import logged  # the read log (issue 14)
+
+    await logged(request, viewer.user.name, "destruction_list", None, f"{batch}.{fmt}")
     return attachment(data, f"destruction-list-{batch}.{fmt}")
 
 
