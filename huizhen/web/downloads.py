@@ -22,13 +22,15 @@ from starlette.responses import Response
 from huizhen import dossier as builder
 from huizhen import labels
 from huizhen.cells import safe_cell
+from huizhen.papers import printed
+from huizhen.web.audit_words import WORDS, local_instant
 from huizhen.web.auth import Viewer
 from huizhen.web.common import attachment, call, page_viewer, render, web
 from huizhen.web.inputs import mime_of
 from huizhen.web.shared import material_response
 from states.beijing import BEIJING
 from states.errors import InvalidInput
-from workflow import accounts, readlog, reports
+from workflow import accounts, auditing, readlog, reports
 from workflow import usecases as uc
 from workflow.documents import form_context
 from workflow.errors import NotFound
@@ -89,7 +91,7 @@ async def expert_record(request: Request, number: str, expert: str) -> Response:
     viewer = await page_viewer(request)
     ctx = await call(form_context, web(request).svc, viewer.user.name, number, expert[:16])
     await logged(request, viewer.user.name, "expert_record", number, expert[:16])
-    return render(request, "expert_form.html.j2", {"f": ctx, "number": number}, viewer=viewer)
+    return render(request, "expert_form.html.j2", {"f": ctx, "number": number, "printed": printed}, viewer=viewer)
 
 
 @router.get("/cases/{number}/materials/{sha256}/preview")
@@ -274,3 +276,20 @@ async def reads_file(request: Request) -> Response:
     _, rows = await _reads(request, viewer)
     await logged(request, viewer.user.name, "read_log", None, "csv")
     return attachment(reads_csv(rows).encode("utf-8-sig"), "read-log.csv", "text/csv")
+
+
+# --- the auditor's tools on /audit/cases/N: the event's content in words, the comparison of two instants ----------
+
+
+async def audit_tools(request: Request, viewer: Viewer, number: str) -> dict[str, Any]:
+    """What the audit page of a case adds (issue 14): the words for payloads, and the diff when both instants of
+    the comparison form are given (date-time pickers, Beijing time)."""
+    q = request.query_params
+    start = local_instant(q.get("from", ""), "from")
+    end = local_instant(q.get("to", ""), "to")
+    diff = None
+    if start is not None and end is not None:
+        diff = await call(auditing.case_diff, web(request).svc, viewer.user.name, number, start, end)
+    elif start is not None or end is not None:
+        raise InvalidInput("give both instants to compare", key="diff_needs_both", field="to" if start else "from")
+    return {"words": WORDS, "diff": diff, "diff_from": q.get("from", "")[:19], "diff_to": q.get("to", "")[:19]}
