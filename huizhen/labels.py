@@ -582,7 +582,9 @@ LABELS["zh-CN"]["read"] = {
     "fee_statement": "专家费用明细", "year_report": "年度报告", "destruction_list": "销毁清单",
     "read_log": "阅读记录导出",
 }
-LABELS["zh-CN"]["read_channel"] = {"web": "网页", "api": "接口", "cli": "命令行"}
+# How a paper was read (the read log), and how a notice was delivered (an event's payload): one table.
+LABELS["zh-CN"]["read_channel"] = {"web": "网页", "api": "接口", "cli": "命令行", "inbox": "站内信", "email": "邮件",
+                                   "webhook": "网络回调"}
 # The keys of a case and of the events' payloads, for the auditor's pages (the event's content, the comparison of
 # two instants). A path is worded segment by segment ("product.model" → 产品及生产信息 · 规格/型号).
 LABELS["zh-CN"]["key"] = {

@@ -14,10 +14,21 @@ from states.beijing import BEIJING
 from states.errors import InvalidInput
 
 _INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
-# Keys whose values are codes with their own words.
-_CODED = {"status": "status", "outcome": "outcome", "decision": "outcome", "kind": "material", "role": "role",
-          "type": "event", "defect": "defect", "universality": "defect", "answer": "defect", "rule": "deadline",
-          "what": "read", "channel": "read_channel"}
+# Keys whose values are codes with their own words: the tables to try, in order.
+_CODED: dict[str, tuple[str, ...]] = {
+    "status": ("status", "deadline_status"), "outcome": ("outcome",), "decision": ("outcome",),
+    "kind": ("material", "deadline"), "role": ("role",), "type": ("event",), "defect": ("defect",),
+    "universality": ("defect",), "answer": ("defect",), "rule": ("deadline",), "what": ("read",),
+    "channel": ("read_channel",), "sources": ("source",),
+}
+
+
+def _coded(key: str, value: str) -> str:
+    for kind in _CODED[key]:
+        found = labels.table(kind).get(value)
+        if found is not None:
+            return found
+    return value
 
 
 def key_label(path: str) -> str:
@@ -45,7 +56,7 @@ def readable(value: Any, key: str | None = None) -> str:
             except ValueError:
                 return value
         if key in _CODED:
-            return labels.label(_CODED[key], value)
+            return _coded(key, value)
         return value
     if isinstance(value, Mapping):
         return "；".join(f"{labels.label('key', str(k))}：{readable(v, str(k))}" for k, v in value.items())
