@@ -196,3 +196,35 @@ def test_inbox_minutes_link_to_the_attachment(site: Site) -> None:
     href = link(page.replace('class="attachment"', 'id="attachment"'), "attachment")
     assert href == f"/cases/{n}/papers/minutes.pdf"
     assert site.client("zj").get(href).content.startswith(b"%PDF")
+
+
+def test_the_cli_lists_reads_and_compares_two_instants(site: Site, monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    """`huizhen audit reads` and `huizhen audit diff`, over the same use cases; the CLI's papers are logged too."""
+    from typer.testing import CliRunner
+
+    from huizhen.cli import papers, reads
+    from huizhen.cli.main import build_app, main
+
+    site.svc.after_commit.clear()
+    n = run_to(site.world, "decided")
+    for module in (reads, papers):
+        monkeypatch.setattr(module, "get_app", lambda: site.world.app)
+    monkeypatch.setenv("HUIZHEN_USER", "js")
+    made = CliRunner().invoke(build_app(), ["docs", "minutes", n, "--out", str(tmp_path / "m.docx")])
+    assert made.exit_code == 0, made.output
+    monkeypatch.setenv("HUIZHEN_USER", "auditor")
+    listed = CliRunner().invoke(build_app(), ["audit", "reads", "--case", n, "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.stdout)
+    assert [(r["user_name"], r["what"], r["item"], r["channel"]) for r in rows] == [("js", "minutes", "docx", "cli")]
+    diffed = CliRunner().invoke(build_app(), ["audit", "diff", n, "--from", "2026-09-24T10:00:30+08:00",
+                                              "--to", "2026-12-01T00:00:00+08:00", "--json"])
+    assert diffed.exit_code == 0, diffed.output
+    body = json.loads(diffed.stdout)
+    assert body["status_before"] == "drafted" and body["status_after"] == "decided"
+    assert "tally.forms" in {c["field"] for c in body["changes"]}
+    monkeypatch.setenv("HUIZHEN_USER", "sh")
+    with pytest.raises(SystemExit) as refused:  # the read log is the auditors' (and admins')
+        main(["audit", "reads"])
+    assert refused.value.code == 3
