@@ -41,6 +41,9 @@ def test_minutes_and_a_preview_from_the_pages_land_in_the_read_log(server: Serve
     assert not frame.get_attribute("src")
     page.css("details.preview summary").click()
     page.wait(lambda d: frame.get_attribute("src"))
+    page.d.switch_to.frame(frame)  # shown inline by the browser's PDF viewer, not offered as a download
+    page.wait(lambda d: d.execute_script("return document.contentType;") == "application/pdf")
+    page.d.switch_to.default_content()
 
     auditor = Page(browsers[1], server.url)
     auditor.login("auditor")
