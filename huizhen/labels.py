@@ -621,6 +621,9 @@ LABELS["zh-CN"]["key"] = {
     "manufacturing": "制造", "warning": "警示标识", "universality": "普遍性", "signed_at": "签署时间",
     "phone": "电话", "email": "电子邮箱", "corrected": "已更正", "corrections": "更正", "recorded_on": "登记日期",
     "previous": "原值", "explanation": "说明", "case": "案件", "date": "日期", "field": "专业领域", "province": "省份",
+    "absent": "缺席专家", "present": "出席专家", "physical": "物理性质伤害", "chemical": "化学性质伤害",
+    "biological": "生物性质伤害", "host_name": "主办机构名称", "issued_by": "印发人", "missing_analyses": "未提交初步分析",
+    "snapshot_version": "快照版本", "supersedes": "取代的期限",
 }
 ERRORS["zh-CN"].update({
     "form_not_own": "专家只能查看本人签署的会诊表（本人编号 {own}），不能查看专家 {expert} 的",

@@ -64,6 +64,7 @@ def test_done_when_lead_expert_and_auditor_take_their_papers_from_the_pages(site
     answers = site.client("x1").get(link(page, "form-view-E0001"))
     assert answers.status_code == 200
     assert "4级" in answers.text and "8级" in answers.text and "标准符合性问题" in answers.text
+    assert 'id="answer-standard"><b>是</b>　具体描述：' in answers.text
     refused = site.client("x1").get(f"/cases/{n}/papers/form.pdf?expert=E0002")
     assert refused.status_code == 403 and "只能查看本人签署的会诊表" in refused.text
     assert site.client("x1").get(f"/cases/{n}/forms/E0002").status_code == 403
