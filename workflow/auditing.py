@@ -16,8 +16,12 @@ from workflow.services import Services
 _IGNORED = frozenset({"version", "last_hash", "updated_at"})
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
 def _flatten(value: Any, path: str, out: dict[str, Any]) -> None:
-    if isinstance(value, Mapping) and value:
+    if isinstance(value, Mapping) and (value or not path):
         for key in sorted(value, key=str):
             if not path and key in _IGNORED:
                 continue
@@ -43,8 +47,11 @@ def case_diff(svc: Services, actor: str | None, number: str, start: datetime, en
     flat_after: dict[str, Any] = {}
     _flatten(before or {}, "", flat_before)
     _flatten(after, "", flat_after)
+    # Nothing and an empty value are the same to a reader ("—" either way): not a change.
     changes = [{"field": f, "before": flat_before.get(f), "after": flat_after.get(f)}
-               for f in sorted(set(flat_before) | set(flat_after)) if flat_before.get(f) != flat_after.get(f)]
+               for f in sorted(set(flat_before) | set(flat_after))
+               if flat_before.get(f) != flat_after.get(f)
+               and not (_empty(flat_before.get(f)) and _empty(flat_after.get(f)))]
     return {"case": number, "from": start.isoformat(), "to": end.isoformat(), "existed_before": before is not None,
             "status_before": before["status"] if before else None, "status_after": after["status"],
             "changes": changes}
