@@ -12,6 +12,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+import states.status as _domain
 from states.beijing import beijing_text as _beijing_text
 from states.beijing import deadline_text as _deadline_text
 
@@ -19,62 +20,16 @@ LOCALE = "zh-CN"  # the one place the language is chosen
 
 LABELS: dict[str, dict[str, dict[Any, str]]] = {
     "zh-CN": {
-        "status": {
-            "drafted": "草稿",
-            "preliminary_review": "初步核实",
-            "awaiting_experts": "专家初步分析",
-            "convening": "待会诊",
-            "convened": "会诊中",
-            "decided": "已形成意见",
-            "continued_attention": "持续关注",
-            "archived": "已归档",
-            "withdrawn": "已撤回",
-        },
-        "outcome": {
-            "investigate": "建议开展缺陷调查",
-            "no_investigation": "不建议开展缺陷调查",
-            "continued_attention": "持续关注",
-        },
-        "report_outcome": {
-            "investigate": "建议开展缺陷调查",
-            "no_investigation": "不建议开展缺陷调查",
-            "continued_attention": "持续关注",
-            "withdrawn": "已撤回",
-        },
-        "defect": {"yes": "是", "no": "否", "uncertain": "不确定"},
-        "source": {
-            "samr_referral": "总局转办",
-            "spot_check": "监督抽查",
-            "market_purchase": "市场购检",
-            "overseas_recall": "境外召回",
-            "risk_monitoring": "风险监测",
-            "injury_monitoring": "伤害监测",
-            "other": "其他",
-        },
-        "material": {
-            "test_report": "检测报告",
-            "analysis_report": "缺陷技术分析报告",
-            "injury_report": "伤害调查报告",
-            "research_report": "研究报告",
-            "other": "其他资料",
-        },
-        "severity": {1: "微弱", 2: "一般", 3: "严重", 4: "非常严重"},
-        "likelihood": {
-            8: "伤害事件发生的可能性极大，在任何情况下都会重复出现",
-            7: "经常发生伤害事件",
-            6: "有一定的伤害事件发生的可能性，不属于小概率事件",
-            5: "有一定的伤害事件发生的可能性，属于小概率事件",
-            4: "会发生少数伤害事件，但可能性较小",
-            3: "会发生少数伤害事件，但可能性极小",
-            2: "不会发生，但在极少数特定情况下可能发生",
-            1: "在任何情况下都不会发生伤害事件",
-        },
-        "deadline": {
-            "expert_analysis": "专家初步分析（T1）",
-            "convening": "组织会诊（T2）",
-            "tracking": "持续关注跟踪",
-        },
-        "fee": {"paid": "已支付", "unpaid": "未支付"},
+        "status": dict(_domain.STATUS_LABELS),
+        "outcome": dict(_domain.OUTCOME_LABELS),
+        "report_outcome": dict(_domain.REPORT_OUTCOME_LABELS),
+        "defect": dict(_domain.DEFECT_LABELS),
+        "source": dict(_domain.SOURCE_LABELS),
+        "material": dict(_domain.MATERIAL_KINDS),
+        "severity": dict(_domain.SEVERITY_LABELS),
+        "likelihood": dict(_domain.LIKELIHOOD_LABELS),
+        "deadline": dict(_domain.DEADLINE_LABELS),
+        "fee": dict(_domain.FEE_LABELS),
         # The confirmation step before an action that cannot be undone (the case page).
         "irreversible": {
             "dispatch": "分送后专家初步分析（T1）开始计时，材料不能收回。",
