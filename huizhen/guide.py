@@ -44,6 +44,7 @@ PAGE_STEP: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), s) fo
     (r"^/reports$", "step-dashboard"),
     (r"^/retention$", "step-retention"),
     (r"^/audit$", "step-audit"),
+    (r"^/audit/reads$", "step-reads"),  # issue 14
     (r"^/audit/cases/[^/]+$", "step-replay"),
     (r"^/cases/new$", "step-draft"),
     (r"^/cases/[^/]+/edit$", "step-draft"),

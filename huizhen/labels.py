@@ -609,3 +609,67 @@ NOTICES["zh-CN"].update({
                  "案件 {number}（{product}）的专家 {expert} 申报了与生产者的关系：{relation}\n{note}"
                  "请记录保留该专家的理由，或在专家组中替换该专家。\n案件页面：/cases/{number}"),
 })
+
+
+# --- i14-papers (issue 14): papers and exports in the pages, the read log, the auditor's tools -----------------------
+LABELS["zh-CN"]["read"] = {
+    "minutes": "会议纪要", "form": "专家会诊表（已签署）", "blank_form": "会诊表（空白）", "material": "材料",
+    "expert_record": "专家会诊表记录（页面）", "dossier": "归档案卷（ZIP）", "export": "事件导出",
+    "fee_statement": "专家费用明细", "year_report": "年度报告", "destruction_list": "销毁清单",
+    "read_log": "阅读记录导出",
+}
+# How a paper was read (the read log), and how a notice was delivered (an event's payload): one table.
+LABELS["zh-CN"]["api"].update({
+    "GET /audit/reads": "阅读记录：谁在何时查看或下载了哪些文书、材料或专家会诊表（审计、管理员）",
+    "GET /cases/{number}/diff": "比较案件在两个时刻之间的变化（from、to 为带时区的时刻）",
+})
+LABELS["zh-CN"]["read_channel"] = {"web": "网页", "api": "接口", "cli": "命令行", "inbox": "站内信", "email": "邮件",
+                                   "webhook": "网络回调"}
+# The keys of a case and of the events' payloads, for the auditor's pages (the event's content, the comparison of
+# two instants). A path is worded segment by segment ("product.model" → 产品及生产信息 · 规格/型号).
+LABELS["zh-CN"]["key"] = {
+    "number": "案件编号", "status": "状态", "applicant": "申请机构", "lead": "牵头机构", "created_at": "创建时间",
+    "submitted_at": "提交时间", "product": "产品及生产信息", "name": "名称", "model": "规格/型号", "brand": "品牌/商标",
+    "producer": "生产者", "registered_province": "生产者注册地", "production_province": "实际生产地",
+    "test_basis": "检测依据", "report_numbers": "报告编号", "suspected_defect": "疑似缺陷描述", "sources": "信息来源",
+    "source_other": "其他来源（说明）", "basis": "会诊依据", "samr_assignment": "总局工作安排",
+    "joint_decision": "机构共同认为需要", "linked_from": "由此案件重新会诊", "linked_to": "重新会诊为",
+    "verification": "初步核实", "panel": "专家组", "panel_reason": "偶数人数理由", "materials": "材料",
+    "analyses": "初步分析", "refer_reason": "移交理由", "convened_at": "召开时间", "opinions": "会诊表",
+    "absences": "缺席", "chases": "催办", "tally": "表决统计", "outcome": "会诊结论", "conclusions": "结论",
+    "decided_at": "形成意见时间", "minutes": "会议纪要", "tracking": "跟踪记录", "meeting": "线上会议",
+    "deliveries": "送达记录", "closing_reason": "结束理由", "closed_at": "结束时间", "deadlines": "期限",
+    "fees": "专家费用", "retention": "档案保存", "concurrences": "共同开展意见", "cross_province": "跨省生产",
+    "last_event_at": "最后事件时间", "retention_until": "保存至", "version": "版本",
+    "note": "说明", "reason": "理由", "text": "内容", "expert": "专家", "experts": "专家", "filename": "文件名",
+    "kind": "类别", "size": "大小（字节）", "sha256": "SHA-256", "by": "操作人", "at": "时间", "platform": "平台",
+    "link": "链接", "attendees": "参会人员", "speaking_order": "发言顺序", "sequence": "邀请序号",
+    "cancelled": "已取消", "institution": "机构", "answers": "答案", "defect": "缺陷消费品", "investigate": "建议开展调查",
+    "attention": "建议持续关注", "forms": "会诊表份数", "yes": "是", "no": "否", "uncertain": "不确定",
+    "document_number": "文号", "title": "标题", "issued_at": "印发时间", "host": "主办机构", "cc": "抄送",
+    "follow_up": "后续工作", "decision": "会诊意见", "votes": "表决情况", "order": "顺序", "employer": "工作单位",
+    "statement": "发言", "absent_reason": "缺席原因", "meeting_at": "会议时间", "what": "内容", "recipient": "接收人",
+    "channel": "途径", "key": "幂等键", "amount": "金额", "currency": "币种", "paid_on": "支付日期",
+    "approver": "审批人", "holds": "法律保全", "appraisal": "销毁鉴定", "released_at": "解除时间",
+    "new_case": "新案件", "addition": "补充", "additions": "补充", "superseded": "被取代的期限", "rule": "规则",
+    "start_at": "起算", "working_days": "工作日数", "due_at": "截止", "due_date": "截止日", "provisional": "预估",
+    "calendar_version": "日历版本", "resolved_at": "解除时间", "resolved_by": "解除事件", "overdue": "已超期",
+    "id": "编号", "answer": "回答", "detail": "具体描述", "standard_noncompliance": "标准符合性问题",
+    "nonstandard_danger": "非标准符合性问题（存在危险）", "no_standard_danger": "无标准（存在危险）",
+    "similar_recall": "国内外同款召回", "public_opinion_risk": "舆情风险", "injury_types": "伤害类型",
+    "severity": "严重程度", "likelihood": "可能性", "producer_cause": "生产者原因", "design": "设计",
+    "manufacturing": "制造", "warning": "警示标识", "universality": "普遍性", "signed_at": "签署时间",
+    "phone": "电话", "email": "电子邮箱", "corrected": "已更正", "corrections": "更正", "recorded_on": "登记日期",
+    "previous": "原值", "explanation": "说明", "case": "案件", "date": "日期", "field": "专业领域", "province": "省份",
+    "absent": "缺席专家", "present": "出席专家", "physical": "物理性质伤害", "chemical": "化学性质伤害",
+    "biological": "生物性质伤害", "host_name": "主办机构名称", "issued_by": "印发人", "missing_analyses": "未提交初步分析",
+    "snapshot_version": "快照版本", "supersedes": "取代的期限",
+}
+ERRORS["zh-CN"].update({
+    "form_not_own": "专家只能查看本人签署的会诊表（本人编号 {own}），不能查看专家 {expert} 的",
+    "file_format_unknown": "文件 {name} 不存在，可选格式：{allowed}",
+    "range_reversed": "结束时刻须晚于开始时刻",
+    "diff_needs_both": "请同时填写比较的起止两个时刻",
+    "date_invalid": "“{value}”不是有效日期（应为 年-月-日）",
+    "instant_invalid": "“{value}”不是有效的日期时间（应为 年-月-日 时:分，北京时间）",
+})

@@ -12,6 +12,7 @@ from states.beijing import BEIJING
 from states.case import Case
 from states.errors import GuardFailed, InvalidInput
 from workflow.actors import SYSTEM, Actor, resolve
+from workflow.errors import NotPermitted
 from workflow.ports import UnitOfWork
 from workflow.usecases import Services, load, minutes_content, visible_snapshot
 
@@ -38,7 +39,8 @@ def _experts(uow: UnitOfWork, ids: list[str]) -> list[dict[str, Any]]:
 def form_context(svc: Services, actor: str | None, number: str, expert: str | None = None) -> dict[str, Any]:
     """One expert's signed form, or (expert None) the blank form with the product section filled."""
     with svc.uow(readonly=True) as uow:
-        case = _case(uow, resolve(uow, actor), number)
+        user = resolve(uow, actor)
+        case = _case(uow, user, number)
         experts = _experts(uow, case.panel)
         ctx: dict[str, Any] = {
             "institution": svc.policy.members.get(case.applicant, case.applicant),
@@ -56,6 +58,10 @@ def form_context(svc: Services, actor: str | None, number: str, expert: str | No
         }
         if expert is None:
             return ctx
+        if user.role == "expert" and expert != user.expert_id:  # an expert's form is theirs and the organisers'
+            raise NotPermitted(f"{user.name} may read only their own signed form (expert {user.expert_id}), not "
+                               f"expert {expert}'s", key="form_not_own", number=number, own=user.expert_id,
+                               expert=expert)
         if expert not in case.panel:
             raise InvalidInput(f"{expert} is not on the panel of {number}",
                                key="expert_not_on_panel", field="expert", number=number, expert=expert)

@@ -235,6 +235,15 @@ class RetentionStore(Protocol):
     def findings(self) -> list[str]: ...
 
 
+class ReadLog(Protocol):
+    """Who opened or downloaded which paper, material or expert record (issue 14); not in any event chain."""
+
+    def add(self, row: dict[str, Any]) -> None: ...
+
+    def list(self, case_number: str | None = None, user_name: str | None = None, since: datetime | None = None,
+             until: datetime | None = None, limit: int = 5000) -> list[dict[str, Any]]: ...
+
+
 @dataclass(frozen=True)
 class Attachment:
     filename: str
@@ -280,6 +289,7 @@ class UnitOfWork(Protocol):
     inbox: Inbox
     calendar_years: CalendarYears
     retention: RetentionStore
+    reads: ReadLog
 
     def __enter__(self) -> UnitOfWork: ...
 

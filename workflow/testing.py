@@ -45,6 +45,7 @@ class FakeData:
     calendar_years: dict[int, dict[str, Any]] = field(default_factory=dict)
     tombstones: list[dict[str, Any]] = field(default_factory=list)
     admin_actions: list[dict[str, Any]] = field(default_factory=list)
+    reads: list[dict[str, Any]] = field(default_factory=list)
 
     def next(self, name: str) -> int:
         self.counters[name] = self.counters.get(name, 0) + 1
@@ -321,6 +322,21 @@ class FakeRetention:
         return []
 
 
+class FakeReads:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.data.reads.append({"id": len(self.data.reads) + 1, **row})
+
+    def list(self, case_number: str | None = None, user_name: str | None = None, since: datetime | None = None,
+             until: datetime | None = None, limit: int = 5000) -> list[dict[str, Any]]:
+        rows = [dict(r) for r in reversed(self.data.reads)
+                if (not case_number or r["case_number"] == case_number) and (not user_name or r["user_name"] == user_name)
+                and (since is None or r["at"] >= since) and (until is None or r["at"] < until)]
+        return rows[:limit]
+
+
 class FakeUnitOfWork:
     """One transaction over a copy of the store; `commit()` writes the copy back."""
 
@@ -341,6 +357,7 @@ class FakeUnitOfWork:
         self.inbox = FakeInbox(self.work)
         self.calendar_years = FakeCalendarYears(self.work)
         self.retention = FakeRetention(self.work)
+        self.reads = FakeReads(self.work)
         return self
 
     def __exit__(self, *exc: object) -> None:

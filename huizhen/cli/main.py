@@ -13,7 +13,7 @@ import click
 import typer
 
 from huizhen import cli_time
-from huizhen.cli import audit, cases, papers, prefs, setup, web, yearly
+from huizhen.cli import audit, cases, papers, prefs, reads, setup, web, yearly
 from huizhen.cli.common import err
 from huizhen.cli.render import cli_message, command_words
 from huizhen.errors import exit_code
@@ -46,6 +46,7 @@ SUB_APPS: list[SubApp] = [
     ("form", audit.form_app),
     ("audit", audit.audit_app),
     ("audit", papers.audit_app),
+    ("audit", reads.audit_app),
     (None, cli_time.commands),
     ("calendar", cli_time.calendar_app),
     ("scheduler", cli_time.scheduler_app),

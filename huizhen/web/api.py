@@ -321,6 +321,9 @@ async def attach(request: Request, viewer: Me, number: str, file: Annotated[Uplo
 @router.get("/cases/{number}/materials/{sha256}", summary="Download a material", response_class=Response)
 async def download(request: Request, viewer: Me, number: str, sha256: str) -> Response:
     item, data = await call(uc.material, web(request).svc, _me(viewer), number, sha256)
+    from huizhen.web.downloads import logged  # the read log (issue 14)
+
+    await logged(request, _me(viewer), "material", number, str(item["filename"]), "api")
     return material_response(item, data)
 
 

@@ -336,6 +336,9 @@ async def attach(request: Request, number: str) -> Response:
 async def download(request: Request, number: str, sha256: str) -> Response:
     viewer = await page_viewer(request)
     item, data = await call(uc.material, web(request).svc, viewer.user.name, number, sha256)
+    from huizhen.web.downloads import logged  # the read log (issue 14)
+
+    await logged(request, viewer.user.name, "material", number, str(item["filename"]))
     return material_response(item, data)
 
 

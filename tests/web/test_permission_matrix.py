@@ -207,6 +207,13 @@ def material_download(s: Site, who: str | None, n: str) -> Any:
 material_download.key = ("GET", "/cases/{number}/materials/{sha256}")  # type: ignore[attr-defined]
 
 
+def material_preview(s: Site, who: str | None, n: str) -> Any:
+    return s.client(who).get(f"/cases/{n}/materials/{material_of(s, n)}/preview")
+
+
+material_preview.key = ("GET", "/cases/{number}/materials/{sha256}/preview")  # type: ignore[attr-defined]
+
+
 def report_chart(s: Site, who: str | None, n: str) -> Any:
     return s.client(who).get("/reports/charts/outcomes.png?year=2026")
 
@@ -377,6 +384,24 @@ PAGES: list[Route] = [
                                                          {"expert": "E0001", "amount": "1800", "reason": "更正"}),
           frozenset({"sh"}), True),
     *ADMIN_PAGES,
+    # --- i14-papers (issue 14): papers, exports and the read log in the pages ---
+    Route("GET minutes.docx", "decided", fixed("/cases/{n}/papers/minutes.docx", "/cases/{number}/papers/minutes.{fmt}"),
+          VIEW_SUBMITTED),
+    Route("GET blank form.docx", "awaiting_experts",
+          fixed("/cases/{n}/papers/form.docx", "/cases/{number}/papers/form.{fmt}"), VIEW_SUBMITTED),
+    Route("GET signed form.docx", "forms_in",
+          fixed("/cases/{n}/papers/form.docx?expert=E0001", "/cases/{number}/papers/form.{fmt}"), VIEW_SUBMITTED),
+    Route("GET expert record", "forms_in", fixed("/cases/{n}/forms/E0001", "/cases/{number}/forms/{expert}"),
+          VIEW_SUBMITTED),
+    Route("GET material preview", "awaiting_experts", material_preview, VIEW_SUBMITTED),
+    Route("GET export.csv", "awaiting_experts", fixed("/cases/{n}/export.csv", "/cases/{number}/export.{fmt}"), AUDIT),
+    Route("GET dossier.zip", "drafted", page_get("/cases/{n}/dossier.zip"), AUDIT),
+    Route("GET statement.csv", "fee_recorded",
+          fixed("/reports/statement.csv?year=2026&institution=SH", "/reports/statement.{fmt}"),
+          frozenset({"admin", "auditor", "sh"})),
+    Route("GET year.json", None, fixed("/reports/year.json?year=2026", "/reports/year.{fmt}"), AUDIT | LIAISONS),
+    Route("GET /audit/reads", None, page_get("/audit/reads"), AUDIT),
+    Route("GET /audit/reads.csv", None, page_get("/audit/reads.csv"), AUDIT),
     # Last: it moves the clock five years on.
     Route("GET destruction list", "purged", destruction_file, AUDIT),
     # After the last: each person's password changes (their session goes on with a fresh cookie).
@@ -526,6 +551,10 @@ API: list[Route] = [
                                                     {"content": YEAR_2027}), ADMIN),
     Route("GET /rotation/terms", None, api("GET", "/api/v1/rotation/terms"), SIGNED),
     Route("GET /admin/actions", None, api("GET", "/api/v1/admin/actions"), AUDIT),
+    # --- i14-papers (issue 14): the read log and the comparison of two instants ---
+    Route("GET /audit/reads", None, api("GET", "/api/v1/audit/reads"), AUDIT),
+    Route("GET diff", "awaiting_experts", api("GET", "/api/v1/cases/{n}/diff?from=2026-09-24T09:00:00%2B08:00"
+                                                     "&to=2026-12-31T00:00:00%2B08:00"), REPLAY),
     # Last: it moves the clock five years on.
     Route("GET destruction list", "purged", api("GET", "/api/v1/retention/destruction-lists/{batch}"), AUDIT),
 ]
@@ -598,12 +627,12 @@ def test_every_page_route_is_in_the_matrix(site: Site) -> None:
     files everyone may fetch) is called above as every role."""
     from fastapi.routing import APIRoute
 
-    from huizhen.web import admin, experts, help, pages, records, sse
+    from huizhen.web import admin, downloads, experts, help, pages, records, sse
 
     called = {r.call.key for r in PAGES}  # type: ignore[attr-defined]
     # FastAPI keeps included routers behind a private wrapper: read the two page routers and the app's own routes.
     every = [*pages.router.routes, *experts.router.routes, *records.router.routes, *sse.router.routes,
-             *help.router.routes, *admin.router.routes, *site.web.routes]
+             *help.router.routes, *admin.router.routes, *downloads.router.routes, *site.web.routes]
     routes = {(m, r.path) for r in every if isinstance(r, APIRoute) and not r.path.startswith("/api/")
               for m in r.methods if m != "HEAD"}
     routes -= {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
