@@ -1,4 +1,4 @@
-"""The read log (issue 14, migration 0008_read_log): who opened or downloaded which paper, material or expert
+"""The read log (issue 14, migration 0009_read_log): who opened or downloaded which paper, material or expert
 record, when. Kept apart from the cases' event chains: reading changes no case, and a purge keeps these rows."""
 
 from __future__ import annotations

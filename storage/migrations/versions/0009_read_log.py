@@ -1,8 +1,8 @@
 """The read log (issue 14): who opened or downloaded which paper, material or expert record, and when. Not in the
 cases' event chains; an old database starts with an empty log (nothing was recorded before).
 
-Revision ID: 0008_read_log
-Revises: 0007_notify_prefs
+Revision ID: 0009_read_log
+Revises: 0008_people_admin
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 
 from storage.tables import UTCDateTime
 
-revision = "0008_read_log"
-down_revision = "0007_notify_prefs"
+revision = "0009_read_log"
+down_revision = "0008_people_admin"
 branch_labels = None
 depends_on = None
 
