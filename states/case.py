@@ -27,6 +27,8 @@ from states.casecommands import (
     concur,
     convene,
     correct_fee,
+    correct_minutes,
+    draft_minutes,
     decide,
     dispatch,
     edit,
@@ -39,6 +41,8 @@ from states.casecommands import (
     recompute_deadlines,
     record_absence,
     record_analysis,
+    record_attendance,
+    record_statement,
     record_delivery,
     record_fee,
     record_opinion,
@@ -68,4 +72,5 @@ __all__ = [
     "recompute_deadlines", "record_absence", "record_analysis", "record_delivery", "record_fee", "record_opinion",
     "refer", "release_hold", "reopen", "replay", "run", "schedule_meeting", "submit", "track", "upcast", "upcast_snapshot",
     "verify", "withdraw",
+    "correct_minutes", "draft_minutes", "record_attendance", "record_statement",
 ]

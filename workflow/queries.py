@@ -242,6 +242,10 @@ def _relevant(case: Case, user: Someone, action: str) -> bool:
         return bool(case.meeting and not case.meeting.get("cancelled"))
     if action == "issue_minutes":
         return not case.minutes
+    if action in ("record_attendance", "record_statement", "draft_minutes"):  # until the minutes are issued
+        return not case.minutes
+    if action == "correct_minutes":
+        return bool(case.minutes)
     if action == "record_fee":
         return any(e not in case.fees for e in case.panel)
     if action == "correct_fee":

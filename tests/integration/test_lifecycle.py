@@ -130,6 +130,8 @@ def test_whole_lifecycle_drafted_to_archived(world: World) -> None:
     assert (t2["kind"], t2["status"], t2["working_days"], t2["due_at"]) == (
         "convening", "armed", 5, "2026-10-16T00:00:00+08:00")
 
+    step(world, n, "2026-10-09T10:00:00+08:00", lambda: uc.schedule_meeting(  # Art. 8(4): a meeting first
+        svc, "js", n, datetime.fromisoformat("2026-10-14T14:00:00+08:00"), "腾讯会议"), "convening")
     shown = step(world, n, "2026-10-14T14:00:00+08:00", lambda: uc.convene(svc, "js", n), "convened")
     assert [d["status"] for d in shown["deadlines"]] == ["met", "met"]
     assert shown["convened_at"] is not None
