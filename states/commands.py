@@ -123,7 +123,7 @@ CATALOGUE: tuple[Command, ...] = (
     # before issuing; issued minutes never change, a correction is a new numbered issue naming the one it corrects.
     _c("draft_minutes", "MinutesDrafted", (S.decided, S.continued_attention), guards=("minutes_not_issued",),
        who=frozenset({LEAD}), article="8(7)"),
-    _c("correct_minutes", "MinutesCorrected", (S.decided, S.continued_attention, S.archived),
+    _c("correct_minutes", "MinutesCorrected", (S.decided, S.continued_attention),
        guards=("minutes_issued", "reason"), who=frozenset({LEAD}), reason=REASON_REQUIRED, article="8(7)"),
     _c("track", "TrackingNoted", S.continued_attention, arms=("tracking",), resolves=("tracking",),
        who=frozenset({APPLICANT}), article="8(6)"),
