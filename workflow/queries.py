@@ -386,6 +386,13 @@ def my_panels(svc: Services, actor: str | None) -> list[dict[str, Any]]:
 # --- the case page ---------------------------------------------------------------------------------------------
 
 
+def custodians(svc: Services, snap: Mapping[str, Any]) -> dict[str, str]:
+    """Art. 9: the applicant keeps the forms, the lead keeps the minutes (by the institutions' names)."""
+    names = svc.policy.members
+    applicant, lead = str(snap.get("applicant") or ""), str(snap.get("lead") or "")
+    return {"forms": names.get(applicant, applicant), "minutes": names.get(lead, lead) if lead else ""}
+
+
 def case_page(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
     """Everything the case page shows, read in ONE read-only transaction from ONE load of the case.
 
@@ -400,7 +407,8 @@ def case_page(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
     - `fees`: the fee rows the viewer may see (accounts.list_fees' shape; [] when the case has none);
     - `pool`: the expert pool (list of Expert) when the viewer may form the panel now, else [];
     - `staff`: the liaisons ({name, institution}) when the viewer may schedule the meeting now, else [];
-    - `retention`: the retention standing of a closed case (accounts.retention_of), else None.
+    - `retention`: the retention standing of a closed case (accounts.retention_of), else None;
+    - `members`: the member institutions (code: name); `custodians`: who keeps the forms and the minutes (Art. 9).
     """
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
@@ -422,4 +430,7 @@ def case_page(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
             "pool": uow.experts.all() if "form_panel" in names else [],
             "staff": _staff(uow) if "schedule" in names else [],
             "retention": accounts.retention_of(snap, svc.policy.retention_years, beijing_day(svc.clock.now())),
+            # Art. 5 / 8(4) and 9: the member institutions (for the attendance), and who keeps which paper.
+            "members": dict(svc.policy.members),
+            "custodians": custodians(svc, snap),
         }
