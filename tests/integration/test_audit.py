@@ -285,7 +285,7 @@ def test_replay_at_instants_between_events_shows_the_earlier_states(world: World
     assert versions == [*range(1, 17), 17 + deliveries, 18 + deliveries]
 
     mid = uc.replay_at(svc, "auditor", number, datetime.fromisoformat("2026-10-09T12:00:00+08:00"))
-    assert (mid["status"], mid["version"], mid["lead"]) == ("convening", 10, "JS")
+    assert (mid["status"], mid["version"], mid["lead"]) == ("convening", 11, "JS")  # referred, then scheduled
     assert [(d["kind"], d["status"]) for d in mid["deadlines"]] == [("expert_analysis", "met"), ("convening", "armed")]
     # T2 ran out at 2026-10-16 00:00: a replay at an instant after that (had it not been convened) shows it overdue;
     # here it was convened on the 14th, so a replay on the 13th shows it armed and not yet overdue.
