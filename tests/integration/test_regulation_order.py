@@ -20,6 +20,7 @@ from support import World, load_example, opinion
 from test_notices_flow import body, subject
 from test_papers_flow import mailing, smtp  # noqa: F401  (smtp is a fixture)
 
+from huizhen import dossier
 from huizhen.papers import render_minutes
 from states.errors import GuardFailed, InvalidInput
 from workflow import timekeeping
@@ -156,6 +157,8 @@ def test_a_case_through_the_regulation_in_its_order(world: World, smtp: Any, tmp
     corrected = pdf_text(world, "sh", n, tmp_path)
     assert "第2号" in corrected and "更正第1号" in corrected and "后续工作时限笔误" in corrected
     assert "于5个工作日内报请" in corrected
+    cc = [subject(m) for m in mails.to("zj@example.org") if "会议纪要" in subject(m)]
+    assert len(cc) == 2 and "第2号（更正第1号）" in cc[1]  # the correction is cc'd like the first issue
     first = pdf_text(world, "sh", n, tmp_path, issue=1)
     assert "于10个工作日内报请" in first and "更正第1号" not in first
 
@@ -163,3 +166,7 @@ def test_a_case_through_the_regulation_in_its_order(world: World, smtp: Any, tmp
     clk.advance(hours=1)
     assert uc.archive(svc, "js", n).status == "archived"
     assert uc.verify_audit(svc, "auditor", n) == []
+    manifest = dossier.build(svc, "auditor", n, tmp_path / "dossier.zip", clk.now())
+    assert manifest["custodians"]["forms"]["institution"] == "SH"
+    assert manifest["custodians"]["minutes"]["institution"] == "JS"
+    assert "minutes/minutes-issue-1.pdf" in manifest["custodians"]["minutes"]["files"]
