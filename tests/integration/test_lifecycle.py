@@ -339,7 +339,7 @@ def test_show_case_shape(world: World) -> None:
     shown = uc.show_case(world.svc, "sh", n)
     for key in ("number", "status", "outcome", "applicant", "lead", "panel", "conclusions", "deadlines", "version"):
         assert key in shown, key
-    assert shown["number"] == n and isinstance(shown["version"], int) and shown["version"] == 10
+    assert shown["number"] == n and isinstance(shown["version"], int) and shown["version"] == 11
     assert shown["status"] == "convening" and shown["outcome"] is None and shown["conclusions"] is None
     assert (shown["applicant"], shown["lead"]) == ("SH", "JS")
     assert shown["panel"] == world.experts[:3]
