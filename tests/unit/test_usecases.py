@@ -153,7 +153,7 @@ def test_the_case_actions_follow_the_catalogue_order() -> None:
 
 
 CASE_PAGE_KEYS = {"case", "deadlines", "panel", "events", "actions", "action_names", "fees", "pool", "staff",
-                  "retention"}
+                  "retention", "members", "custodians"}
 
 
 def test_the_case_page_is_one_read(w: FakeWorld) -> None:
