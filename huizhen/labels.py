@@ -673,3 +673,45 @@ ERRORS["zh-CN"].update({
     "date_invalid": "“{value}”不是有效日期（应为 年-月-日）",
     "instant_invalid": "“{value}”不是有效的日期时间（应为 年-月-日 时:分，北京时间）",
 })
+
+
+# --- i12-meeting ---
+# The meeting's records, the minutes as a draft and their corrections (issue 12, Art. 5, 8(4)–(7), 9): added to the
+# tables above in one block.
+LABELS["zh-CN"]["event"].update({
+    "AttendanceRecorded": "记录参会人员", "StatementRecorded": "记录专家发言", "MinutesDrafted": "修改会议纪要草稿",
+    "MinutesCorrected": "印发更正纪要",
+})
+LABELS["zh-CN"]["action"].update({
+    "record_attendance": "记录各机构参会人员", "record_statement": "记录专家发言", "draft_minutes": "修改会议纪要草稿",
+    "correct_minutes": "更正会议纪要",
+})
+LABELS["zh-CN"]["done"].update({
+    "record_attendance": "参会人员已记录", "record_statement": "专家发言已记录", "draft_minutes": "纪要草稿已保存",
+    "correct_minutes": "更正纪要已印发",
+})
+LABELS["zh-CN"]["field"].update({
+    "staff": "参会人员姓名", "summary": "讨论情况", "decision_text": "会诊意见表述", "follow_up": "后续工作",
+    "issue": "纪要期号",
+})
+LABELS["zh-CN"]["irreversible"]["issue_minutes"] = "会议纪要印发后即分送各机构，不可收回；如需更正，只能另发更正纪要。"
+LABELS["zh-CN"]["api"].update({
+    "POST /cases/{number}/attendance": "记录某机构的参会人员（1—2名，实名）或未派员参会（第八条第四项）",
+    "POST /cases/{number}/statements": "按发言顺序记录专家在会上的发言（第八条第五项）",
+    "POST /cases/{number}/minutes/draft": "印发前修改会议纪要的讨论情况、会诊意见表述和后续工作（第八条第七项）",
+    "POST /cases/{number}/minutes/corrections": "印发更正纪要：新的期号，注明更正的期号和理由（第八条第七项）",
+})
+# Art. 9: who keeps which paper (the dossier's manifest, the retention list, the case page).
+CUSTODIAN_LABELS = {"forms": "会诊表", "minutes": "会议纪要"}
+ERRORS["zh-CN"].update({
+    "attendance_institution_unknown": "{institution} 不是成员机构",
+    "attendance_absent_with_staff": "记录为未派员参会时不能填写参会人员",
+    "attendance_staff_missing": "请填写 {institution} 的1—{limit}名参会人员姓名，或记录为未派员参会",
+    "attendance_staff_too_many": "每个机构最多 {limit} 名参会人员，现填写了 {count} 名",
+    "statement_empty": "发言内容不能为空",
+    "statement_expert_absent": "专家 {expert} 已记录为缺席，不能记录发言",
+    "statement_order_invalid": "发言顺序应为1至{limit}之间的数字",
+    "minutes_draft_empty": "请至少填写讨论情况、会诊意见表述或后续工作中的一项",
+    "minutes_correction_empty": "更正内容与现行纪要相同，请填写需要更正的讨论情况、会诊意见表述或后续工作",
+    "minutes_issue_unknown": "会议纪要只有第1至第{count}号",
+})

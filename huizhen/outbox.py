@@ -53,10 +53,10 @@ def minutes_recipients(svc: Services, case: dict[str, Any]) -> list[User]:
         return [u for code in cc for u in uow.users.liaisons_of(code)]
 
 
-def render_minutes_pdf(svc: Services, number: str) -> bytes:
+def render_minutes_pdf(svc: Services, number: str, issue_no: int | None = None) -> bytes:
     from huizhen.papers import render_minutes
 
-    ctx = minutes_context(svc, uc.SYSTEM, number)
+    ctx = minutes_context(svc, uc.SYSTEM, number, issue_no)
     with tempfile.TemporaryDirectory() as tmp:
         out = render_minutes(ctx, Path(tmp) / "minutes.pdf")
         return out.read_bytes()
@@ -80,6 +80,8 @@ class Outbox:
                     self.invite(svc, number, ev.occurred_at)
                 elif ev.type == "MinutesIssued":
                     self.send_minutes(svc, number, ev.occurred_at)
+                elif ev.type == "MinutesCorrected":  # a correction is a new issue: cc'd like the first (Art. 8(7))
+                    self.send_minutes(svc, number, ev.occurred_at, int(ev.payload["issue_no"]))
             except Exception as exc:  # the decision is recorded; delivery problems are logged, never roll back
                 logger.bind(event=ev.type, error=f"{type(exc).__name__}: {exc}").warning("after-commit handler failed")
 
@@ -95,11 +97,14 @@ class Outbox:
         for case in cases:
             number, minutes, meeting = case["number"], case.get("minutes"), case.get("meeting")
             try:
-                if minutes and datetime.fromisoformat(minutes["issued_at"]) >= now - window:
-                    wanted = {minutes_key(number, u.name, ch) for u in minutes_recipients(svc, case)
+                issues = [minutes, *(case.get("minutes_corrections") or [])] if minutes else []
+                for issue_no, issued in enumerate(issues, start=1):
+                    if datetime.fromisoformat(issued["issued_at"]) < now - window:
+                        continue
+                    wanted = {minutes_key(number, u.name, ch, issue_no) for u in minutes_recipients(svc, case)
                               for ch in self._channels_for(svc)}
                     if wanted - known[number]:
-                        self.send_minutes(svc, number, datetime.fromisoformat(minutes["issued_at"]))
+                        self.send_minutes(svc, number, datetime.fromisoformat(issued["issued_at"]), issue_no)
                         caught.append(number)
                 if case["status"] == "convening" and meeting and datetime.fromisoformat(meeting["at"]) > now:
                     wanted = {invitation_key(number, meeting["sequence"], u.name, ch)
@@ -139,26 +144,33 @@ class Outbox:
                                          due_at=at, recipient=person, channel=channel, subject=subject,
                                          body=body, attachments=(attachment,)))
 
-    def send_minutes(self, svc: Services, number: str, at: datetime) -> None:
+    def send_minutes(self, svc: Services, number: str, at: datetime, issue_no: int = 1) -> None:
         case = snapshot(svc, number)
-        pdf = render_minutes_pdf(svc, number)
-        minutes = case["minutes"]
-        subject = f"【会议纪要】{minutes['document_number']} {case['product'].get('name', '')}"
-        body = (f"{minutes['title']}（{minutes['document_number']}）已印发，请查收附件。\n"
+        pdf = render_minutes_pdf(svc, number, issue_no)
+        minutes = case["minutes"] if issue_no == 1 else case["minutes_corrections"][issue_no - 2]
+        which = minutes["document_number"] + (f" 第{issue_no}号（更正第{minutes['corrects']}号）" if issue_no > 1 else "")
+        subject = f"【会议纪要】{which} {case['product'].get('name', '')}"
+        body = (f"{minutes['title']}（{which}）已印发，请查收附件。\n"
                 f"会诊意见：{label('outcome', minutes['decision'])}\n后续工作：{minutes['follow_up']}")
+        if issue_no > 1:
+            body += f"\n更正理由：{minutes.get('reason', '')}"
         sweeper = self.sweeper_factory()
         attachment = Attachment(f"{number}-会议纪要.pdf", "application/pdf", pdf)
         with sweeper.batch():
             for person in minutes_recipients(svc, case):
                 for channel in sweeper.channel_names():
-                    sweeper.deliver(Outgoing(key=minutes_key(number, person.name, channel), case_number=number,
+                    sweeper.deliver(Outgoing(key=minutes_key(number, person.name, channel, issue_no),
+                                             case_number=number,
                                              kind=MINUTES, scheduled_at=at, due_at=at, recipient=person,
                                              channel=channel, subject=subject, body=body,
                                              attachments=(attachment,)))
 
 
-def minutes_key(number: str, recipient: str, channel: str) -> str:
-    return f"{number}|{MINUTES}|{recipient}|{channel}"
+def minutes_key(number: str, recipient: str, channel: str, issue_no: int = 1) -> str:
+    # The first issue keeps the key it always had (deliveries recorded before corrections existed still match).
+    if issue_no == 1:
+        return f"{number}|{MINUTES}|{recipient}|{channel}"
+    return f"{number}|{MINUTES}|{issue_no}|{recipient}|{channel}"
 
 
 def invitation_key(number: str, sequence: int, recipient: str, channel: str) -> str:

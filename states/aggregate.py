@@ -147,6 +147,12 @@ class Case:
     nominations: list[dict[str, Any]] = field(default_factory=list)
     responses: dict[str, dict[str, Any]] = field(default_factory=dict)
     kept: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Art. 5 / 8(4)–(5) and 8(7) (issue 12): each institution's attendance at the meeting, the experts' statements
+    # in speaking order, the lead's edits of the minutes before issuing, and the numbered corrections after it.
+    attendance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    minutes_draft: dict[str, Any] = field(default_factory=dict)
+    minutes_corrections: list[dict[str, Any]] = field(default_factory=list)
     version: int = 0
     last_event_at: datetime | None = None
 
@@ -201,6 +207,14 @@ class Case:
     def appraisal(self) -> dict[str, Any] | None:
         found = self.retention.get("appraisal")
         return dict(found) if found else None
+
+    def current_minutes(self) -> dict[str, Any] | None:
+        """The minutes in force: the last correction, else the minutes as first issued (None before issuing)."""
+        return self.minutes_corrections[-1] if self.minutes_corrections else self.minutes
+
+    def minutes_issue_no(self) -> int:
+        """The number of the minutes' latest issue (第N号): 1 when first issued, one more for each correction."""
+        return (1 + len(self.minutes_corrections)) if self.minutes else 0
 
     @property
     def dispatched(self) -> bool:
@@ -267,5 +281,8 @@ class Case:
             extra["responses"] = copy.deepcopy(self.responses)
         if self.kept:
             extra["kept"] = copy.deepcopy(self.kept)
+        for key in ("attendance", "statements", "minutes_draft", "minutes_corrections"):
+            if getattr(self, key):
+                extra[key] = copy.deepcopy(getattr(self, key))
         return extra
 

@@ -345,3 +345,45 @@ def _hold_released(case: Case, ev: Event) -> None:
         return
     hold.update(released_at=ev.occurred_at.isoformat(), released_by=ev.actor,
                 release_reason=ev.payload.get("reason", ""))
+
+
+# --- the meeting's records and the minutes as a draft (Art. 8(4)–(7), issue 12) -------------------------------
+
+
+@folds("AttendanceRecorded", fields=("institution", "staff", "absent"))
+def _attendance(case: Case, ev: Event) -> None:
+    # Recorded again for the same institution: the later record stands (the earlier stays in the history).
+    p = ev.payload
+    case.attendance[p["institution"]] = {"staff": list(p["staff"]), "absent": bool(p["absent"]), "by": ev.actor,
+                                         "at": ev.occurred_at.isoformat()}
+
+
+@folds("StatementRecorded", fields=("expert", "text", "order"))
+def _statement(case: Case, ev: Event) -> None:
+    # One statement an expert; recorded again, it replaces the text and takes the order given. Kept sorted by
+    # speaking order (ties: the order of recording).
+    p = ev.payload
+    entry = {"expert": p["expert"], "text": p["text"], "order": int(p["order"]), "by": ev.actor,
+             "at": ev.occurred_at.isoformat()}
+    kept = [s for s in case.statements if s["expert"] != p["expert"]]
+    kept.append(entry)
+    case.statements = sorted(kept, key=lambda s: int(s["order"]))
+
+
+@folds("MinutesDrafted")
+def _minutes_drafted(case: Case, ev: Event) -> None:
+    # Only the fields given change; the others keep the earlier edit (or the text built from the case).
+    draft = dict(case.minutes_draft)
+    for key in ("summary", "decision_text", "follow_up"):
+        if key in ev.payload:
+            draft[key] = ev.payload[key]
+    draft.update(by=ev.actor, at=ev.occurred_at.isoformat())
+    case.minutes_draft = draft
+
+
+@folds("MinutesCorrected", fields=("issue_no", "corrects", "reason"))
+def _minutes_corrected(case: Case, ev: Event) -> None:
+    issue = copy.deepcopy(ev.payload)
+    issue["issued_at"] = ev.occurred_at.isoformat()
+    issue["issued_by"] = ev.actor
+    case.minutes_corrections.append(issue)

@@ -249,6 +249,10 @@ def _relevant(case: Case, user: Someone, action: str) -> bool:
         return bool(case.meeting and not case.meeting.get("cancelled"))
     if action == "issue_minutes":
         return not case.minutes
+    if action in ("record_attendance", "record_statement", "draft_minutes"):  # until the minutes are issued
+        return not case.minutes
+    if action == "correct_minutes":
+        return bool(case.minutes)
     if action == "record_fee":
         return any(e not in case.fees for e in case.panel)
     if action == "correct_fee":
@@ -392,6 +396,13 @@ def my_panels(svc: Services, actor: str | None) -> list[dict[str, Any]]:
 # --- the case page ---------------------------------------------------------------------------------------------
 
 
+def custodians(svc: Services, snap: Mapping[str, Any]) -> dict[str, str]:
+    """Art. 9: the applicant keeps the forms, the lead keeps the minutes (by the institutions' names)."""
+    names = svc.policy.members
+    applicant, lead = str(snap.get("applicant") or ""), str(snap.get("lead") or "")
+    return {"forms": names.get(applicant, applicant), "minutes": names.get(lead, lead) if lead else ""}
+
+
 def case_page(svc: Services, actor: str | None, number: str, pool_field: str = "",
               pool_province: str = "") -> dict[str, Any]:
     """Everything the case page shows, read in ONE read-only transaction from ONE load of the case.
@@ -410,6 +421,7 @@ def case_page(svc: Services, actor: str | None, number: str, pool_field: str = "
     - `retention`: the retention standing of a closed case (accounts.retention_of), else None;
     - `choices`: nominations and the pool filtered by POOL_FIELD / POOL_PROVINCE, to nominate and form the panel
       (workflow.nominations.panel_choices).
+    - `members`: the member institutions (code: name); `custodians`: who keeps the forms and the minutes (Art. 9).
     """
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
@@ -432,4 +444,7 @@ def case_page(svc: Services, actor: str | None, number: str, pool_field: str = "
             "staff": _staff(uow) if "schedule" in names else [],
             "retention": accounts.retention_of(snap, svc.policy.retention_years, beijing_day(svc.clock.now())),
             "choices": nominations.panel_choices(uow, snap, names, user.institution, pool_field, pool_province),
+            # Art. 5 / 8(4) and 9: the member institutions (for the attendance), and who keeps which paper.
+            "members": dict(svc.policy.members),
+            "custodians": custodians(svc, snap),
         }

@@ -201,6 +201,72 @@ def case_absent(number: CaseArg, expert: Annotated[str, typer.Option("--expert")
     done(uc.record_absence(get_app().services, actor(), number, expert, reason), f"{expert} recorded absent")
 
 
+@case_app.command("attendance")
+def case_attendance(
+    number: CaseArg,
+    institution: Annotated[str, typer.Option("--institution", help="the member institution's code, e.g. sh")],
+    staff: Annotated[list[str] | None, typer.Option("--staff", help="a staff member at the meeting, by real name "
+                                                                   "(1–2)")] = None,
+    absent: Annotated[bool, typer.Option("--absent", help="the institution sent no one")] = False,
+) -> None:
+    """Record an institution's 1–2 staff at the online meeting by real name, or that it sent no one (Art. 8(4))."""
+    code = institution.strip().upper()
+    case = uc.record_attendance(get_app().services, actor(), number, code, staff or [], absent)
+    rec = case.attendance.get(code, {})
+    done(case, f"{code}: " + ("absent (sent no one)" if rec.get("absent") else ", ".join(rec.get("staff", []))))
+
+
+def _text_or_file(text: str | None, file: Path | None) -> str:
+    if (text is None) == (file is None):
+        raise InvalidInput("--text/--file: give exactly one of them")
+    if file is not None:
+        try:
+            return file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"--file: cannot read {file}: {exc}") from None
+    return text or ""
+
+
+@case_app.command("statement")
+def case_statement(
+    number: CaseArg,
+    expert: Annotated[str, typer.Option("--expert", help="the expert's id")],
+    text: Annotated[str | None, typer.Option("--text")] = None,
+    file: Annotated[Path | None, typer.Option("--file")] = None,
+    order: Annotated[int | None, typer.Option("--order", help="speaking order (default: the order of recording)")] = None,
+) -> None:
+    """Record what an expert said at the meeting, in speaking order (Art. 8(5)); the minutes use it."""
+    case = uc.record_statement(get_app().services, actor(), number, expert, _text_or_file(text, file), order)
+    st = next(s for s in case.statements if s["expert"] == expert)
+    done(case, f"statement of {expert} recorded (speaking order {st['order']})")
+
+
+@case_app.command("minutes-draft")
+def case_minutes_draft(
+    number: CaseArg,
+    summary: Annotated[str | None, typer.Option("--summary", help="讨论情况")] = None,
+    decision_text: Annotated[str | None, typer.Option("--decision-text", help="会诊意见表述")] = None,
+    follow_up: Annotated[str | None, typer.Option("--follow-up", help="后续工作")] = None,
+) -> None:
+    """Word the minutes before issuing them (Art. 8(7)); preview with `huizhen docs minutes CASE --out F.pdf`."""
+    done(uc.draft_minutes(get_app().services, actor(), number, summary, decision_text, follow_up),
+         "minutes draft saved")
+
+
+@case_app.command("minutes-correct")
+def case_minutes_correct(
+    number: CaseArg,
+    reason: Annotated[str, typer.Option("--reason", help="why the minutes are corrected")],
+    summary: Annotated[str | None, typer.Option("--summary", help="讨论情况")] = None,
+    decision_text: Annotated[str | None, typer.Option("--decision-text", help="会诊意见表述")] = None,
+    follow_up: Annotated[str | None, typer.Option("--follow-up", help="后续工作")] = None,
+) -> None:
+    """Issue a correction of the minutes: the next numbered issue (第N号), naming the one it corrects."""
+    case = uc.correct_minutes(get_app().services, actor(), number, reason, summary, decision_text, follow_up)
+    c = case.minutes_corrections[-1]
+    done(case, f"minutes issue {c['issue_no']} issued, correcting issue {c['corrects']}")
+
+
 @case_app.command("track")
 def case_track(number: CaseArg, note: Annotated[str, typer.Option("--note")]) -> None:
     """Add a tracking note under continued attention; restarts the follow-up timer."""

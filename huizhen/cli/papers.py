@@ -68,10 +68,12 @@ def docs_form(number: CaseArg, out_file: OutOpt,
 
 
 @docs_app.command("minutes")
-def docs_minutes(number: CaseArg, out_file: OutOpt) -> None:
-    """The 会议纪要 in official-document layout (a draft before they are issued)."""
+def docs_minutes(number: CaseArg, out_file: OutOpt,
+                 issue: Annotated[int | None, typer.Option("--issue", help="an earlier numbered issue (第N号)")] = None
+                 ) -> None:
+    """The 会议纪要 in force in official-document layout (a draft with the lead's edits before they are issued)."""
     _suffix(out_file)
-    ctx = minutes_context(get_app().services, actor(), number)
+    ctx = minutes_context(get_app().services, actor(), number, issue)
     path = render_minutes(ctx, out_file)
     readlog.record_read(get_app().services, actor(), "minutes", number, out_file.suffix.lstrip("."), "cli")
     out.print(f"{number}: minutes {ctx['document_number']}{' (draft)' if ctx['draft'] else ''} written")

@@ -92,6 +92,28 @@ class Absence(Body):
     reason: str
 
 
+class Attendance(Body):
+    institution: str = Field(description="the member institution's code, e.g. SH")
+    staff: list[str] = Field(default=[], description="its 1–2 staff at the meeting, by real name")
+    absent: bool = Field(default=False, description="true: the institution sent no one")
+
+
+class Statement(Body):
+    expert: str
+    text: str
+    order: int | None = Field(default=None, description="the speaking order (default: the order of recording)")
+
+
+class MinutesText(Body):
+    summary: str | None = Field(default=None, description="the discussion (讨论情况)")
+    decision_text: str | None = Field(default=None, description="the decision's wording (会诊意见表述)")
+    follow_up: str | None = Field(default=None, description="the follow-up (后续工作)")
+
+
+class MinutesCorrection(MinutesText):
+    reason: str
+
+
 class Meeting(Body):
     at: str = Field(description="ISO 8601 instant with offset, e.g. 2026-10-14T14:00:00+08:00")
     platform: str
@@ -363,6 +385,38 @@ async def chase(request: Request, viewer: Me, number: str, body: Chase) -> dict[
 async def record_absence(request: Request, viewer: Me, number: str, body: Absence) -> dict[str, Any]:
     _clean(body)
     await call(uc.record_absence, web(request).svc, _me(viewer), number, body.expert, body.reason)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/attendance", summary="Record an institution's 1–2 staff at the meeting, or its absence")
+async def record_attendance(request: Request, viewer: Me, number: str, body: Attendance) -> dict[str, Any]:
+    _clean(body)
+    await call(uc.record_attendance, web(request).svc, _me(viewer), number, body.institution, body.staff,
+               body.absent)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/statements", summary="Record an expert's statement at the meeting (Art. 8(5))")
+async def record_statement(request: Request, viewer: Me, number: str, body: Statement) -> dict[str, Any]:
+    _clean(body)
+    await call(uc.record_statement, web(request).svc, _me(viewer), number, body.expert, body.text, body.order)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/minutes/draft", summary="Edit the minutes before issuing them (Art. 8(7))")
+async def draft_minutes(request: Request, viewer: Me, number: str, body: MinutesText) -> dict[str, Any]:
+    _clean(body)
+    await call(uc.draft_minutes, web(request).svc, _me(viewer), number, body.summary, body.decision_text,
+               body.follow_up)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/minutes/corrections", status_code=201,
+             summary="Issue a correction: the next numbered issue of the minutes, naming the one it corrects")
+async def correct_minutes(request: Request, viewer: Me, number: str, body: MinutesCorrection) -> dict[str, Any]:
+    _clean(body)
+    await call(uc.correct_minutes, web(request).svc, _me(viewer), number, body.reason, body.summary,
+               body.decision_text, body.follow_up)
     return await _shown(request, viewer, number)
 
 

@@ -32,13 +32,14 @@ router = APIRouter(prefix="/api/v1", tags=["huizhen"])
 # --- papers ----------------------------------------------------------------------------------------------------
 
 
-def _paper(kind: str, svc: uc.Services, actor: str, number: str, expert: str | None, fmt: str) -> bytes:
+def _paper(kind: str, svc: uc.Services, actor: str, number: str, expert: str | None, fmt: str,
+           issue: int | None = None) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"paper.{fmt}"
         if kind == "form":
             render_form(form_context(svc, actor, number, expert), out)
         else:
-            render_minutes(minutes_context(svc, actor, number), out)
+            render_minutes(minutes_context(svc, actor, number, issue), out)
         return out.read_bytes()
 
 
@@ -52,11 +53,12 @@ async def paper_form(request: Request, viewer: Me, number: str, expert: str | No
     return attachment(data, f"{number}-form.{format}")
 
 
-@router.get("/cases/{number}/papers/minutes", summary="The 会议纪要 (a draft before they are issued)",
+@router.get("/cases/{number}/papers/minutes",
+            summary="The 会议纪要 in force (a draft before they are issued; ?issue=N an earlier numbered issue)",
             response_class=Response)
-async def paper_minutes(request: Request, viewer: Me, number: str,
-                        format: Literal["pdf", "docx"] = "pdf") -> Response:
-    data = await call(_paper, "minutes", web(request).svc, _me(viewer), number, None, format)
+async def paper_minutes(request: Request, viewer: Me, number: str, format: Literal["pdf", "docx"] = "pdf",
+                        issue: Annotated[int | None, Query(ge=1, le=1000)] = None) -> Response:
+    data = await call(_paper, "minutes", web(request).svc, _me(viewer), number, None, format, issue)
     await logged(request, _me(viewer), "minutes", number, format, "api")
     return attachment(data, f"{number}-minutes.{format}")
 

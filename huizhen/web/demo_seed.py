@@ -213,6 +213,9 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                  ("zhaolei", "2026-11-12T15:00:00")])
     at("2026-11-13T09:00:00")
     uc.refer(svc, "shanghai", n)
+    at("2026-11-13T10:00:00")
+    uc.schedule_meeting(svc, "jiangsu", n, datetime.fromisoformat("2026-11-18T14:00:00+08:00"), "腾讯会议",
+                        None, ["jiangsu", "shanghai"], [])
     at("2026-11-18T14:00:00")
     uc.convene(svc, "jiangsu", n)
     opinions(n, [("wangjg", "2026-11-18T15:00:00", opinion("uncertain", 2, 3, public=True)),
@@ -239,8 +242,20 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                  ("wuhao", "2026-12-04T16:00:00")])
     at("2026-12-07T09:00:00")
     uc.refer(svc, "anhui", n)
+    at("2026-12-07T10:00:00")
+    uc.schedule_meeting(svc, "jiangsu", n, datetime.fromisoformat("2026-12-10T14:00:00+08:00"), "腾讯会议",
+                        None, ["jiangsu", "anhui"], [])
     at("2026-12-10T14:00:00")
     uc.convene(svc, "jiangsu", n)
+    # Art. 8(4)–(5): who attended for each institution, and what each expert said, in speaking order.
+    at("2026-12-10T14:50:00")
+    for code, staff in (("JS", ["周明"]), ("AH", ["孙丽", "钱伟"]), ("SH", ["王芳"])):
+        uc.record_attendance(svc, "jiangsu", n, code, staff)
+    uc.record_attendance(svc, "jiangsu", n, "ZJ", absent=True)
+    for expert, said in (("limin", "温控器失效时外壳温度超过限值，存在烫伤和起火风险。"),
+                         ("zhaolei", "同意，建议对同批次产品抽样检测温控回路。"),
+                         ("wuhao", "伤害监测数据支持缺陷判断，建议开展调查。")):
+        uc.record_statement(svc, "jiangsu", n, ex[expert], said)
     opinions(n, [("limin", "2026-12-10T15:00:00", opinion("yes", 4, 5, recall=True)),
                  ("zhaolei", "2026-12-10T15:10:00", opinion("yes", 4, 4)),
                  ("wuhao", "2026-12-10T15:20:00", opinion("yes", 3, 5))])

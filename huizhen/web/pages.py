@@ -35,6 +35,7 @@ from huizhen.web.common import (
 )
 from huizhen.web.inputs import UploadRefused, check_upload, text, upload_name
 from huizhen.web.shared import case_url, material_response, meeting_instant, simple_actions
+from states.errors import InvalidInput
 from workflow import accounts, nominations, queries
 from workflow import usecases as uc
 from workflow.queries import available_actions
@@ -434,6 +435,25 @@ async def nominate(request: Request, number: str) -> Response:
 
 @router.post("/cases/{number}/nominations/withdraw")
 async def withdraw_nomination(request: Request, number: str) -> Response:
+# --- the meeting's records and the minutes as a draft (issue 12, Art. 8(4)–(7)) ----------------------------------
+
+
+@router.post("/cases/{number}/attendance")
+async def attendance(request: Request, number: str) -> Response:
+    """The lead records an institution's 1–2 staff at the meeting by real name, or that it sent no one."""
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        institution = text(field(form, "institution"), "institution", required=True, max_len=16)
+        staff = [text(field(form, key), "staff", max_len=50) for key in ("staff1", "staff2", "staff3")]
+        absent = field(form, "absent") == "yes"
+        return uc.record_attendance(svc, viewer.user.name, number, institution, [s for s in staff if s], absent)
+
+    return await _act(request, number, "record_attendance", run)
+
+
+@router.post("/cases/{number}/statement")
+async def statement(request: Request, number: str) -> Response:
     svc = web(request).svc
 
     def run(viewer: Viewer, form: FormData) -> Any:
@@ -470,3 +490,62 @@ async def keep_expert(request: Request, number: str) -> Response:
         return nominations.keep_expert(svc, viewer.user.name, number, expert, reason)
 
     return await _act(request, number, "keep_expert", run)
+        raw_order = text(field(form, "order"), "order", max_len=3)
+        if raw_order and not raw_order.isdigit():
+            raise InvalidInput(f"{raw_order!r} is not a number", key="statement_order_invalid", field="order",
+                               limit=99)
+        said = text(field(form, "text"), "text", max_len=20000)
+        return uc.record_statement(svc, viewer.user.name, number, expert, said, int(raw_order) if raw_order else None)
+
+    return await _act(request, number, "record_statement", run)
+
+
+def _minutes_fields(form: FormData) -> dict[str, str | None]:
+    return {key: text(field(form, key), key, max_len=5000) or None
+            for key in ("summary", "decision_text", "follow_up")}
+
+
+@router.post("/cases/{number}/minutes/draft")
+async def minutes_draft(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        return uc.draft_minutes(svc, viewer.user.name, number, **_minutes_fields(form))
+
+    return await _act(request, number, "draft_minutes", run)
+
+
+@router.post("/cases/{number}/minutes/correct")
+async def minutes_correct(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        reason = text(field(form, "reason"), "reason", max_len=2000)
+        return uc.correct_minutes(svc, viewer.user.name, number, reason, **_minutes_fields(form))
+
+    return await _act(request, number, "correct_minutes", run)
+
+
+@router.get("/cases/{number}/minutes/preview.pdf")
+async def minutes_preview(request: Request, number: str) -> Response:
+    """The minutes as a PDF shown in the browser: the draft with the lead's edits before issuing, then the issue in
+    force (?issue=N an earlier one)."""
+    viewer = await page_viewer(request)
+    raw = request.query_params.get("issue", "")
+    issue = int(raw) if raw.isdigit() else None
+    data = await call(_minutes_pdf, web(request).svc, viewer.user.name, number, issue)
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{number}-minutes.pdf"'})
+
+
+def _minutes_pdf(svc: uc.Services, actor: str, number: str, issue: int | None) -> bytes:
+    import tempfile
+    from pathlib import Path
+
+    from huizhen.papers import render_minutes
+    from workflow.documents import minutes_context
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "minutes.pdf"
+        render_minutes(minutes_context(svc, actor, number, issue), out)
+        return out.read_bytes()

@@ -209,8 +209,21 @@ def test_a_case_from_draft_to_archive_while_the_dashboard_watches(server: Server
 
     actor.login(lead)
     actor.go(f"/cases/{number}")
+    # Art. 5 / 8(4): the online meeting is scheduled before it is held (datetime-local is set by script: typing
+    # into it depends on the browser's locale).
+    actor.d.execute_script("document.querySelector('#schedule-form input[name=at]').value = '2026-12-10T14:00';")
+    actor.d.find_element("css selector", "#schedule-form input[name=platform]").send_keys("腾讯会议")
+    actor.click("act-schedule")
+    actor.done("会议已安排")
     actor.click("act-convene")
     actor.done("会诊已召开")
+    # At the meeting: an institution's staff by name, and an expert's statement (Art. 8(4)–(5)).
+    actor.by_id("attendance-staff1").send_keys("王芳")
+    actor.click("act-record_attendance")
+    actor.done("参会人员已记录")
+    actor.by_id("statement-text").send_keys("锁止销在颠簸路面脱出，存在夹伤风险。")
+    actor.click("act-record_statement")
+    actor.done("专家发言已记录")
     watcher.wait(lambda d: _row_status(watcher, number) == "会诊中")
     actor.d.save_screenshot(str(ARTIFACTS / "case.png"))
     actor.logout()

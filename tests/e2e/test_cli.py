@@ -182,7 +182,15 @@ def drive_lifecycle(hz: Hz, tmp_path: Path, *, refusals: bool) -> None:
     hz.ok("case", "refer", number, user="sh", now=t_refer)
     shown_at[t_refer] = hz.json("case", "show", number, user="js", now=t_refer)
     assert shown_at[t_refer]["status"] == "convening"
+    # Art. 5 / 8(4): the online meeting is scheduled first; at it, the lead records attendance and statements.
+    hz.ok("case", "schedule", number, "--at", "2026-10-14T14:00:00+08:00", "--platform", "腾讯会议", user="js",
+          now="2026-10-09T15:00:00+08:00")
     hz.ok("case", "convene", number, user="js", now="2026-10-14T14:00:00+08:00")
+    hz.ok("case", "attendance", number, "--institution", "sh", "--staff", "王芳", "--staff", "李强", user="js",
+          now="2026-10-14T14:20:00+08:00")
+    hz.ok("case", "attendance", number, "--institution", "zj", "--absent", user="js", now="2026-10-14T14:20:00+08:00")
+    hz.ok("case", "statement", number, "--expert", ids[0], "--text", "锁止销在颠簸时脱出。", user="js",
+          now="2026-10-14T14:25:00+08:00")
 
     if refusals:
         bad = tmp_path / "bad-opinion.yaml"

@@ -49,6 +49,9 @@ EXPECTED: dict[str, set[str]] = {
     "correct_fee": APPLICANT_ONLY,
     "schedule": LEAD_ONLY, "cancel_meeting": LEAD_ONLY, "convene": LEAD_ONLY, "record_absence": LEAD_ONLY,
     "decide": LEAD_ONLY, "issue_minutes": LEAD_ONLY, "archive": LEAD_ONLY,
+    # issue 12 (Art. 8(4)–(7)): the lead records the meeting and words the minutes
+    "record_attendance": LEAD_ONLY, "record_statement": LEAD_ONLY, "draft_minutes": LEAD_ONLY,
+    "correct_minutes": LEAD_ONLY,
     "record_analysis": {"expert_self"}, "record_opinion": {"expert_self"},
     "appraise_disposal": {"admin"}, "place_hold": {"admin"}, "release_hold": {"admin"},
     "recompute_deadlines": {"system", "admin"}, "record_delivery": {"system"},

@@ -39,7 +39,7 @@ def test_a_consultation_from_the_draft_to_the_archive(w: FakeWorld) -> None:
     assert stored(w, n) == [
         "CaseOpened", "VerificationRecorded", "CaseSubmitted", "PanelFormed", "MaterialAttached",
         "MaterialsDispatched", "AnalysisRecorded", "AnalysisRecorded", "AnalysisRecorded", "CaseReferred",
-        "CaseConvened", "OpinionRecorded", "OpinionRecorded", "OpinionRecorded", "CaseDecided", "MinutesIssued",
+        "MeetingScheduled", "CaseConvened", "OpinionRecorded", "OpinionRecorded", "OpinionRecorded", "CaseDecided", "MinutesIssued",
         "CaseArchived",
     ]
     shown = uc.show_case(w.svc, "auditor", n)
@@ -154,7 +154,7 @@ def test_the_case_actions_follow_the_catalogue_order() -> None:
 
 
 CASE_PAGE_KEYS = {"case", "deadlines", "panel", "events", "actions", "action_names", "fees", "pool", "staff",
-                  "retention", "choices"}
+                  "retention", "choices", "members", "custodians"}
 
 
 def test_the_case_page_is_one_read(w: FakeWorld) -> None:
