@@ -435,25 +435,6 @@ async def nominate(request: Request, number: str) -> Response:
 
 @router.post("/cases/{number}/nominations/withdraw")
 async def withdraw_nomination(request: Request, number: str) -> Response:
-# --- the meeting's records and the minutes as a draft (issue 12, Art. 8(4)–(7)) ----------------------------------
-
-
-@router.post("/cases/{number}/attendance")
-async def attendance(request: Request, number: str) -> Response:
-    """The lead records an institution's 1–2 staff at the meeting by real name, or that it sent no one."""
-    svc = web(request).svc
-
-    def run(viewer: Viewer, form: FormData) -> Any:
-        institution = text(field(form, "institution"), "institution", required=True, max_len=16)
-        staff = [text(field(form, key), "staff", max_len=50) for key in ("staff1", "staff2", "staff3")]
-        absent = field(form, "absent") == "yes"
-        return uc.record_attendance(svc, viewer.user.name, number, institution, [s for s in staff if s], absent)
-
-    return await _act(request, number, "record_attendance", run)
-
-
-@router.post("/cases/{number}/statement")
-async def statement(request: Request, number: str) -> Response:
     svc = web(request).svc
 
     def run(viewer: Viewer, form: FormData) -> Any:
@@ -490,6 +471,31 @@ async def keep_expert(request: Request, number: str) -> Response:
         return nominations.keep_expert(svc, viewer.user.name, number, expert, reason)
 
     return await _act(request, number, "keep_expert", run)
+
+
+# --- the meeting's records and the minutes as a draft (issue 12, Art. 8(4)–(7)) ----------------------------------
+
+
+@router.post("/cases/{number}/attendance")
+async def attendance(request: Request, number: str) -> Response:
+    """The lead records an institution's 1–2 staff at the meeting by real name, or that it sent no one."""
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        institution = text(field(form, "institution"), "institution", required=True, max_len=16)
+        staff = [text(field(form, key), "staff", max_len=50) for key in ("staff1", "staff2", "staff3")]
+        absent = field(form, "absent") == "yes"
+        return uc.record_attendance(svc, viewer.user.name, number, institution, [s for s in staff if s], absent)
+
+    return await _act(request, number, "record_attendance", run)
+
+
+@router.post("/cases/{number}/statement")
+async def statement(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        expert = text(field(form, "expert"), "expert", required=True, max_len=16)
         raw_order = text(field(form, "order"), "order", max_len=3)
         if raw_order and not raw_order.isdigit():
             raise InvalidInput(f"{raw_order!r} is not a number", key="statement_order_invalid", field="order",
