@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from huizhen.bootstrap import build_calendar, year_from_stored
+from huizhen.calendars import build_calendar, stored_years
 from huizhen.cli import JsonOpt, actor, emit_json, err, get_app, local, out
 from huizhen.clock import clock_from_env, parse_instant
 from huizhen.config import load_settings
@@ -29,21 +29,7 @@ commands = typer.Typer()  # top-level commands (the inbox); huizhen/cli/main.py 
 def _calendar_without_login() -> WorkingCalendar:
     """The package, the shipped and configured year files, and the database's years when there is a database."""
     settings = load_settings()
-    stored: list[Any] = []
-    url = settings.sqlalchemy_url()
-    has_db = not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file()
-    if has_db:
-        try:
-            from storage.db import make_engine
-
-            engine = make_engine(url, connect_args={"connect_timeout": 2}) if "postgres" in url else make_engine(url)
-            from storage.uow import UnitOfWorkFactory
-
-            with UnitOfWorkFactory(engine)(readonly=True) as uow:
-                stored = [year_from_stored(r) for r in uow.calendar_years.all()]
-            engine.dispose()
-        except Exception:  # no usable database: the calendar works from the package and the files alone
-            stored = []
+    stored = stored_years(settings.sqlalchemy_url())
     return build_calendar(settings, stored)
 
 

@@ -232,6 +232,47 @@ class Case:
             "snapshot_version": SNAPSHOT_VERSION,
         } | self._yearly_dict() | ({"chases": copy.deepcopy(self.chases)} if self.chases else {})
 
+    @classmethod
+    def from_dict(cls, snap: Mapping[str, Any], last_event_at: datetime | None = None, *,
+                  owned: bool = False) -> Case:
+        """The case a snapshot of today's SNAPSHOT_VERSION stores (the inverse of `to_dict`; `cross_province` is
+        derived, so it is not read back). LAST_EVENT_AT is not in the snapshot: the caller reads it from the chain
+        head it verified the snapshot against. An older snapshot is refused: the caller replays instead. OWNED: the
+        mapping was just decoded for this case alone, so its nested values are taken without copying them."""
+        if int(snap.get("snapshot_version", 1)) != SNAPSHOT_VERSION:
+            raise ValueError(f"snapshot version {snap.get('snapshot_version', 1)} is not {SNAPSHOT_VERSION}")
+
+        def when(key: str) -> datetime | None:
+            raw = snap.get(key)
+            return datetime.fromisoformat(raw) if raw else None
+
+        def deep(key: str, default: Any) -> Any:
+            value = snap.get(key)
+            if value is None:
+                return default
+            return value if owned else copy.deepcopy(value)
+
+        outcome = snap.get("outcome")
+        return cls(
+            number=snap["number"], status=CaseStatus(snap["status"]), applicant=snap.get("applicant", ""),
+            lead=snap.get("lead"), created_at=when("created_at"), submitted_at=when("submitted_at"),
+            product=deep("product", {}), sources=list(snap.get("sources") or []),
+            source_other=snap.get("source_other", ""), basis=dict(snap.get("basis") or {}),
+            linked_from=snap.get("linked_from"), linked_to=snap.get("linked_to"),
+            verification=deep("verification", None), panel=list(snap.get("panel") or []),
+            panel_reason=snap.get("panel_reason", ""), materials=deep("materials", []),
+            analyses=deep("analyses", {}), refer_reason=snap.get("refer_reason", ""),
+            convened_at=when("convened_at"), opinions=deep("opinions", {}), absences=dict(snap.get("absences") or {}),
+            chases=deep("chases", []), tally=deep("tally", None),
+            outcome=Outcome(outcome) if outcome else None, conclusions=deep("conclusions", None),
+            decided_at=when("decided_at"), minutes=deep("minutes", None), tracking=deep("tracking", []),
+            meeting=deep("meeting", None), deliveries=deep("deliveries", []),
+            closing_reason=snap.get("closing_reason", ""), closed_at=when("closed_at"),
+            deadlines=[Deadline.from_dict(d) for d in snap.get("deadlines") or []],
+            fees=deep("fees", {}), retention=deep("retention", {}), concurrences=deep("concurrences", []),
+            version=int(snap["version"]), last_event_at=last_event_at,
+        )
+
     def _yearly_dict(self) -> dict[str, Any]:
         # Only when present: snapshots written before the yearly account have neither key, and `audit verify`
         # compares the stored snapshot with the replay key by key.
