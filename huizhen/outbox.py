@@ -85,30 +85,55 @@ class Outbox:
 
     def catch_up(self, svc: Services, window: timedelta = timedelta(days=30)) -> list[str]:
         """Send what a crash between commit and send left unsent (ARCHITECTURE decision 7): the minutes issued in
-        the last `window`, and the invitation of every meeting still ahead. Returns the case numbers it sent for."""
+        the last `window`, and the invitation of every meeting still ahead. Returns the case numbers it sent for.
+
+        It reads the pending-delivery rows (written with the event that owes the delivery), not every later-state
+        case: a row is settled once nothing more can be owed (the minutes older than the window, a meeting that is
+        past or no longer convening), so the catch-up costs the same whatever the archive holds."""
         now = svc.clock.now()
         with svc.uow(readonly=True) as uow:
-            cases = [c for status in ("convening", "decided", "continued_attention", "archived")
-                     for c in uow.cases.summaries(status)]
-            known = {c["number"]: uow.reminders.known_keys(f"{c['number']}|") for c in cases}
+            owed = uow.cases.owed_deliveries()
+            cases = {n: uow.cases.snapshot(n) for n in sorted({row["case_number"] for row in owed})}
         caught: list[str] = []
-        for case in cases:
-            number, minutes, meeting = case["number"], case.get("minutes"), case.get("meeting")
+        settled: list[dict[str, Any]] = []
+        channels = self._channels_for(svc) if owed else []
+        wanted_of: dict[tuple[str, str], set[str]] = {}
+        for row in owed:
+            number, case = row["case_number"], cases.get(row["case_number"])
+            minutes, meeting = (case or {}).get("minutes"), (case or {}).get("meeting")
+            if row["what"] == "minutes":
+                if not minutes or datetime.fromisoformat(minutes["issued_at"]) < now - window:
+                    settled.append(row)
+                    continue
+                wanted_of[(number, "minutes")] = {minutes_key(number, u.name, ch)
+                                                  for u in minutes_recipients(svc, case or {}) for ch in channels}
+            else:
+                if (case or {}).get("status") != "convening" or not meeting or \
+                        datetime.fromisoformat(meeting["at"]) <= now:
+                    settled.append(row)
+                    continue
+                wanted_of[(number, "invitation")] = {
+                    invitation_key(number, meeting["sequence"], u.name, ch)
+                    for u in invitation_recipients(svc, case or {}) for ch in channels}
+        with svc.uow(readonly=True) as uow:
+            known = uow.reminders.present(k for keys in wanted_of.values() for k in keys)
+        for (number, what), wanted in wanted_of.items():
+            if not wanted - known:
+                continue
+            case = cases[number] or {}
             try:
-                if minutes and datetime.fromisoformat(minutes["issued_at"]) >= now - window:
-                    wanted = {minutes_key(number, u.name, ch) for u in minutes_recipients(svc, case)
-                              for ch in self._channels_for(svc)}
-                    if wanted - known[number]:
-                        self.send_minutes(svc, number, datetime.fromisoformat(minutes["issued_at"]))
-                        caught.append(number)
-                if case["status"] == "convening" and meeting and datetime.fromisoformat(meeting["at"]) > now:
-                    wanted = {invitation_key(number, meeting["sequence"], u.name, ch)
-                              for u in invitation_recipients(svc, case) for ch in self._channels_for(svc)}
-                    if wanted - known[number]:
-                        self.invite(svc, number, now)
-                        caught.append(number)
+                if what == "minutes":
+                    self.send_minutes(svc, number, datetime.fromisoformat(case["minutes"]["issued_at"]))
+                else:
+                    self.invite(svc, number, now)
+                caught.append(number)
             except Exception as exc:  # one case's trouble does not stop the others; the next sweep tries again
                 logger.bind(case=number, error=f"{type(exc).__name__}: {exc}").warning("outbox catch-up failed")
+        if settled:
+            with svc.uow() as uow:
+                for row in settled:
+                    uow.cases.settle_delivery(row["case_number"], row["what"], row["owed_at"])
+                uow.commit()
         return caught
 
     def _channels_for(self, svc: Services) -> list[str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from states.case import SNAPSHOT_VERSION, Case, Event, replay
@@ -17,6 +18,9 @@ from storage.chain import GENESIS, Keyring, canonical_json, event_hash
 from storage.common import WallClock, next_value, upsert, wall
 from storage.seals import OlderRows, older_rows
 from workflow.ports import StoredEvent
+
+# The events that owe a delivery after their commit (huizhen.outbox sends it), by what they owe.
+OWES_DELIVERY = {"MeetingScheduled": "invitation", "MeetingCancelled": "invitation", "MinutesIssued": "minutes"}
 
 
 class SqlCaseRepository:
@@ -208,6 +212,30 @@ class SqlCaseRepository:
             raise Conflict(f"conflict: {case.number} changed while you were acting; nothing written",
                            key="changed_meanwhile", number=case.number)
         self._project_deadlines(case)
+        self._owe_deliveries(case.number, events)
+
+    def _owe_deliveries(self, number: str, events: Sequence[Event]) -> None:
+        """The pending-delivery rows, in the same transaction as the event that owes the delivery."""
+        for ev in events:
+            what = OWES_DELIVERY.get(ev.type)
+            if what is None:
+                continue
+            values = {"owed_at": ev.occurred_at}
+            self.conn.execute(upsert(self.conn, t.pending_deliveries)
+                              .values(case_number=number, what=what, **values)
+                              .on_conflict_do_update(index_elements=["case_number", "what"], set_=values))
+
+    def owed_deliveries(self) -> list[dict[str, Any]]:
+        """What may still be owed to be sent (case_number, what, owed_at): a few rows, whatever the archive holds."""
+        p = t.pending_deliveries.c
+        stmt = select(p.case_number, p.what, p.owed_at).order_by(p.owed_at, p.case_number, p.what)
+        return [dict(r) for r in self.conn.execute(stmt).mappings()]
+
+    def settle_delivery(self, number: str, what: str, owed_at: datetime) -> None:
+        """Nothing more is owed for that row (unless a later event owed it again: its owed_at moved on)."""
+        p = t.pending_deliveries.c
+        self.conn.execute(delete(t.pending_deliveries).where(p.case_number == number, p.what == what,
+                                                             p.owed_at == owed_at))
 
     def _project_deadlines(self, case: Case) -> None:
         """Deadlines as rows, in the same transaction as the transition that armed or resolved them."""
