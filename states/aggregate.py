@@ -190,7 +190,11 @@ class Case:
         return any(d.kind == "expert_analysis" for d in self.deadlines)
 
     # --- the stored shape ---------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, shared: bool = False) -> dict[str, Any]:
+        """The stored shape. SHARED: the nested values are the case's own, not copies (for a caller that encodes
+        the dict at once and keeps nothing of it: copying a long case's history to throw it away costs more than
+        the write)."""
+        deep: Callable[[Any], Any] = (lambda v: v) if shared else copy.deepcopy
         def iso(v: datetime | None) -> str | None:
             return v.isoformat() if v else None
 
@@ -202,35 +206,35 @@ class Case:
             "lead": self.lead,
             "created_at": iso(self.created_at),
             "submitted_at": iso(self.submitted_at),
-            "product": copy.deepcopy(self.product),
+            "product": deep(self.product),
             "cross_province": self.cross_province,
             "sources": list(self.sources),
             "source_other": self.source_other,
             "basis": dict(self.basis),
             "linked_from": self.linked_from,
             "linked_to": self.linked_to,
-            "verification": copy.deepcopy(self.verification),
+            "verification": deep(self.verification),
             "panel": list(self.panel),
             "panel_reason": self.panel_reason,
-            "materials": copy.deepcopy(self.materials),
-            "analyses": copy.deepcopy(self.analyses),
+            "materials": deep(self.materials),
+            "analyses": deep(self.analyses),
             "refer_reason": self.refer_reason,
             "convened_at": iso(self.convened_at),
-            "opinions": copy.deepcopy(self.opinions),
+            "opinions": deep(self.opinions),
             "absences": dict(self.absences),
-            "tally": copy.deepcopy(self.tally),
-            "conclusions": copy.deepcopy(self.conclusions),
+            "tally": deep(self.tally),
+            "conclusions": deep(self.conclusions),
             "decided_at": iso(self.decided_at),
-            "minutes": copy.deepcopy(self.minutes),
-            "tracking": copy.deepcopy(self.tracking),
-            "meeting": copy.deepcopy(self.meeting),
-            "deliveries": copy.deepcopy(self.deliveries),
+            "minutes": deep(self.minutes),
+            "tracking": deep(self.tracking),
+            "meeting": deep(self.meeting),
+            "deliveries": deep(self.deliveries),
             "closing_reason": self.closing_reason,
             "closed_at": iso(self.closed_at),
             "deadlines": [d.to_dict() for d in self.deadlines],
             "version": self.version,
             "snapshot_version": SNAPSHOT_VERSION,
-        } | self._yearly_dict() | ({"chases": copy.deepcopy(self.chases)} if self.chases else {})
+        } | self._yearly_dict(deep) | ({"chases": deep(self.chases)} if self.chases else {})
 
     @classmethod
     def from_dict(cls, snap: Mapping[str, Any], last_event_at: datetime | None = None, *,
@@ -273,15 +277,15 @@ class Case:
             version=int(snap["version"]), last_event_at=last_event_at,
         )
 
-    def _yearly_dict(self) -> dict[str, Any]:
+    def _yearly_dict(self, deep: Callable[[Any], Any]) -> dict[str, Any]:
         # Only when present: snapshots written before the yearly account have neither key, and `audit verify`
         # compares the stored snapshot with the replay key by key.
         extra: dict[str, Any] = {}
         if self.fees:
-            extra["fees"] = copy.deepcopy(self.fees)
+            extra["fees"] = deep(self.fees)
         if self.retention:
-            extra["retention"] = copy.deepcopy(self.retention)
+            extra["retention"] = deep(self.retention)
         if self.concurrences:
-            extra["concurrences"] = copy.deepcopy(self.concurrences)
+            extra["concurrences"] = deep(self.concurrences)
         return extra
 

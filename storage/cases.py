@@ -190,7 +190,7 @@ class SqlCaseRepository:
         self.conn.execute(insert(t.cases).values(
             number=case.number, status=str(case.status), applicant=case.applicant, lead=case.lead,
             outcome=str(case.outcome) if case.outcome else None, version=case.version, last_hash=last,
-            snapshot=canonical_json(case.to_dict()), created_at=case.created_at or now, updated_at=now,
+            snapshot=canonical_json(case.to_dict(shared=True)), created_at=case.created_at or now, updated_at=now,
         ))
         self._project_deadlines(case)
 
@@ -205,7 +205,7 @@ class SqlCaseRepository:
             update(t.cases)
             .where(t.cases.c.number == case.number, t.cases.c.version == expected_version)
             .values(status=str(case.status), lead=case.lead, outcome=str(case.outcome) if case.outcome else None,
-                    version=case.version, last_hash=last, snapshot=canonical_json(case.to_dict()),
+                    version=case.version, last_hash=last, snapshot=canonical_json(case.to_dict(shared=True)),
                     updated_at=self.recorded_clock())
         )
         if result.rowcount != 1:
