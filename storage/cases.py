@@ -30,6 +30,7 @@ class SqlCaseRepository:
         self.keyring = keyring
         self.pg = conn.dialect.name == "postgresql"
         self._older: OlderRows | None = None
+        self._last_rows: tuple[str, list[Any]] | None = None
 
     def older(self) -> OlderRows | None:
         """The seal's list of older (unkeyed) rows, read once per unit of work; None without a keyring."""
@@ -69,10 +70,18 @@ class SqlCaseRepository:
         return replay(s.event for s in self.events(number))
 
     def events(self, number: str) -> list[StoredEvent]:
-        rows = self.conn.execute(
+        return [self._stored(r) for r in self._rows(number)]
+
+    def _rows(self, number: str) -> list[Any]:
+        """The case's event rows in order. The last case read is kept until this unit of work appends: `audit
+        verify` checks the chain and replays the same rows, read once."""
+        if self._last_rows is not None and self._last_rows[0] == number:
+            return self._last_rows[1]
+        rows = list(self.conn.execute(
             select(t.events).where(t.events.c.case_number == number).order_by(t.events.c.seq, t.events.c.id)
-        ).mappings()
-        return [self._stored(r) for r in rows]
+        ).mappings())
+        self._last_rows = (number, rows)
+        return rows
 
     @staticmethod
     def _stored(r: Any) -> StoredEvent:
@@ -104,11 +113,7 @@ class SqlCaseRepository:
         return sorted(found)
 
     def chain_findings(self, number: str) -> list[str]:
-        rows = list(
-            self.conn.execute(
-                select(t.events).where(t.events.c.case_number == number).order_by(t.events.c.seq, t.events.c.id)
-            ).mappings()
-        )
+        rows = self._rows(number)
         findings: list[str] = []
         prev = GENESIS
         expected_seq = 1
@@ -163,6 +168,7 @@ class SqlCaseRepository:
 
     # -- writing --------------------------------------------------------------------------------------------
     def _append(self, case_number: str, start_seq: int, prev_hash: str, new: Sequence[Event]) -> str:
+        self._last_rows = None
         recorded_at = self.recorded_clock()
         key = self.keyring.current if self.keyring else None
         key_id = self.keyring.current_id if self.keyring else None
