@@ -19,7 +19,8 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import UTC, date, datetime, time as dtime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 from _bench import ROOT, database, pg_reachable
@@ -76,11 +77,10 @@ def main() -> None:
 def simulate(url: str, config: Path, count: int, members: int, days: int) -> dict:  # type: ignore[type-arg]
     from support import load_example, opinion
 
+    import huizhen.outbox
     from huizhen.bootstrap import bootstrap
     from workflow import usecases as uc
     from workflow.testing import FakeClock
-
-    import huizhen.outbox
 
     # The minutes' PDF is drawn by WeasyPrint (seconds per case on this machine, whatever the database holds): the
     # simulation sends a stand-in of the same kind, so that its time is the engine's. Everything else is real.
