@@ -60,7 +60,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, database(backend) as url:
         config = Path(tmp) / "config.yaml"
         config.write_text(config_text(args.members, Path(tmp)), encoding="utf-8")
-        result = simulate(url, config, cases, args.members, args.days or (40 if args.quick else 365 * YEARS + 1))
+        result = simulate(url, config, cases, args.members, args.days or (40 if args.quick else 365 * YEARS + 1),
+                          progress=not args.quick)
     wall = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"national simulation | {backend} | {args.members} institutions | {result['cases']} cases | "
@@ -74,7 +75,7 @@ def main() -> None:
         sys.exit(1)
 
 
-def simulate(url: str, config: Path, count: int, members: int, days: int) -> dict:  # type: ignore[type-arg]
+def simulate(url: str, config: Path, count: int, members: int, days: int, progress: bool = False) -> dict:  # type: ignore[type-arg]
     from support import load_example, opinion
 
     import huizhen.outbox
@@ -130,6 +131,9 @@ def simulate(url: str, config: Path, count: int, members: int, days: int) -> dic
         sweeper.sweep()
         t_sweeps += time.perf_counter() - t0
         swept += 1
+        if progress and swept % 125 == 0:
+            print(f"  {day.isoformat()}: {swept} working days swept, {len(numbers)} cases, commands "
+                  f"{t_commands:.0f} s, sweeps {t_sweeps:.0f} s", flush=True)
     t0 = time.perf_counter()
     findings = uc.verify_audit(svc, "auditor")
     t_verify = time.perf_counter() - t0
