@@ -200,6 +200,8 @@ reminders = Table(
     Column("attachments", Text),  # JSON: [{filename, mime, sha256}] — the bytes live in blobs (migration 0003)
 )
 Index("ix_reminders_deadline", reminders.c.deadline_id)
+# The sweep's retries: the few failed or stale claims among a ledger of sent ones (migration 0008).
+Index("ix_reminders_status_claimed", reminders.c.status, reminders.c.claimed_at)
 
 # What an event owes to be sent after its commit (the meeting's invitation, the minutes): written in the same
 # transaction as the event, deleted once nothing more can be owed (migration 0008). The outbox's catch-up reads

@@ -30,6 +30,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_deadlines_supersedes", "deadlines", ["supersedes"])
     op.create_index("ix_reminders_deadline", "reminders", ["deadline_id"])
+    op.create_index("ix_reminders_status_claimed", "reminders", ["status", "claimed_at"])
     conn = op.get_bind()
     cases = sa.table("cases", sa.column("number", sa.String), sa.column("status", sa.String),
                      sa.column("snapshot", sa.Text), sa.column("updated_at", UTCDateTime()))
@@ -51,6 +52,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_reminders_status_claimed", "reminders")
     op.drop_index("ix_reminders_deadline", "reminders")
     op.drop_index("ix_deadlines_supersedes", "deadlines")
     op.drop_table("pending_deliveries")
