@@ -87,33 +87,62 @@ class Outbox:
 
     def catch_up(self, svc: Services, window: timedelta = timedelta(days=30)) -> list[str]:
         """Send what a crash between commit and send left unsent (ARCHITECTURE decision 7): the minutes issued in
-        the last `window`, and the invitation of every meeting still ahead. Returns the case numbers it sent for."""
+        the last `window`, and the invitation of every meeting still ahead. Returns the case numbers it sent for.
+
+        It reads the pending-delivery rows (written with the event that owes the delivery), not every later-state
+        case: a row is settled once nothing more can be owed (the minutes older than the window, a meeting that is
+        past or no longer convening), so the catch-up costs the same whatever the archive holds."""
         now = svc.clock.now()
         with svc.uow(readonly=True) as uow:
-            cases = [c for status in ("convening", "decided", "continued_attention", "archived")
-                     for c in uow.cases.summaries(status)]
-            known = {c["number"]: uow.reminders.known_keys(f"{c['number']}|") for c in cases}
+            owed = uow.cases.owed_deliveries()
+            cases = {n: uow.cases.snapshot(n) for n in sorted({row["case_number"] for row in owed})}
         caught: list[str] = []
-        for case in cases:
-            number, minutes, meeting = case["number"], case.get("minutes"), case.get("meeting")
+        settled: list[dict[str, Any]] = []
+        channels = self._channels_for(svc) if owed else []
+        wanted_of: dict[tuple[str, str, int], set[str]] = {}
+        for row in owed:
+            number, case = row["case_number"], cases.get(row["case_number"])
+            minutes, meeting = (case or {}).get("minutes"), (case or {}).get("meeting")
+            if row["what"] == "minutes":
+                # The first issue and each numbered correction (issue 12, Art. 8(7)) are owed under their own keys.
+                issues = [minutes, *((case or {}).get("minutes_corrections") or [])] if minutes else []
+                recent = [(n, i) for n, i in enumerate(issues, start=1)
+                          if datetime.fromisoformat(i["issued_at"]) >= now - window]
+                if not recent:
+                    settled.append(row)
+                    continue
+                for issue_no, _ in recent:
+                    wanted_of[(number, "minutes", issue_no)] = {
+                        minutes_key(number, u.name, ch, issue_no)
+                        for u in minutes_recipients(svc, case or {}) for ch in channels}
+            else:
+                if (case or {}).get("status") != "convening" or not meeting or \
+                        datetime.fromisoformat(meeting["at"]) <= now:
+                    settled.append(row)
+                    continue
+                wanted_of[(number, "invitation", 0)] = {
+                    invitation_key(number, meeting["sequence"], u.name, ch)
+                    for u in invitation_recipients(svc, case or {}) for ch in channels}
+        with svc.uow(readonly=True) as uow:
+            known = uow.reminders.present(k for keys in wanted_of.values() for k in keys)
+        for (number, what, issue_no), wanted in wanted_of.items():
+            if not wanted - known:
+                continue
+            case = cases[number] or {}
             try:
-                issues = [minutes, *(case.get("minutes_corrections") or [])] if minutes else []
-                for issue_no, issued in enumerate(issues, start=1):
-                    if datetime.fromisoformat(issued["issued_at"]) < now - window:
-                        continue
-                    wanted = {minutes_key(number, u.name, ch, issue_no) for u in minutes_recipients(svc, case)
-                              for ch in self._channels_for(svc)}
-                    if wanted - known[number]:
-                        self.send_minutes(svc, number, datetime.fromisoformat(issued["issued_at"]), issue_no)
-                        caught.append(number)
-                if case["status"] == "convening" and meeting and datetime.fromisoformat(meeting["at"]) > now:
-                    wanted = {invitation_key(number, meeting["sequence"], u.name, ch)
-                              for u in invitation_recipients(svc, case) for ch in self._channels_for(svc)}
-                    if wanted - known[number]:
-                        self.invite(svc, number, now)
-                        caught.append(number)
+                if what == "minutes":
+                    issued = case["minutes"] if issue_no == 1 else case["minutes_corrections"][issue_no - 2]
+                    self.send_minutes(svc, number, datetime.fromisoformat(issued["issued_at"]), issue_no)
+                else:
+                    self.invite(svc, number, now)
+                caught.append(number)
             except Exception as exc:  # one case's trouble does not stop the others; the next sweep tries again
                 logger.bind(case=number, error=f"{type(exc).__name__}: {exc}").warning("outbox catch-up failed")
+        if settled:
+            with svc.uow() as uow:
+                for row in settled:
+                    uow.cases.settle_delivery(row["case_number"], row["what"], row["owed_at"])
+                uow.commit()
         return caught
 
     def _channels_for(self, svc: Services) -> list[str]:

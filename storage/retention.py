@@ -69,6 +69,7 @@ class SqlRetentionStore:
             for a in json.loads(raw) or []:
                 if a.get("sha256"):
                     shas.add(a["sha256"])
+        self.conn.execute(delete(t.pending_deliveries).where(t.pending_deliveries.c.case_number == number))
         counts = {
             "deadlines": self.conn.execute(delete(t.deadlines).where(t.deadlines.c.case_number == number)).rowcount,
             "reminders": self.conn.execute(delete(t.reminders).where(t.reminders.c.case_number == number)).rowcount,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -116,6 +116,10 @@ class CaseRepository(Protocol):
 
     def next_number(self, prefix: str, year: int) -> str: ...
 
+    def owed_deliveries(self) -> list[dict[str, Any]]: ...
+
+    def settle_delivery(self, number: str, what: str, owed_at: datetime) -> None: ...
+
     def numbers(self) -> list[str]: ...
 
     def chain_findings(self, number: str) -> list[str]:
@@ -183,6 +187,8 @@ class ReminderLedger(Protocol):
     def claim(self, row: dict[str, Any]) -> int | None: ...
 
     def known_keys(self, prefix: str) -> set[str]: ...
+
+    def present(self, keys: Iterable[str]) -> set[str]: ...
 
     def reclaim(self, reminder_id: int, now: datetime, stale_before: datetime, max_attempts: int,
                 retry_before: datetime | None = None) -> dict[str, Any] | None: ...

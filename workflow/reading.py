@@ -198,7 +198,7 @@ def _case_findings(uow: UnitOfWork, n: str) -> list[str]:
     if snap is None:
         return [*findings, f"{n}: events exist but the case row is missing"]
     # A row written before snapshots carried a version is lifted to today's shape first (states.aggregate).
-    diff = _diff(case.to_dict(), domain.upcast_snapshot(snap))
+    diff = _diff(case.to_dict(shared=True), domain.upcast_snapshot(snap))
     if diff:
         findings.append(f"{n} after event {stored[-1].seq}: case row differs from its replay — {diff}")
     columns = uow.cases.columns(n) or {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -46,6 +46,7 @@ class FakeData:
     tombstones: list[dict[str, Any]] = field(default_factory=list)
     admin_actions: list[dict[str, Any]] = field(default_factory=list)
     reads: list[dict[str, Any]] = field(default_factory=list)
+    pending: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
     def next(self, name: str) -> int:
         self.counters[name] = self.counters.get(name, 0) + 1
@@ -85,6 +86,17 @@ class FakeCases:
                            key="changed_meanwhile", number=case.number)
         self._append(case.number, events)
         self.data.cases[case.number] = copy.deepcopy(case)
+        owes = {"MeetingScheduled": "invitation", "MeetingCancelled": "invitation", "MinutesIssued": "minutes"}
+        for ev in events:
+            if ev.type in owes:
+                self.data.pending[(case.number, owes[ev.type])] = ev.occurred_at
+
+    def owed_deliveries(self) -> list[dict[str, Any]]:
+        return [{"case_number": n, "what": w, "owed_at": at} for (n, w), at in sorted(self.data.pending.items())]
+
+    def settle_delivery(self, number: str, what: str, owed_at: datetime) -> None:
+        if self.data.pending.get((number, what)) == owed_at:
+            del self.data.pending[(number, what)]
 
     def events(self, number: str) -> list[StoredEvent]:
         return list(self.data.events.get(number, []))
@@ -227,6 +239,9 @@ class FakeReminders:
 
     def known_keys(self, prefix: str) -> set[str]:
         return {r["key"] for r in self.data.reminders if str(r["key"]).startswith(prefix)}
+
+    def present(self, keys: Iterable[str]) -> set[str]:
+        return set(keys) & {r["key"] for r in self.data.reminders}
 
     def reclaim(self, reminder_id: int, now: datetime, stale_before: datetime, max_attempts: int,
                 retry_before: datetime | None = None) -> dict[str, Any] | None:
