@@ -1,9 +1,9 @@
 """Issue 12, done when: a case walked through the regulation in its own order, on the real database, with the
 real outbox (loopback SMTP) and the real minutes PDF read back with pdftotext.
 
-draft with verification (Art. 7) → submit → [nominations, Art. 8(1): H1's step, inserted by the integrator] →
-panel → dispatch (the experts' inboxes say so) → a late expert reminded by the sweep and chased (催办) → referral
-(the lead's inbox says so) → the online meeting scheduled (invitations in Beijing time) → attendance and statements
+draft with verification (Art. 7) → submit → nominations from three institutions (Art. 8(1)) → panel, the experts'
+answers and a declared relation kept with a reason → dispatch (the experts' inboxes say so) → a late expert reminded
+by the sweep and chased (催办) → referral (the lead's inbox says so) → the online meeting scheduled (invitations in Beijing time) → attendance and statements
 (Art. 8(4)–(5)) → forms → decision → minutes previewed, edited, issued (Art. 8(7)) → a numbered correction →
 archive (Art. 9: custodians).
 """
@@ -23,7 +23,7 @@ from test_papers_flow import mailing, smtp  # noqa: F401  (smtp is a fixture)
 from huizhen import dossier
 from huizhen.papers import render_minutes
 from states.errors import GuardFailed, InvalidInput
-from workflow import timekeeping
+from workflow import nominations, timekeeping
 from workflow import usecases as uc
 from workflow.documents import minutes_context
 
@@ -53,13 +53,28 @@ def test_a_case_through_the_regulation_in_its_order(world: World, smtp: Any, tmp
     clk.advance(minutes=5)
     assert uc.submit(svc, "sh", n).lead == "JS"
 
-    # >>> H1 (issue 12 item 4, Art. 8(1)): the nominations from at least two institutions, each expert's
-    # >>> accept/decline with the conflict-of-interest declaration, go HERE, before the panel is formed.
-    # >>> The integrator inserts that step (e.g. uc.nominate(svc, "sh", n, [...]); uc.nominate(svc, "zj", n, [...])).
+    # Art. 8(1): each institution's liaison nominates from its own province's pool (SH, JS and ZJ here).
+    clk.set("2026-09-25T10:00:00+08:00")
+    nominations.nominate(svc, "sh", n, [ex[0]], "机械安全方向")
+    nominations.nominate(svc, "js", n, [ex[1]])
+    with pytest.raises(InvalidInput) as other:
+        nominations.nominate(svc, "zj", n, [ex[0]])  # not from Zhejiang's pool
+    assert other.value.field == "expert"
+    nominations.nominate(svc, "zj", n, [ex[2]], "电气安全方向")
 
     clk.set("2026-09-28T09:30:00+08:00")
     uc.form_panel(svc, "sh", n, ex[:3])
     uc.attach(svc, "sh", n, "report.txt", b"test report", "test_report")
+    # The experts answer with their declarations; a declared relation needs the applicant's recorded reason.
+    assert all(any(m.startswith("【会诊邀请】") for m in inbox_subjects(world, x)) for x in ("x1", "x2", "x3"))
+    clk.advance(minutes=30)
+    nominations.respond(svc, "x1", n, ex[0], "accept")
+    nominations.respond(svc, "x2", n, ex[1], "accept")
+    nominations.respond(svc, "x3", n, ex[2], "accept", relation="related", relation_text="五年前曾为该企业做过检测")
+    with pytest.raises(GuardFailed) as conflict:
+        uc.dispatch(svc, "sh", n)
+    assert conflict.value.key == "conflict_unresolved"
+    nominations.keep_expert(svc, "sh", n, ex[2], "检测合作已结束五年，无现实利益关系")
     clk.set("2026-09-29T10:00:00+08:00")
     uc.dispatch(svc, "sh", n)
     for who in ("x1", "x2", "x3"):  # the experts' inboxes say so, with T1's due date for people
