@@ -142,6 +142,21 @@ def lazy_app() -> click.Group:
                     rich_markup_mode=typer.core.DEFAULT_MARKUP_MODE)
 
 
+def _typer_click_errors() -> tuple[type[Exception], ...]:
+    """Typer 0.29 bundles its own copy of click (typer._click): a mistyped command raises that copy's UsageError,
+    which is not click's, so both are caught (else a typo printed a traceback)."""
+    try:
+        from typer._click.exceptions import ClickException as TyperClickException
+    except ImportError:
+        return ()
+    return (TyperClickException,)
+
+
+EXITS: tuple[type[Exception], ...] = (click.exceptions.Exit, typer.Exit)
+ABORTS: tuple[type[Exception], ...] = (click.exceptions.Abort, typer.Abort)
+USAGE_ERRORS: tuple[type[Exception], ...] = (click.ClickException, *_typer_click_errors())
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     try:
@@ -149,12 +164,12 @@ def main(argv: list[str] | None = None) -> None:
         rc = lazy_app().main(args=args, standalone_mode=False)
         if isinstance(rc, int) and rc:
             sys.exit(rc)
-    except click.exceptions.Exit as exc:
+    except EXITS as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except ABORTS:
         err.print("aborted")
         sys.exit(130)
-    except click.ClickException as exc:
+    except USAGE_ERRORS as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except DomainError as exc:
