@@ -15,6 +15,7 @@ from states.errors import Conflict
 from storage import tables as t
 from storage.chain import GENESIS, Keyring, canonical_json, event_hash
 from storage.common import WallClock, next_value, upsert, wall
+from storage.projections import put_summary
 from storage.seals import OlderRows, older_rows
 from workflow.ports import StoredEvent
 
@@ -175,6 +176,7 @@ class SqlCaseRepository:
             snapshot=canonical_json(case.to_dict()), created_at=case.created_at or now, updated_at=now,
         ))
         self._project_deadlines(case)
+        put_summary(self.conn, case.to_dict(), case.created_at or now, now)  # same transaction (issue 17)
 
     def save(self, case: Case, events: Sequence[Event], expected_version: int) -> None:
         if not events:
@@ -194,6 +196,8 @@ class SqlCaseRepository:
             raise Conflict(f"conflict: {case.number} changed while you were acting; nothing written",
                            key="changed_meanwhile", number=case.number)
         self._project_deadlines(case)
+        now = self.recorded_clock()
+        put_summary(self.conn, case.to_dict(), case.created_at or now, now)  # same transaction (issue 17)
 
     def _project_deadlines(self, case: Case) -> None:
         """Deadlines as rows, in the same transaction as the transition that armed or resolved them."""

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from states.case import Case, Event
+from workflow.listing import CaseSummaries
 
 
 class Clock(Protocol):
@@ -264,6 +265,7 @@ class UnitOfWork(Protocol):
     inbox: Inbox
     calendar_years: CalendarYears
     retention: RetentionStore
+    summaries: CaseSummaries
 
     def __enter__(self) -> UnitOfWork: ...
 
