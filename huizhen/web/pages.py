@@ -261,6 +261,9 @@ async def case_page(request: Request, viewer: Viewer, number: str, *, error: str
         "material_kinds": MATERIAL_KINDS, "reason_actions": set(simple_actions()) | {"reopen"},
         "pending_experts": [p for p in panel if not p["opinion"] and not p["absent"]],
         "unpaid_experts": [p for p in panel if p["id"] not in case.get("fees", {})],
+        # A draft's applicant is warned of earlier cases with the same producer, model or report number (issue 14).
+        "similar": (await call(finding.similar_cases, web(request).svc, viewer.user.name, case.get("product") or {},
+                               number) if "edit" in page["action_names"] else []),
     }
     return render(request, "case.html.j2", ctx, status, viewer)
 
