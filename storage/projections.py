@@ -86,7 +86,7 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _contains(col: Any, value: str, pg: bool) -> ColumnElement[bool]:
+def _contains(col: ColumnElement[str], value: str, pg: bool) -> ColumnElement[bool]:
     pattern = f"%{_escape_like(value)}%"
     return col.ilike(pattern, escape="\\") if pg else col.like(pattern, escape="\\")
 
@@ -155,8 +155,8 @@ class SqlCaseSummaries:
         by_status = {str(s): 0 for s in CaseStatus}
         rows = self.conn.execute(select(S.status, func.count()).where(*self._where(query, with_status=False))
                                  .group_by(S.status))
-        for status, n in rows:
-            by_status[str(status)] = int(n)
+        for status, count in rows:
+            by_status[str(status)] = int(count)
         armed = S.next_due_at.is_not(None)
         overdue = and_(armed, S.next_due_at <= now)
         due_soon = and_(armed, S.next_due_at > now, S.next_due_date < soon.isoformat())

@@ -53,7 +53,8 @@ def next_armed(snap: Mapping[str, Any]) -> dict[str, Any] | None:
     armed = [d for d in snap.get("deadlines", []) if d.get("status") == "armed"]
     if not armed:
         return None
-    return min(armed, key=lambda d: datetime.fromisoformat(str(d["due_at"])))
+    first: dict[str, Any] = min(armed, key=lambda d: datetime.fromisoformat(str(d["due_at"])))
+    return first
 
 
 def summary_of(snap: Mapping[str, Any], responsible: str | None, waiting_on: str) -> dict[str, Any]:
