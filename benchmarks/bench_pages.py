@@ -43,14 +43,17 @@ def p95(samples: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
 
 
-def timed(fn: Callable[[], Any], reps: int, warm: int = 3) -> list[float]:
+def timed(fn: Callable[[], Any], floor: Callable[[], Any], reps: int, warm: int = 3) -> tuple[list[float], list[float]]:
+    """FN and FLOOR called in turn, REPS times each: a busy machine slows both alike (the machine is shared)."""
     for _ in range(warm):
         fn()
-    out = []
+        floor()
+    out: tuple[list[float], list[float]] = ([], [])
     for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
+        for f, samples in ((fn, out[0]), (floor, out[1])):
+            t0 = time.perf_counter()
+            f()
+            samples.append(time.perf_counter() - t0)
     return out
 
 
@@ -174,10 +177,9 @@ def run(kind: str, count: int, reps: int) -> list[tuple[str, str, float, float]]
                 assert r.status_code == 200 and want in r.text, (path, r.status_code, r.text[:300])
             return go
 
-        sample = get(api, "/api/v1/cases", '"items"')()  # noqa: F841  (a first request: the app is up)
         body = api.get("/api/v1/cases").json()
         assert body["total"] >= count * 3 // 4 and len(body["items"]) == 50, body["total"]
-        floor_s = timed(get(floor, "/rows", "number"), reps)
+        bare = get(floor, "/rows", "number")
         measures = [
             ("dashboard (50 a page)", get(page, "/dashboard", "data-case=")),
             ("/api/v1/cases (50 a page)", get(api, "/api/v1/cases", '"items"')),
@@ -189,11 +191,12 @@ def run(kind: str, count: int, reps: int) -> list[tuple[str, str, float, float]]
         ]
         out = []
         for name, fn in measures:
-            engine_s = timed(fn, reps)
+            engine_s, floor_s = timed(fn, bare, reps)
             out.append((kind, name, p95(engine_s) * 1000, p95(floor_s) * 1000))
+            print(f"[{kind}] {name}: median {statistics.median(engine_s) * 1000:.1f} ms, floor median "
+                  f"{statistics.median(floor_s) * 1000:.1f} ms", file=sys.stderr)
         size = len(api.get("/api/v1/cases").content)
-        print(f"[{kind}] /api/v1/cases response: {size / 1024:.1f} KiB a page; floor median "
-              f"{statistics.median(floor_s) * 1000:.1f} ms", file=sys.stderr)
+        print(f"[{kind}] /api/v1/cases response: {size / 1024:.1f} KiB a page", file=sys.stderr)
         for c in (page, api, floor):
             c.__exit__(None, None, None)
         return out

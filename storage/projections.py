@@ -143,20 +143,20 @@ class SqlCaseSummaries:
             return [case(STATUS_ORDER, value=S.status, else_=len(STATUS_ORDER)), *by_deadline, S.number]
         return [*by_deadline, S.number]
 
-    def page(self, query: ListQuery) -> Page:
+    def page(self, query: ListQuery, total: int | None = None) -> Page:
+        """One page; TOTAL when the caller has counted already (counts() did), else counted here."""
         where = self._where(query)
-        total = int(self.conn.execute(select(func.count()).select_from(case_summaries).where(*where)).scalar_one())
+        if total is None:
+            total = int(self.conn.execute(select(func.count()).select_from(case_summaries).where(*where))
+                        .scalar_one())
         stmt = select(case_summaries).where(*where).order_by(*self._order(query.sort))
         if query.limit:
             stmt = stmt.limit(query.limit).offset(query.offset)
         return Page([dict(r) for r in self.conn.execute(stmt).mappings()], total)
 
     def counts(self, query: ListQuery, now: datetime, soon: date) -> tuple[dict[str, int], dict[str, int]]:
-        by_status = {str(s): 0 for s in CaseStatus}
-        rows = self.conn.execute(select(S.status, func.count()).where(*self._where(query, with_status=False))
-                                 .group_by(S.status))
-        for status, count in rows:
-            by_status[str(status)] = int(count)
+        """One scan: rows by status (the status filter left out) with their urgencies, summed over the filtered
+        status (or all)."""
         armed = S.next_due_at.is_not(None)
         overdue = and_(armed, S.next_due_at <= now)
         due_soon = and_(armed, S.next_due_at > now, S.next_due_date < soon.isoformat())
@@ -165,8 +165,17 @@ class SqlCaseSummaries:
         def n(cond: ColumnElement[bool]) -> Any:
             return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
-        got = self.conn.execute(select(n(overdue), n(due_soon), n(on_track)).where(*self._where(query))).one()
-        return by_status, {"overdue": int(got[0]), "due_soon": int(got[1]), "on_track": int(got[2])}
+        by_status = {str(s): 0 for s in CaseStatus}
+        urgency = {"overdue": 0, "due_soon": 0, "on_track": 0}
+        rows = self.conn.execute(select(S.status, func.count(), n(overdue), n(due_soon), n(on_track))
+                                 .where(*self._where(query, with_status=False)).group_by(S.status))
+        for status, count, late, soon_, fine in rows:
+            by_status[str(status)] = int(count)
+            if query.status is None or str(status) == query.status:
+                urgency["overdue"] += int(late)
+                urgency["due_soon"] += int(soon_)
+                urgency["on_track"] += int(fine)
+        return by_status, urgency
 
     def years(self, scope: ViewScope) -> list[str]:
         found = self.conn.execute(select(S.year).where(scope_clause(scope), S.year != "").distinct()).scalars()

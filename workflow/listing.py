@@ -244,7 +244,7 @@ class Page:
 class CaseSummaries(Protocol):
     """The summary rows, read (the case repository writes them in the same transaction as each event)."""
 
-    def page(self, query: ListQuery) -> Page: ...
+    def page(self, query: ListQuery, total: int | None = None) -> Page: ...
 
     def counts(self, query: ListQuery, now: datetime, soon: date) -> tuple[dict[str, int], dict[str, int]]:
         """(rows by status ignoring the status filter, rows by urgency with it: overdue, due_soon, on_track);

@@ -139,10 +139,10 @@ class FakeSummaries:
             out.append(summary_of(snap, responsible(snap), waiting_on(snap)) | {"created_at": at, "updated_at": at})
         return out
 
-    def page(self, query: ListQuery) -> Page:
+    def page(self, query: ListQuery, total: int | None = None) -> Page:
         rows = query.order([r for r in self._rows() if query.admits(r)])
         shown = rows[query.offset:query.offset + query.limit] if query.limit else rows
-        return Page(shown, len(rows))
+        return Page(shown, len(rows) if total is None else total)
 
     def counts(self, query: ListQuery, now: datetime, soon: date) -> tuple[dict[str, int], dict[str, int]]:
         by_status = {str(s): 0 for s in CaseStatus}
