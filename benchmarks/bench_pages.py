@@ -129,7 +129,7 @@ def bare_app(engine: Any) -> Any:
     @floor.get("/rows")
     def rows() -> list[dict[str, Any]]:
         with engine.connect() as conn:
-            found = conn.execute(select(cs).order_by(cs.c.next_due_at.is_(None), cs.c.next_due_at, cs.c.number)
+            found = conn.execute(select(cs).order_by(cs.c.due_sort, cs.c.number)
                                  .limit(50)).mappings().all()
         return [dict(r) for r in found]
 

@@ -36,6 +36,8 @@ case_summaries = Table(
     Column("next_due_at", UTCDateTime()),
     Column("next_due_date", String(10)),
     Column("next_provisional", Boolean, nullable=False),
+    # The default order as one indexable key: the due instant (UTC, ISO) or NO_DEADLINE after every date.
+    Column("due_sort", String(32), nullable=False),
     Column("responsible", String(8)),  # the institution that answers for the case now (待本单位处理)
     Column("waiting_on", Text, nullable=False),
     Column("experts_owing", Text, nullable=False),  # ",E1,E2,": panel experts whose analysis/opinion is owed
@@ -44,6 +46,7 @@ case_summaries = Table(
 )
 Index("ix_case_summaries_status", case_summaries.c.status)
 Index("ix_case_summaries_next_due_at", case_summaries.c.next_due_at)
+Index("ix_case_summaries_due_sort", case_summaries.c.due_sort, case_summaries.c.number)
 Index("ix_case_summaries_updated_at", case_summaries.c.updated_at)
 Index("ix_case_summaries_applicant", case_summaries.c.applicant)
 Index("ix_case_summaries_responsible", case_summaries.c.responsible)

@@ -22,6 +22,7 @@ MAX_LIMIT = 500
 SORTS = ("deadline", "number", "updated", "status")
 MINE = ("me", "institution")
 MAX_QUERY = 100
+NO_DEADLINE = "9999"  # due_sort of a case without an armed deadline: after every ISO instant
 
 # What a panel expert's command of the catalogue fills, so "still owed by expert E" reads the case's own records:
 # the catalogue's `who` (panel_expert) and `source` say when an expert must act, these keys whether they have.
@@ -88,6 +89,8 @@ def summary_of(snap: Mapping[str, Any], responsible: str | None, waiting_on: str
         "next_due_at": datetime.fromisoformat(str(nxt["due_at"])) if nxt else None,
         "next_due_date": str(nxt["due_date"]) if nxt else None,
         "next_provisional": bool(nxt.get("provisional")) if nxt else False,
+        "due_sort": (datetime.fromisoformat(str(nxt["due_at"])).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+                     if nxt else NO_DEADLINE),
         "responsible": responsible,
         "waiting_on": waiting_on,
         "experts_owing": _ids(experts_owing(snap)),
@@ -166,13 +169,12 @@ class ListQuery:
         )
 
     def order(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        far = datetime.max.replace(tzinfo=UTC)
         if self.sort == "number":
             return sorted(rows, key=lambda r: r["number"])
         if self.sort == "updated":
             return sorted(sorted(rows, key=lambda r: r["number"]), key=lambda r: r["updated_at"], reverse=True)
         order = {str(s): i for i, s in enumerate(CaseStatus)}
-        by_deadline = sorted(rows, key=lambda r: (r["next_due_at"] or far, r["number"]))
+        by_deadline = sorted(rows, key=lambda r: (r["due_sort"], r["number"]))
         if self.sort == "status":
             return sorted(by_deadline, key=lambda r: order.get(r["status"], len(order)))
         return by_deadline

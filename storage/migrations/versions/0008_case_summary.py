@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("next_due_at", UTCDateTime()),
         sa.Column("next_due_date", sa.String(10)),
         sa.Column("next_provisional", sa.Boolean, nullable=False),
+        sa.Column("due_sort", sa.String(32), nullable=False),
         sa.Column("responsible", sa.String(8)),
         sa.Column("waiting_on", sa.Text, nullable=False),
         sa.Column("experts_owing", sa.Text, nullable=False),
@@ -54,6 +55,7 @@ def upgrade() -> None:
     )
     for name in ("status", "next_due_at", "updated_at", "applicant", "responsible"):
         op.create_index(f"ix_case_summaries_{name}", "case_summaries", [name])
+    op.create_index("ix_case_summaries_due_sort", "case_summaries", ["due_sort", "number"])
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         op.execute("CREATE VIRTUAL TABLE case_search USING fts5(body, tokenize='trigram')")
