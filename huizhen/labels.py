@@ -715,3 +715,29 @@ ERRORS["zh-CN"].update({
     "minutes_correction_empty": "更正内容与现行纪要相同，请填写需要更正的讨论情况、会诊意见表述或后续工作",
     "minutes_issue_unknown": "会议纪要只有第1至第{count}号",
 })
+
+
+# --- i14-find --- finding cases (issue 14 item 3): search, sort, paging, "waiting on me", export, similar cases
+LABELS["zh-CN"]["field"].update({"q": "搜索", "sort": "排序", "mine": "待办筛选", "page": "页码", "limit": "每页件数"})
+LABELS["zh-CN"]["case_sort"] = {"deadline": "按下一期限", "number": "按案件编号", "updated": "按最近更新",
+                                "status": "按状态"}
+LABELS["zh-CN"]["case_mine"] = {"me": "待我处理", "institution": "待本单位处理"}
+LABELS["zh-CN"]["case_column"] = {
+    "number": "案件编号", "status": "状态", "applicant": "申请机构", "lead": "牵头机构", "product": "产品名称",
+    "model": "规格/型号", "brand": "品牌/商标", "producer": "生产者", "report_numbers": "报告编号",
+    "suspected_defect": "疑似缺陷描述", "responsible": "责任机构", "waiting_on": "等待事项", "next_kind": "下一期限",
+    "due_date": "截止日期", "left": "剩余", "created_at": "创建时间", "updated_at": "更新时间",
+}
+LABELS["zh-CN"]["similar_same"] = {"producer": "生产者相同", "model": "型号相同", "report_numbers": "报告编号相同"}
+ERRORS["zh-CN"].update({
+    "search_too_long": "搜索内容最多 {limit} 个字符",
+    "sort_unknown": "排序方式“{value}”无效，应为以下之一：{allowed}",
+    "mine_unknown": "待办筛选“{value}”无效，应为 me（待我处理）或 institution（待本单位处理）",
+    "page_invalid": "页码“{value}”无效，应为从 1 开始的整数",
+    "limit_invalid": "每页件数“{value}”无效，应为 1 至 {max} 的整数",
+    "export_format_unknown": "导出格式“{value}”无效，应为 csv 或 xlsx",
+})
+SORT_LABELS = table("case_sort")
+MINE_LABELS = table("case_mine")
+CASE_COLUMNS = table("case_column")
+SIMILAR_LABELS = table("similar_same")

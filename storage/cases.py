@@ -16,6 +16,7 @@ from states.errors import Conflict
 from storage import tables as t
 from storage.chain import GENESIS, Keyring, canonical_json, event_hash
 from storage.common import WallClock, next_value, upsert, wall
+from storage.projections import put_summary
 from storage.seals import OlderRows, older_rows
 from workflow.ports import StoredEvent
 
@@ -200,6 +201,7 @@ class SqlCaseRepository:
             snapshot=canonical_json(case.to_dict(shared=True)), created_at=case.created_at or now, updated_at=now,
         ))
         self._project_deadlines(case)
+        put_summary(self.conn, case.to_dict(shared=True), case.created_at or now, now)  # same transaction (issue 17)
 
     def save(self, case: Case, events: Sequence[Event], expected_version: int) -> None:
         if not events:
@@ -208,11 +210,12 @@ class SqlCaseRepository:
             select(t.cases.c.last_hash).where(t.cases.c.number == case.number)
         ).scalar_one()
         last = self._append(case.number, expected_version + 1, prev, events)
+        snap = case.to_dict(shared=True)  # encoded at once (the snapshot) and read once (the summary)
         result = self.conn.execute(
             update(t.cases)
             .where(t.cases.c.number == case.number, t.cases.c.version == expected_version)
             .values(status=str(case.status), lead=case.lead, outcome=str(case.outcome) if case.outcome else None,
-                    version=case.version, last_hash=last, snapshot=canonical_json(case.to_dict(shared=True)),
+                    version=case.version, last_hash=last, snapshot=canonical_json(snap),
                     updated_at=self.recorded_clock())
         )
         if result.rowcount != 1:
@@ -220,6 +223,8 @@ class SqlCaseRepository:
                            key="changed_meanwhile", number=case.number)
         self._project_deadlines(case)
         self._owe_deliveries(case.number, events)
+        now = self.recorded_clock()
+        put_summary(self.conn, snap, case.created_at or now, now)  # same transaction (issue 17)
 
     def _owe_deliveries(self, number: str, events: Sequence[Event]) -> None:
         """The pending-delivery rows, in the same transaction as the event that owes the delivery."""

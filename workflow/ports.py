@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from states.case import Case, Event
+from workflow.listing import CaseSummaries
 
 
 class Clock(Protocol):
@@ -296,6 +297,7 @@ class UnitOfWork(Protocol):
     calendar_years: CalendarYears
     retention: RetentionStore
     reads: ReadLog
+    summaries: CaseSummaries
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -27,13 +27,14 @@ from states.commands import (
     Command,
 )
 from states.deadlines import RULE_OF
-from states.errors import DomainError, InvalidInput
+from states.errors import DomainError
 from states.rules import preview_conclusions as preview_opinion  # noqa: F401  (the web's live preview)
 from states.status import CaseStatus
 from workflow import accounts, nominations
 from workflow import usecases as uc
 from workflow.actors import Actor
 from workflow.errors import NotFound
+from workflow.finding import find
 from workflow.permissions import Someone, may_act, require_act, require_role, require_view
 from workflow.ports import UnitOfWork
 from workflow.reading import shown_case, visible_history
@@ -172,47 +173,12 @@ def dashboard_row(case: Mapping[str, Any], now: datetime, is_workday: Callable[[
 
 
 def dashboard(svc: Services, actor: str | None, status: str | None = None, institution: str | None = None,
-              year: str | None = None) -> dict[str, Any]:
-    """The cases the viewer may see, most urgent first, with counts by state; filters by state, institution
-    (applicant or lead) and year. Counts ignore the state filter, so every state stays one click away."""
-    status = (status or "").strip() or None
-    institution = (institution or "").strip().upper() or None
-    year = (year or "").strip() or None
-    if status is not None and status not in CaseStatus.__members__:
-        raise InvalidInput(f"the state must be one of {', '.join(CaseStatus)}, not {status!r}", key="state_unknown",
-                           field="state", value=status, allowed=list(CaseStatus))
-    if institution is not None and institution not in svc.policy.members:
-        raise InvalidInput(f"the institution must be one of {', '.join(svc.policy.members)}, not {institution!r}",
-                           key="institution_unknown", field="institution", institution=institution,
-                           members=list(svc.policy.members))
-    if year is not None and not YEAR_RE.match(year):
-        raise InvalidInput(f"the year must have four digits, not {year!r}", key="year_invalid", field="year",
-                           value=year)
-    now = svc.clock.now()
-    is_workday = svc.calendar.is_workday
-    visible = uc.list_cases(svc, actor)
-    years = sorted({r for r in (str(c["number"]).split("-")[1] for c in visible if str(c["number"]).count("-") >= 2)},
-                   reverse=True)
-
-    def matches(c: Mapping[str, Any]) -> bool:
-        if institution and institution not in (c["applicant"], c.get("lead")):
-            return False
-        return not (year and str(c["number"]).split("-")[1:2] != [year])
-
-    scoped = [c for c in visible if matches(c)]
-    counts = {str(s): 0 for s in CaseStatus}
-    for c in scoped:
-        counts[c["status"]] += 1
-    rows = [dashboard_row(c, now, is_workday) for c in scoped if status is None or c["status"] == status]
-
-    def key(r: Mapping[str, Any]) -> tuple[int, str, str]:
-        d = r["next_deadline"]
-        return URGENCY_RANK[r["urgency"]], str(d["due_at"]) if d else "", str(r["number"])
-
-    rows.sort(key=key)
-    urgency = {k: sum(1 for r in rows if r["urgency"] == k) for k in (OVERDUE, DUE_SOON, ON_TRACK)}
-    return {"rows": rows, "counts": counts, "urgency": urgency, "years": years, "total": len(scoped),
-            "filters": {"state": status, "institution": institution, "year": year}, "now": now.isoformat()}
+              year: str | None = None, q: str | None = None, sort: str | None = None, mine: str | None = None,
+              page: int | str | None = 1) -> dict[str, Any]:
+    """The cases the viewer may see, most urgent first (or as sorted), 50 a page, from the summary projection
+    (workflow.finding): filters by state, institution (applicant or lead), year, search text and "waiting on me /
+    my institution"; counts by state ignore the state filter, so every state stays one click away."""
+    return find(svc, actor, state=status, institution=institution, year=year, q=q, sort=sort, mine=mine, page=page)
 
 
 def case_deadlines(svc: Services, case: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -19,6 +19,8 @@ from typing import Any
 from states.beijing import BEIJING
 from states.case import Case, Event
 from states.errors import Conflict
+from states.status import CaseStatus
+from workflow.listing import ListQuery, Page, ViewScope, summary_of
 from workflow.ports import Expert, Policy, StoredEvent, User
 
 GENESIS = "0" * 64
@@ -133,6 +135,52 @@ class FakeCases:
                 found.append(f"{number} event {s.seq}: does not match its hash")
             prev = s.hash
         return found
+
+
+class FakeSummaries:
+    """The summary projection computed from the cases on each read (the SQL one is written with each event)."""
+
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def _rows(self) -> list[dict[str, Any]]:
+        from workflow.queries import responsible, waiting_on  # the dashboard's words
+
+        out = []
+        for c in self.data.cases.values():
+            snap = c.to_dict()
+            at = c.created_at or datetime(2000, 1, 1, tzinfo=UTC)
+            out.append(summary_of(snap, responsible(snap), waiting_on(snap)) | {"created_at": at, "updated_at": at})
+        return out
+
+    def page(self, query: ListQuery, total: int | None = None) -> Page:
+        rows = query.order([r for r in self._rows() if query.admits(r)])
+        shown = rows[query.offset:query.offset + query.limit] if query.limit else rows
+        return Page(shown, len(rows) if total is None else total)
+
+    def counts(self, query: ListQuery, now: datetime, soon: date) -> tuple[dict[str, int], dict[str, int]]:
+        by_status = {str(s): 0 for s in CaseStatus}
+        urgency = {"overdue": 0, "due_soon": 0, "on_track": 0}
+        for r in self._rows():
+            if query.admits(r, with_status=False):
+                by_status[r["status"]] += 1
+            if query.admits(r) and r["next_due_at"] is not None:
+                key = ("overdue" if r["next_due_at"] <= now else
+                       "due_soon" if r["next_due_date"] < soon.isoformat() else "on_track")
+                urgency[key] += 1
+        return by_status, urgency
+
+    def years(self, scope: ViewScope) -> list[str]:
+        return sorted({r["year"] for r in self._rows() if scope.admits(r) and r["year"]}, reverse=True)
+
+    def similar(self, scope: ViewScope, producer: str, model: str, reports: Sequence[str],
+                exclude: str | None = None) -> list[dict[str, Any]]:
+        wanted = {f"\n{r.strip()}\n" for r in reports if r.strip()}
+        return [r for r in sorted(self._rows(), key=lambda r: r["number"])
+                if scope.admits(r) and r["number"] != exclude
+                and ((producer.strip() and r["producer"] == producer.strip())
+                     or (model.strip() and r["model"] == model.strip())
+                     or any(w in r["report_numbers"] for w in wanted))][:20]
 
 
 class FakeUsers:
@@ -373,6 +421,7 @@ class FakeUnitOfWork:
         self.calendar_years = FakeCalendarYears(self.work)
         self.retention = FakeRetention(self.work)
         self.reads = FakeReads(self.work)
+        self.summaries = FakeSummaries(self.work)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -49,7 +49,19 @@ def case_new(file: Annotated[Path, typer.Argument(metavar="FILE.yaml")]) -> None
     missing = case.missing_product_fields()
     out.print(f"draft case {case.number} opened for {case.applicant}"
               + (f"; still missing before submit: {', '.join(missing)}" if missing else ""))
+    _warn_similar(case.number, case.product)
     sys.stdout.write(case.number + "\n")
+
+
+def _warn_similar(number: str, product: dict[str, Any]) -> None:
+    """A warning, not a refusal (issue 14): earlier cases with the same producer, model or report number."""
+    from huizhen.labels import SIMILAR_LABELS
+    from workflow.finding import similar_cases
+
+    for c in similar_cases(get_app().services, actor(), product, number):
+        same = "、".join(SIMILAR_LABELS.get(k, k) for k in c["same"])
+        err.print(f"注意：此前已有类似案件 {c['number']}（{STATUS_LABELS.get(c['status'], c['status'])}，"
+                  f"{c['product']} {c['model']}，{c['producer']}）：{same}")
 
 
 @case_app.command("edit")
@@ -326,19 +338,45 @@ def _render_case(c: dict[str, Any]) -> None:
 
 @case_app.command("list")
 def case_list(status: Annotated[str | None, typer.Option("--status", help="Only this status")] = None,
+              q: Annotated[str | None, typer.Option("--q", help="Search: each term a substring of the number, "
+                                                    "product, model, brand, producer, report number or defect")] = None,
+              institution: Annotated[str | None, typer.Option("--institution", help="Applicant or lead")] = None,
+              year: Annotated[str | None, typer.Option("--year", help="Year of the case number")] = None,
+              sort: Annotated[str | None, typer.Option("--sort", help="deadline | number | updated | status")] = None,
+              mine: Annotated[str | None, typer.Option("--mine", help="me (待我处理) | institution (待本单位处理)")]
+              = None,
+              page: Annotated[int, typer.Option("--page", help="Page, 1 first")] = 1,
+              limit: Annotated[int, typer.Option("--limit", help="Cases a page (1–500)")] = 50,
+              export: Annotated[Path | None, typer.Option("--export", metavar="FILE.csv|FILE.xlsx",
+                                                          help="Write the whole filtered list (every page)")] = None,
               as_json: JsonOpt = False) -> None:
-    """List the cases you may see."""
-    cases = uc.list_cases(get_app().services, actor(), status)
+    """List the cases you may see, 50 a page, from the summary projection; search, sort, filter, export."""
+    from huizhen import case_export
+    from workflow import finding
+
+    svc = get_app().services
+    asked = {"state": status, "q": q, "institution": institution, "year": year, "sort": sort, "mine": mine}
+    if export is not None:
+        fmt = export.suffix.lower().lstrip(".")
+        if fmt not in case_export.FORMATS:
+            raise InvalidInput(f"--export: the file must end in .csv or .xlsx, not {export.name!r}",
+                               key="export_format_unknown", field="export", value=export.suffix or export.name)
+        rows = finding.export_rows(svc, actor(), **asked)
+        export.write_bytes(case_export.export_bytes(fmt, rows))
+        err.print(f"{len(rows)} case(s) written to {export}")
+        return None
+    listed = finding.case_list(svc, actor(), page=page, limit=limit, **asked)
     if as_json:
-        return emit_json(cases)
+        return emit_json(listed["items"])
     table = Table("案件", "状态", "申请", "牵头", "产品", "下一期限")
-    for c in cases:
-        armed = [d for d in c["deadlines"] if d["status"] == "armed"]
-        nxt = (local(armed[0]["due_at"]) + (" 已超期" if armed[0]["overdue"] else "")) if armed else ""
+    for c in listed["items"]:
+        d = c["next_deadline"]
+        nxt = f"{d['due_date']} {d['left_label']}" if d else ""
         table.add_row(c["number"], STATUS_LABELS.get(c["status"], c["status"]), c["applicant"], c.get("lead") or "",
-                      c["product"].get("name", ""), nxt)
+                      c["product"]["name"], nxt)
     out.print(table)
-    err.print(f"{len(cases)} case(s)")
+    err.print(f"{listed['total']} case(s); page {listed['page']} of {listed['pages']}")
+    return None
 
 
 @case_app.command("history")

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from huizhen import case_export
 from huizhen.commands import run_simple
 from huizhen.web.auth import Viewer
 from huizhen.web.common import WebError, api_viewer, call, web
@@ -23,7 +24,7 @@ from huizhen.web.inputs import UploadRefused, check_upload, no_markup, upload_na
 from huizhen.web.shared import material_response, meeting_instant, simple_actions
 from states.commands import Command
 from states.errors import InvalidInput
-from workflow import nominations, queries, timekeeping
+from workflow import finding, nominations, queries, timekeeping
 from workflow import usecases as uc
 
 router = APIRouter(prefix="/api/v1", tags=["huizhen"])
@@ -165,15 +166,60 @@ async def me(viewer: Me) -> dict[str, Any]:
     return {"name": u.name, "role": u.role, "institution": u.institution, "expert": u.expert_id}
 
 
-@router.get("/cases", summary="Cases you may see (huizhen case list)")
-async def list_cases(request: Request, viewer: Me, status: str | None = None) -> list[dict[str, Any]]:
-    return await call(uc.list_cases, web(request).svc, _me(viewer), status)
+def _asked(status: str | None, institution: str | None, year: str | None, q: str | None, sort: str | None,
+           mine: str | None) -> dict[str, Any]:
+    return {"state": status, "institution": institution, "year": year, "q": q, "sort": sort, "mine": mine}
+
+
+@router.get("/cases", summary="Cases you may see, 50 a page (huizhen case list): search, sort, filters")
+async def list_cases(request: Request, viewer: Me, status: str | None = None, institution: str | None = None,
+                     year: str | None = None, q: str | None = None, sort: str | None = None,
+                     mine: str | None = None, page: str | None = None, limit: str | None = None) -> dict[str, Any]:
+    """`{items, total, page, pages, limit, next}`. `q`: every space-separated term is a substring of the number,
+    product name, model, brand, producer, a report number or the suspected defect; `sort`: deadline (default),
+    number, updated, status; `mine`: me (待我处理) or institution (待本单位处理)."""
+    return await call(finding.case_list, web(request).svc, _me(viewer), page=page, limit=limit,
+                      **_asked(status, institution, year, q, sort, mine))
+
+
+async def _export(request: Request, viewer: Viewer, fmt: str, asked: dict[str, Any]) -> Response:
+    svc = web(request).svc
+    rows = await call(finding.export_rows, svc, _me(viewer), **asked)
+    data = await call(case_export.export_bytes, fmt, rows)
+    name = case_export.filename(fmt, svc.clock.now())
+    return Response(data, media_type=case_export.MIME[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/cases/export.csv", summary="The filtered list, every page, as CSV (same filters as /cases)",
+            response_class=Response)
+async def export_csv(request: Request, viewer: Me, status: str | None = None, institution: str | None = None,
+                     year: str | None = None, q: str | None = None, sort: str | None = None,
+                     mine: str | None = None) -> Response:
+    return await _export(request, viewer, "csv", _asked(status, institution, year, q, sort, mine))
+
+
+@router.get("/cases/export.xlsx", summary="The filtered list, every page, as XLSX (same filters as /cases)",
+            response_class=Response)
+async def export_xlsx(request: Request, viewer: Me, status: str | None = None, institution: str | None = None,
+                      year: str | None = None, q: str | None = None, sort: str | None = None,
+                      mine: str | None = None) -> Response:
+    return await _export(request, viewer, "xlsx", _asked(status, institution, year, q, sort, mine))
+
+
+@router.get("/cases/similar", summary="Earlier cases you may see with the same producer, model or report number")
+async def similar(request: Request, viewer: Me, producer: str | None = None, model: str | None = None,
+                  report: Annotated[list[str] | None, Query()] = None) -> list[dict[str, Any]]:
+    product = {"producer": producer or "", "model": model or "", "report_numbers": report or []}
+    return await call(finding.similar_cases, web(request).svc, _me(viewer), product)
 
 
 @router.get("/dashboard", summary="The coordinators' dashboard: rows with working days left and 督办 colours")
 async def dashboard(request: Request, viewer: Me, state: str | None = None, institution: str | None = None,
-                    year: str | None = None) -> dict[str, Any]:
-    return await call(queries.dashboard, web(request).svc, _me(viewer), state, institution, year)
+                    year: str | None = None, q: str | None = None, sort: str | None = None, mine: str | None = None,
+                    page: str | None = None) -> dict[str, Any]:
+    return await call(queries.dashboard, web(request).svc, _me(viewer), state, institution, year, q, sort, mine,
+                      page)
 
 
 @router.get("/events/latest", summary="The event log's highest id (poll it to notice changes)")
@@ -189,7 +235,10 @@ async def new_case(request: Request, viewer: Me, body: CaseFile) -> dict[str, An
     _clean(body)
     svc = web(request).svc
     case = await call(uc.new_case, svc, _me(viewer), body.model_dump(exclude_none=True))
-    return await call(uc.show_case, svc, _me(viewer), case.number)
+    shown = await call(uc.show_case, svc, _me(viewer), case.number)
+    # A warning, not a refusal: earlier cases with the same producer, model or report number (issue 14).
+    shown["similar"] = await call(finding.similar_cases, svc, _me(viewer), case.product, case.number)
+    return shown
 
 
 @router.get("/cases/{number}", summary="One case (huizhen case show)")

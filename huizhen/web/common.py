@@ -257,6 +257,7 @@ def make_templates(directory: str) -> Jinja2Templates:
         SEVERITY_LABELS=labels.SEVERITY_LABELS, LIKELIHOOD_LABELS=labels.LIKELIHOOD_LABELS,
         EVENT_LABELS=labels.EVENT_LABELS, ACTION_LABELS=labels.ACTION_LABELS, DONE_LABELS=labels.DONE_LABELS,
         ROLE_LABELS=labels.ROLE_LABELS, URGENCY_LABELS=labels.URGENCY_LABELS, FEE_LABELS=labels.FEE_LABELS,
+        SORT_LABELS=labels.SORT_LABELS, MINE_LABELS=labels.MINE_LABELS, SIMILAR_LABELS=labels.SIMILAR_LABELS,
         label=labels.label, blocked_text=blocked_text,
     )
     return templates

@@ -14,6 +14,7 @@ from loguru import logger
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from huizhen import case_export
 from huizhen.commands import run_simple
 from huizhen.labels import MATERIAL_KINDS
 from huizhen.web import diagram, forms
@@ -36,7 +37,7 @@ from huizhen.web.common import (
 from huizhen.web.inputs import UploadRefused, check_upload, text, upload_name
 from huizhen.web.shared import case_url, material_response, meeting_instant, simple_actions
 from states.errors import InvalidInput
-from workflow import accounts, nominations, queries
+from workflow import accounts, finding, nominations, queries
 from workflow import usecases as uc
 from workflow.queries import available_actions
 
@@ -126,31 +127,72 @@ async def logout(request: Request) -> Response:
 # --- the dashboard ---------------------------------------------------------------------------------------------
 
 
+FILTERS = ("state", "institution", "year", "q", "sort", "mine")
+
+
 def _filters(request: Request) -> dict[str, str]:
     q = request.query_params
-    return {k: q.get(k, "") for k in ("state", "institution", "year")}
+    return {k: q.get(k, "") for k in FILTERS}
 
 
 async def _dashboard_data(request: Request, viewer: Viewer) -> dict[str, Any]:
     f = _filters(request)
     await call(web(request).fresh_calendar)
-    return await call(queries.dashboard, web(request).svc, viewer.user.name, f["state"], f["institution"], f["year"])
+    return await call(queries.dashboard, web(request).svc, viewer.user.name, f["state"], f["institution"], f["year"],
+                      f["q"], f["sort"], f["mine"], request.query_params.get("page") or 1)
+
+
+def _board_context(request: Request, board: dict[str, Any]) -> dict[str, Any]:
+    """The filters as a query string (the live update and the pager keep them), with the page for the rows."""
+    filters = {k: v for k, v in _filters(request).items() if v}
+    query = urlencode(filters)
+    page = board["page"]
+    at_page = urlencode(filters | ({"page": str(page)} if page > 1 else {}))
+
+    def page_url(n: int) -> str:
+        return "/dashboard?" + urlencode(filters | {"page": str(n)})
+
+    return {"board": board, "query": query, "rows_query": at_page, "page_url": page_url,
+            "export_query": ("?" + query) if query else ""}
 
 
 @router.get("/dashboard")
 async def dashboard(request: Request) -> Response:
     viewer = await page_viewer(request)
     board = await _dashboard_data(request, viewer)
-    query = urlencode({k: v for k, v in _filters(request).items() if v})
-    return render(request, "dashboard.html.j2", {"board": board, "query": query,
-                                                 "may_open": queries.may_open_case(viewer.user)}, viewer=viewer)
+    return render(request, "dashboard.html.j2", _board_context(request, board)
+                  | {"may_open": queries.may_open_case(viewer.user)}, viewer=viewer)
 
 
 @router.get("/dashboard/rows")
 async def dashboard_rows(request: Request) -> Response:
     viewer = await page_viewer(request)
     board = await _dashboard_data(request, viewer)
-    return render(request, "_rows.html.j2", {"board": board}, viewer=viewer)
+    return render(request, "_rows.html.j2", _board_context(request, board), viewer=viewer)
+
+
+async def _export(request: Request, fmt: str) -> Response:
+    viewer = await page_viewer(request)
+    w = web(request)
+    f = _filters(request)
+    rows = await call(finding.export_rows, w.svc, viewer.user.name, state=f["state"], institution=f["institution"],
+                      year=f["year"], q=f["q"], sort=f["sort"], mine=f["mine"])
+    data = await call(case_export.export_bytes, fmt, rows)
+    name = case_export.filename(fmt, w.svc.clock.now())
+    return Response(data, media_type=case_export.MIME[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/dashboard/export.csv")
+async def dashboard_export_csv(request: Request) -> Response:
+    """The filtered list (every page, not only the one shown) as CSV."""
+    return await _export(request, "csv")
+
+
+@router.get("/dashboard/export.xlsx")
+async def dashboard_export_xlsx(request: Request) -> Response:
+    """The filtered list (every page, not only the one shown) as XLSX."""
+    return await _export(request, "xlsx")
 
 
 # --- opening and editing a draft -------------------------------------------------------------------------------
@@ -223,6 +265,9 @@ async def case_page(request: Request, viewer: Viewer, number: str, *, error: str
         "material_kinds": MATERIAL_KINDS, "pool_field": pool_field, "pool_province": pool_province, "reason_actions": set(simple_actions()) | {"reopen"},
         "pending_experts": [p for p in panel if not p["opinion"] and not p["absent"]],
         "unpaid_experts": [p for p in panel if p["id"] not in case.get("fees", {})],
+        # A draft's applicant is warned of earlier cases with the same producer, model or report number (issue 14).
+        "similar": (await call(finding.similar_cases, web(request).svc, viewer.user.name, case.get("product") or {},
+                               number) if "edit" in page["action_names"] else []),
     }
     return render(request, "case.html.j2", ctx, status, viewer)
 

@@ -294,6 +294,9 @@ PAGES: list[Route] = [
     Route("GET /healthz", None, page_get("/healthz"), frozenset(ROLES)),  # type: ignore[arg-type]
     Route("GET /dashboard", None, page_get("/dashboard"), SIGNED),
     Route("GET /dashboard/rows", None, page_get("/dashboard/rows"), SIGNED),
+    # --- i14-find: the filtered list's export (each role gets only the cases it may see)
+    Route("GET /dashboard/export.csv", None, page_get("/dashboard/export.csv?q=YRD"), SIGNED),
+    Route("GET /dashboard/export.xlsx", None, page_get("/dashboard/export.xlsx"), SIGNED),
     Route("GET /my/panels", None, page_get("/my/panels"), frozenset({"x1", "x5"})),
     Route("GET /audit", None, page_get("/audit"), AUDIT),
     Route("GET /help/api", None, page_get("/help/api"), SIGNED),
@@ -425,6 +428,11 @@ CASE_JSON = load_example("case.yaml")
 API: list[Route] = [
     Route("GET /me", None, api("GET", "/api/v1/me"), SIGNED),
     Route("GET /cases", None, api("GET", "/api/v1/cases"), SIGNED),
+    # --- i14-find: search, export and similar cases (each role gets only the cases it may see)
+    Route("GET /cases?q", None, api("GET", "/api/v1/cases?q=某电器&sort=updated&mine=institution&page=1"), SIGNED),
+    Route("GET /cases/export.csv", None, api("GET", "/api/v1/cases/export.csv?q=YRD"), SIGNED),
+    Route("GET /cases/export.xlsx", None, api("GET", "/api/v1/cases/export.xlsx"), SIGNED),
+    Route("GET /cases/similar", None, api("GET", "/api/v1/cases/similar?producer=某某&report=SH-1"), SIGNED),
     Route("GET /dashboard", None, api("GET", "/api/v1/dashboard"), SIGNED),
     Route("GET /events/latest", None, api("GET", "/api/v1/events/latest"), SIGNED),
     Route("GET /diagram", None, api("GET", "/api/v1/diagram?current=convened"), SIGNED),
