@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from huizhen.calendars import build_calendar
 from huizhen.clock import clock_from_env
 from huizhen.config import ConfigError, Settings, load_settings
 from huizhen.keys import load_keyring, signing_key
 from huizhen.logs import log_event
 from huizhen.notifiers import EmailChannel, WebhookChannel
-from scheduler.calendar import WorkingCalendar, YearArrangement, load_year_file
 from scheduler.daemon import Daemon
 from scheduler.reminders import ReminderPolicy
 from scheduler.sweep import Sweeper, SweepReport, SweepSettings
@@ -27,8 +27,6 @@ from storage.seals import ensure_older_rows_seal
 from storage.uow import UnitOfWorkFactory, sync_institutions
 from workflow.ports import Channel, Clock, Policy
 from workflow.usecases import Services
-
-SHIPPED_YEARS = Path(__file__).resolve().parent.parent / "scheduler" / "years"
 
 
 class NotInitialised(DomainError):
@@ -47,22 +45,6 @@ def policy_from(settings: Settings) -> Policy:
         provinces={i.code: i.province for i in settings.institutions},
         retention_years=settings.retention_years,
     )
-
-
-def year_files(settings: Settings) -> list[Path]:
-    folders = [SHIPPED_YEARS]
-    if settings.calendar.years_dir is not None:
-        folders.append(settings.resolve(settings.calendar.years_dir))
-    files: list[Path] = []
-    for folder in folders:
-        if folder.is_dir():
-            files.extend(sorted(folder.glob("*.yaml")))
-    return files
-
-
-def build_calendar(settings: Settings, extra: list[YearArrangement] | None = None) -> WorkingCalendar:
-    years = [load_year_file(p) for p in year_files(settings)]
-    return WorkingCalendar(years + list(extra or []), close_of_business=settings.calendar.close_of_business)
 
 
 @dataclass

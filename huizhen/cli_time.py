@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from datetime import date, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from huizhen.bootstrap import build_calendar, year_from_stored
+from huizhen.calendars import build_calendar, stored_years
 from huizhen.cli import JsonOpt, actor, emit_json, err, get_app, local, out
 from huizhen.clock import clock_from_env, parse_instant
 from huizhen.config import load_settings
@@ -19,7 +20,6 @@ from scheduler.calendar import YEAR_BOOK, WorkingCalendar
 from states.beijing import beijing_day
 from states.errors import InvalidInput
 from states.status import DEADLINE_LABELS
-from workflow import timekeeping
 
 calendar_app = typer.Typer(no_args_is_help=True, help="The Chinese working-day calendar (工作日).")
 scheduler_app = typer.Typer(no_args_is_help=True, help="The deadline sweep and its daemon.")
@@ -27,24 +27,17 @@ reminders_app = typer.Typer(no_args_is_help=True, help="The reminder ledger.")
 commands = typer.Typer()  # top-level commands (the inbox); huizhen/cli/main.py registers all four
 
 
+def _timekeeping() -> ModuleType:
+    """The use cases of time, imported by the commands that run them (not by `calendar due`: a quick start)."""
+    from workflow import timekeeping
+
+    return timekeeping
+
+
 def _calendar_without_login() -> WorkingCalendar:
     """The package, the shipped and configured year files, and the database's years when there is a database."""
     settings = load_settings()
-    stored: list[Any] = []
-    url = settings.sqlalchemy_url()
-    has_db = not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file()
-    if has_db:
-        try:
-            from storage.db import make_engine
-
-            engine = make_engine(url, connect_args={"connect_timeout": 2}) if "postgres" in url else make_engine(url)
-            from storage.uow import UnitOfWorkFactory
-
-            with UnitOfWorkFactory(engine)(readonly=True) as uow:
-                stored = [year_from_stored(r) for r in uow.calendar_years.all()]
-            engine.dispose()
-        except Exception:  # no usable database: the calendar works from the package and the files alone
-            stored = []
+    stored = stored_years(settings.sqlalchemy_url())
     return build_calendar(settings, stored)
 
 
@@ -109,7 +102,9 @@ def calendar_status() -> None:
 
 
 @calendar_app.command("load")
-def calendar_load(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False) -> None:
+def calendar_load(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False,
+                  preview: Annotated[bool, typer.Option("--preview", help="List the deadlines it would move; "
+                                                        "write nothing.")] = False) -> None:
     """Load a year's official arrangement (admin); open deadlines it moves are recomputed and recorded."""
     a = get_app()
     try:
@@ -119,14 +114,16 @@ def calendar_load(file: Annotated[Path, typer.Argument(metavar="FILE")], as_json
     except OSError as exc:
         raise InvalidInput(f"FILE: {file}: cannot read: {exc.strerror or exc}", key="file_unreadable",
                            field="file", path=str(file)) from None
-    report = timekeeping.load_calendar_year(a.services, actor(), content, str(file), YEAR_BOOK)
+    report = _timekeeping().load_calendar_year(a.services, actor(), content, str(file), YEAR_BOOK,
+                                               preview=preview)
     if as_json:
-        return emit_json(report.__dict__)
-    out.print(f"calendar {report.year} loaded ({report.notice}); calendar version {report.calendar_version}")
+        return emit_json(report.__dict__ | {"preview": preview})
+    done = "checked (preview: nothing written)" if preview else "loaded"
+    out.print(f"calendar {report.year} {done} ({report.notice}); calendar version {report.calendar_version}")
     for m in report.moved:
         out.print(f"  {m['case']} {DEADLINE_LABELS.get(m['kind'], m['kind'])}: {local(m['old_due_at'])} → "
                   f"{local(m['new_due_at'])}{'（预估）' if m['provisional'] else ''}")
-    out.print(f"{len(report.moved)} open deadline(s) moved")
+    out.print(f"{len(report.moved)} open deadline(s) {'would move' if preview else 'moved'}")
 
 
 def _report_rows(report: Any) -> list[dict[str, Any]]:
@@ -188,7 +185,7 @@ def reminders_list(case: Annotated[str | None, typer.Option("--case", metavar="C
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"the status must be one of {', '.join(STATUSES)}", key="delivery_status_unknown",
                            field="status", choices=", ".join(STATUSES))
-    rows = timekeeping.reminders(get_app().services, actor(), case, status)
+    rows = _timekeeping().reminders(get_app().services, actor(), case, status)
     shown = [{"id": r["id"],
         "case": r["case_number"], "deadline_kind": r["deadline_kind"], "reminder_kind": r["reminder_kind"],
         "recipient": r["recipient"], "channel": r["channel"],
@@ -211,7 +208,7 @@ def reminders_retry(ids: Annotated[list[int] | None, typer.Argument(metavar="[ID
     """Send abandoned deliveries again now (all of them, or those IDs from `reminders list --status abandoned`);
     admin. One that fails again goes back to abandoned with its new error."""
     a = get_app()
-    timekeeping.may_retry_deliveries(a.services, actor())
+    _timekeeping().may_retry_deliveries(a.services, actor())
     report = a.sweeper().retry_abandoned(ids or None)
     if as_json:
         return emit_json({"sent": [r["key"] for r in report.sent], "failed": [r["key"] for r in report.failed]})
@@ -224,7 +221,7 @@ def reminders_retry(ids: Annotated[list[int] | None, typer.Argument(metavar="[ID
 def inbox(as_json: JsonOpt = False,
           mark_read: Annotated[bool, typer.Option("--mark-read", help="Mark everything read.")] = False) -> None:
     """Your in-app messages (reminders)."""
-    items = timekeeping.inbox(get_app().services, actor(), mark_read)
+    items = _timekeeping().inbox(get_app().services, actor(), mark_read)
     shown = [{"case": i["case_number"], "subject": i["subject"], "body": i["body"],
               "created_at": i["created_at"].isoformat(), "read": i["read_at"] is not None} for i in items]
     if as_json:

@@ -1,8 +1,9 @@
 """The archive dossier (Art. 9): one ZIP an auditor can check offline, years later, with no database.
 
 Inside: the case as stored (case.json), its event history (history.jsonl, hash-chained), every signed form and the
-minutes (DOCX and PDF), every material, and manifest.json listing each file's SHA-256 (also as manifest.sha256,
-for `sha256sum -c`). Files are stored uncompressed, so a changed byte shows as a changed file.
+minutes (DOCX and PDF; each earlier numbered issue a correction replaced beside them), every material, and
+manifest.json listing each file's SHA-256 (also as manifest.sha256, for `sha256sum -c`) and, by Art. 9, who keeps
+which paper (`custodians`: the forms the applicant institution, the minutes the lead institution). Files are stored uncompressed, so a changed byte shows as a changed file.
 """
 
 from __future__ import annotations
@@ -35,6 +36,16 @@ def _render(fn: Callable[[dict[str, Any], Path], Path], ctx: dict[str, Any], suf
         return fn(ctx, Path(tmp) / f"paper{suffix}").read_bytes()
 
 
+def _custodians(svc: Services, case: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    names = svc.policy.members
+
+    def who(code: str | None, folder: str) -> dict[str, Any]:
+        return {"institution": code, "name": names.get(code or "", code or ""),
+                "files": [p for p in paths if p.startswith(folder)]}
+
+    return {"forms": who(case["applicant"], "forms/"), "minutes": who(case.get("lead"), "minutes/")}
+
+
 def build(svc: Services, actor: str | None, number: str, out: Path, now: datetime) -> dict[str, Any]:
     from huizhen.papers import render_form, render_minutes
 
@@ -52,6 +63,11 @@ def build(svc: Services, actor: str | None, number: str, out: Path, now: datetim
         ctx = minutes_context(svc, actor, number)
         for suffix in (".docx", ".pdf"):
             files[f"minutes/minutes{suffix}"] = _render(render_minutes, ctx, suffix)
+        # Issued minutes never change: each earlier numbered issue a correction replaced is kept beside them.
+        for issue in range(1, len(case.get("minutes_corrections") or []) + 1):
+            ctx = minutes_context(svc, actor, number, issue)
+            for suffix in (".docx", ".pdf"):
+                files[f"minutes/minutes-issue-{issue}{suffix}"] = _render(render_minutes, ctx, suffix)
     for m in case["materials"]:
         _, data = uc.material(svc, actor, number, m["sha256"])
         files[f"materials/{m['sha256'][:12]}-{m['filename']}"] = data
@@ -63,6 +79,8 @@ def build(svc: Services, actor: str | None, number: str, out: Path, now: datetim
         "events": len(events),
         "last_event_hash": events[-1]["hash"] if events else None,
         "files": [{"path": p, "sha256": _sha(d), "size": len(d)} for p, d in sorted(files.items())],
+        # Art. 9: the applicant institution keeps the forms, the lead institution keeps the minutes.
+        "custodians": _custodians(svc, case, sorted(files)),
     }
     def write(part: Path) -> None:
         with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_STORED) as zf:

@@ -44,11 +44,18 @@ PAGE_STEP: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), s) fo
     (r"^/reports$", "step-dashboard"),
     (r"^/retention$", "step-retention"),
     (r"^/audit$", "step-audit"),
+    (r"^/audit/reads$", "step-reads"),  # issue 14
     (r"^/audit/cases/[^/]+$", "step-replay"),
     (r"^/cases/new$", "step-draft"),
     (r"^/cases/[^/]+/edit$", "step-draft"),
     (r"^/cases/[^/]+/analysis$", "step-analysis"),
     (r"^/cases/[^/]+/opinion$", "step-opinion"),
+    (r"^/admin/users(/.*)?$", "step-users"),
+    (r"^/admin/experts$", "step-experts"),
+    (r"^/admin/calendar$", "step-calendar"),
+    (r"^/admin/log$", "step-admin-log"),
+    (r"^/rotation$", "step-rotation"),
+    (r"^/account$", "step-account"),
 ))
 
 ANCHOR_RE = re.compile(r'<a id="([a-z0-9-]+)"></a>')

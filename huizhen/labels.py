@@ -12,6 +12,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+import states.status as _domain
 from states.beijing import beijing_text as _beijing_text
 from states.beijing import deadline_text as _deadline_text
 
@@ -19,62 +20,16 @@ LOCALE = "zh-CN"  # the one place the language is chosen
 
 LABELS: dict[str, dict[str, dict[Any, str]]] = {
     "zh-CN": {
-        "status": {
-            "drafted": "草稿",
-            "preliminary_review": "初步核实",
-            "awaiting_experts": "专家初步分析",
-            "convening": "待会诊",
-            "convened": "会诊中",
-            "decided": "已形成意见",
-            "continued_attention": "持续关注",
-            "archived": "已归档",
-            "withdrawn": "已撤回",
-        },
-        "outcome": {
-            "investigate": "建议开展缺陷调查",
-            "no_investigation": "不建议开展缺陷调查",
-            "continued_attention": "持续关注",
-        },
-        "report_outcome": {
-            "investigate": "建议开展缺陷调查",
-            "no_investigation": "不建议开展缺陷调查",
-            "continued_attention": "持续关注",
-            "withdrawn": "已撤回",
-        },
-        "defect": {"yes": "是", "no": "否", "uncertain": "不确定"},
-        "source": {
-            "samr_referral": "总局转办",
-            "spot_check": "监督抽查",
-            "market_purchase": "市场购检",
-            "overseas_recall": "境外召回",
-            "risk_monitoring": "风险监测",
-            "injury_monitoring": "伤害监测",
-            "other": "其他",
-        },
-        "material": {
-            "test_report": "检测报告",
-            "analysis_report": "缺陷技术分析报告",
-            "injury_report": "伤害调查报告",
-            "research_report": "研究报告",
-            "other": "其他资料",
-        },
-        "severity": {1: "微弱", 2: "一般", 3: "严重", 4: "非常严重"},
-        "likelihood": {
-            8: "伤害事件发生的可能性极大，在任何情况下都会重复出现",
-            7: "经常发生伤害事件",
-            6: "有一定的伤害事件发生的可能性，不属于小概率事件",
-            5: "有一定的伤害事件发生的可能性，属于小概率事件",
-            4: "会发生少数伤害事件，但可能性较小",
-            3: "会发生少数伤害事件，但可能性极小",
-            2: "不会发生，但在极少数特定情况下可能发生",
-            1: "在任何情况下都不会发生伤害事件",
-        },
-        "deadline": {
-            "expert_analysis": "专家初步分析（T1）",
-            "convening": "组织会诊（T2）",
-            "tracking": "持续关注跟踪",
-        },
-        "fee": {"paid": "已支付", "unpaid": "未支付"},
+        "status": dict(_domain.STATUS_LABELS),
+        "outcome": dict(_domain.OUTCOME_LABELS),
+        "report_outcome": dict(_domain.REPORT_OUTCOME_LABELS),
+        "defect": dict(_domain.DEFECT_LABELS),
+        "source": dict(_domain.SOURCE_LABELS),
+        "material": dict(_domain.MATERIAL_KINDS),
+        "severity": dict(_domain.SEVERITY_LABELS),
+        "likelihood": dict(_domain.LIKELIHOOD_LABELS),
+        "deadline": dict(_domain.DEADLINE_LABELS),
+        "fee": dict(_domain.FEE_LABELS),
         # The confirmation step before an action that cannot be undone (the case page).
         "irreversible": {
             "dispatch": "分送后专家初步分析（T1）开始计时，材料不能收回。",
@@ -599,3 +554,216 @@ ERRORS["zh-CN"].update({
     "chase_note_too_long": "附言不能超过2000字",
     "email_pref_invalid": "邮件通知只能选择开启（on）或关闭（off）",
 })
+
+
+# --- i14-admin ---
+# The admin's work in the pages (issue 14) and Art. 3's limit of liaisons: the admin's trail, the new routes, the
+# new fields and the new refusals.
+LABELS["zh-CN"]["admin_action"] = {
+    "user_add": "添加用户", "user_update": "修改用户", "user_disable": "停用用户", "user_enable": "启用用户",
+    "password_set": "设置密码", "password_reset": "重置密码", "token_issue": "签发 API 令牌",
+    "token_revoke": "吊销 API 令牌", "profile_update": "修改本人联系方式", "expert_add": "添加专家",
+    "expert_edit": "修改专家信息", "expert_deactivate": "停用专家", "expert_activate": "恢复专家",
+    "calendar_load": "载入放假安排",
+}
+LABELS["zh-CN"]["field"].update({
+    "display_name": "姓名", "phone": "电话", "current": "当前密码", "password_again": "再次输入新密码",
+    "active": "状态", "expert_id": "专家", "notice": "通知", "source": "文件", "moved": "调整的期限数",
+    "filename": "文件名",
+})
+LABELS["zh-CN"]["api"].update({
+    "PATCH /users/{name}": "修改用户的角色、机构、专家关联或联系方式（管理员）",
+    "POST /users/{name}/disable": "停用用户：不能登录，令牌失效（管理员）",
+    "POST /users/{name}/enable": "重新启用用户（管理员；联络员受第三条人数限制）",
+    "POST /users/{name}/password/reset": "生成一次性密码，只显示一次（管理员）",
+    "PATCH /me": "修改本人的姓名、电子邮箱和电话",
+    "PATCH /experts/{expert_id}": "修改专家信息（管理员；联络员限本省专家库）",
+    "POST /experts/{expert_id}/deactivate": "停用专家：不再列入新组建的专家组",
+    "POST /experts/{expert_id}/activate": "恢复已停用的专家",
+    "POST /calendar/years/preview": "预览载入放假安排后将调整的未到期期限（不写入）",
+    "GET /rotation/terms": "牵头单位轮值表（第三条）",
+    "GET /admin/actions": "管理操作记录：用户、专家库与工作日历（管理员、审计）",
+})
+ERRORS["zh-CN"].update({
+    "liaison_limit": "{institution} 已有 {limit} 名在用的联络员（{names}），规范第三条规定每个机构1至2名",
+    "admin_self_demote": "管理员不能取消自己的管理员角色，请由另一位管理员操作",
+    "admin_self_disable": "管理员不能停用自己，请由另一位管理员操作",
+    "phone_invalid": "“{phone}”不是有效的电话号码（数字、空格、+、-、括号，5至40位）",
+    "user_disabled": "用户 {name} 已停用，请联系管理员",
+    "active_choice_invalid": "状态只能选择启用或停用",
+    "year_file_too_large": "年度文件不能超过 {limit} KB",
+    "file_not_utf8": "文件不是 UTF-8 编码的文本",
+    "year_file_missing": "请选择年度文件，或粘贴文件内容",
+    "confirm_missing": "请先核对预览中的变化，并勾选确认",
+    "current_password_wrong": "当前密码不正确",
+    "passwords_differ": "两次输入的新密码不一致",
+})
+
+
+# --- i12-panel --- Art. 8(1) by every institution (issue 12): nominations, the experts' answers and declarations
+LABELS["zh-CN"]["event"].update({"ExpertsNominated": "提名专家", "ExpertResponded": "专家答复邀请",
+                                 "ExpertKept": "记录保留专家的理由", "NominationWithdrawn": "撤回提名"})
+LABELS["zh-CN"]["action"].update({"nominate": "提名专家", "respond": "答复邀请（接受/谢绝）",
+                                  "keep_expert": "保留申报利益关系的专家", "withdraw_nomination": "撤回本机构的提名"})
+LABELS["zh-CN"]["done"].update({"nominate": "提名已记录", "respond": "您的答复与利益冲突声明已记录",
+                                "keep_expert": "保留该专家的理由已记录", "withdraw_nomination": "提名已撤回"})
+LABELS["zh-CN"]["field"].update({"answer": "答复", "relation": "与生产者的关系", "relation_text": "关系说明",
+                                 "pool_field": "专业领域", "pool_province": "省份"})
+LABELS["zh-CN"]["api"].update({
+    "POST /cases/{number}/nominations": "提名本机构专家库中的专家（第八条第一项，各省（市）机构联络员）",
+    "POST /cases/{number}/response": "专家答复邀请（接受/谢绝）并申报利益冲突",
+    "POST /cases/{number}/keep-expert": "记录保留申报利益关系专家的理由（申请机构联络员）",
+    "DELETE /cases/{number}/nominations/{expert}": "撤回本机构对某位专家的提名",
+})
+ERRORS["zh-CN"].update({
+    "nomination_empty": "请至少选择一位要提名的专家",
+    "nomination_duplicate": "同一位专家被选了两次",
+    "nomination_other_province": "专家 {expert} 属于 {province} 的专家库；{institution} 只能提名本省（市）专家库中的专家",
+    "nomination_already": "{institution} 已提名过专家 {experts}",
+    "nomination_missing": "{institution} 未提名专家 {expert}，无可撤回",
+    "response_answer_invalid": "请选择接受或谢绝",
+    "relation_invalid": "与生产者的关系只能选择“无”或“有”（须说明）",
+    "keep_without_conflict": "专家 {expert} 未申报与生产者的利益关系，无需记录保留理由",
+    "panel_expert_declined": "专家 {experts} 已谢绝邀请，请先在专家组中替换",
+    "conflict_unresolved": "专家 {experts} 申报了与生产者的利益关系，须记录保留理由或替换该专家后方可分送材料",
+})
+NOTICES["zh-CN"].update({
+    "declined": ("【专家谢绝】{number} {product} 专家 {expert} 谢绝了会诊邀请",
+                 "案件 {number}（{product}）的专家 {expert} 谢绝了会诊邀请。\n{note}"
+                 "请在专家组中替换该专家后再分送材料。\n案件页面：/cases/{number}"),
+    "conflict": ("【利益冲突申报】{number} {product} 专家 {expert} 申报了与生产者的关系",
+                 "案件 {number}（{product}）的专家 {expert} 申报了与生产者的关系：{relation}\n{note}"
+                 "请记录保留该专家的理由，或在专家组中替换该专家。\n案件页面：/cases/{number}"),
+})
+
+
+# --- i14-papers (issue 14): papers and exports in the pages, the read log, the auditor's tools -----------------------
+LABELS["zh-CN"]["read"] = {
+    "minutes": "会议纪要", "form": "专家会诊表（已签署）", "blank_form": "会诊表（空白）", "material": "材料",
+    "expert_record": "专家会诊表记录（页面）", "dossier": "归档案卷（ZIP）", "export": "事件导出",
+    "fee_statement": "专家费用明细", "year_report": "年度报告", "destruction_list": "销毁清单",
+    "read_log": "阅读记录导出",
+}
+# How a paper was read (the read log), and how a notice was delivered (an event's payload): one table.
+LABELS["zh-CN"]["api"].update({
+    "GET /audit/reads": "阅读记录：谁在何时查看或下载了哪些文书、材料或专家会诊表（审计、管理员）",
+    "GET /cases/{number}/diff": "比较案件在两个时刻之间的变化（from、to 为带时区的时刻）",
+})
+LABELS["zh-CN"]["read_channel"] = {"web": "网页", "api": "接口", "cli": "命令行", "inbox": "站内信", "email": "邮件",
+                                   "webhook": "网络回调"}
+# The keys of a case and of the events' payloads, for the auditor's pages (the event's content, the comparison of
+# two instants). A path is worded segment by segment ("product.model" → 产品及生产信息 · 规格/型号).
+LABELS["zh-CN"]["key"] = {
+    "number": "案件编号", "status": "状态", "applicant": "申请机构", "lead": "牵头机构", "created_at": "创建时间",
+    "submitted_at": "提交时间", "product": "产品及生产信息", "name": "名称", "model": "规格/型号", "brand": "品牌/商标",
+    "producer": "生产者", "registered_province": "生产者注册地", "production_province": "实际生产地",
+    "test_basis": "检测依据", "report_numbers": "报告编号", "suspected_defect": "疑似缺陷描述", "sources": "信息来源",
+    "source_other": "其他来源（说明）", "basis": "会诊依据", "samr_assignment": "总局工作安排",
+    "joint_decision": "机构共同认为需要", "linked_from": "由此案件重新会诊", "linked_to": "重新会诊为",
+    "verification": "初步核实", "panel": "专家组", "panel_reason": "偶数人数理由", "materials": "材料",
+    "analyses": "初步分析", "refer_reason": "移交理由", "convened_at": "召开时间", "opinions": "会诊表",
+    "absences": "缺席", "chases": "催办", "tally": "表决统计", "outcome": "会诊结论", "conclusions": "结论",
+    "decided_at": "形成意见时间", "minutes": "会议纪要", "tracking": "跟踪记录", "meeting": "线上会议",
+    "deliveries": "送达记录", "closing_reason": "结束理由", "closed_at": "结束时间", "deadlines": "期限",
+    "fees": "专家费用", "retention": "档案保存", "concurrences": "共同开展意见", "cross_province": "跨省生产",
+    "last_event_at": "最后事件时间", "retention_until": "保存至", "version": "版本",
+    "note": "说明", "reason": "理由", "text": "内容", "expert": "专家", "experts": "专家", "filename": "文件名",
+    "kind": "类别", "size": "大小（字节）", "sha256": "SHA-256", "by": "操作人", "at": "时间", "platform": "平台",
+    "link": "链接", "attendees": "参会人员", "speaking_order": "发言顺序", "sequence": "邀请序号",
+    "cancelled": "已取消", "institution": "机构", "answers": "答案", "defect": "缺陷消费品", "investigate": "建议开展调查",
+    "attention": "建议持续关注", "forms": "会诊表份数", "yes": "是", "no": "否", "uncertain": "不确定",
+    "document_number": "文号", "title": "标题", "issued_at": "印发时间", "host": "主办机构", "cc": "抄送",
+    "follow_up": "后续工作", "decision": "会诊意见", "votes": "表决情况", "order": "顺序", "employer": "工作单位",
+    "statement": "发言", "absent_reason": "缺席原因", "meeting_at": "会议时间", "what": "内容", "recipient": "接收人",
+    "channel": "途径", "key": "幂等键", "amount": "金额", "currency": "币种", "paid_on": "支付日期",
+    "approver": "审批人", "holds": "法律保全", "appraisal": "销毁鉴定", "released_at": "解除时间",
+    "new_case": "新案件", "addition": "补充", "additions": "补充", "superseded": "被取代的期限", "rule": "规则",
+    "start_at": "起算", "working_days": "工作日数", "due_at": "截止", "due_date": "截止日", "provisional": "预估",
+    "calendar_version": "日历版本", "resolved_at": "解除时间", "resolved_by": "解除事件", "overdue": "已超期",
+    "id": "编号", "answer": "回答", "detail": "具体描述", "standard_noncompliance": "标准符合性问题",
+    "nonstandard_danger": "非标准符合性问题（存在危险）", "no_standard_danger": "无标准（存在危险）",
+    "similar_recall": "国内外同款召回", "public_opinion_risk": "舆情风险", "injury_types": "伤害类型",
+    "severity": "严重程度", "likelihood": "可能性", "producer_cause": "生产者原因", "design": "设计",
+    "manufacturing": "制造", "warning": "警示标识", "universality": "普遍性", "signed_at": "签署时间",
+    "phone": "电话", "email": "电子邮箱", "corrected": "已更正", "corrections": "更正", "recorded_on": "登记日期",
+    "previous": "原值", "explanation": "说明", "case": "案件", "date": "日期", "field": "专业领域", "province": "省份",
+    "absent": "缺席专家", "present": "出席专家", "physical": "物理性质伤害", "chemical": "化学性质伤害",
+    "biological": "生物性质伤害", "host_name": "主办机构名称", "issued_by": "印发人", "missing_analyses": "未提交初步分析",
+    "snapshot_version": "快照版本", "supersedes": "取代的期限",
+}
+ERRORS["zh-CN"].update({
+    "form_not_own": "专家只能查看本人签署的会诊表（本人编号 {own}），不能查看专家 {expert} 的",
+    "file_format_unknown": "文件 {name} 不存在，可选格式：{allowed}",
+    "range_reversed": "结束时刻须晚于开始时刻",
+    "diff_needs_both": "请同时填写比较的起止两个时刻",
+    "date_invalid": "“{value}”不是有效日期（应为 年-月-日）",
+    "instant_invalid": "“{value}”不是有效的日期时间（应为 年-月-日 时:分，北京时间）",
+})
+
+
+# --- i12-meeting ---
+# The meeting's records, the minutes as a draft and their corrections (issue 12, Art. 5, 8(4)–(7), 9): added to the
+# tables above in one block.
+LABELS["zh-CN"]["event"].update({
+    "AttendanceRecorded": "记录参会人员", "StatementRecorded": "记录专家发言", "MinutesDrafted": "修改会议纪要草稿",
+    "MinutesCorrected": "印发更正纪要",
+})
+LABELS["zh-CN"]["action"].update({
+    "record_attendance": "记录各机构参会人员", "record_statement": "记录专家发言", "draft_minutes": "修改会议纪要草稿",
+    "correct_minutes": "更正会议纪要",
+})
+LABELS["zh-CN"]["done"].update({
+    "record_attendance": "参会人员已记录", "record_statement": "专家发言已记录", "draft_minutes": "纪要草稿已保存",
+    "correct_minutes": "更正纪要已印发",
+})
+LABELS["zh-CN"]["field"].update({
+    "staff": "参会人员姓名", "summary": "讨论情况", "decision_text": "会诊意见表述", "follow_up": "后续工作",
+    "issue": "纪要期号",
+})
+LABELS["zh-CN"]["irreversible"]["issue_minutes"] = "会议纪要印发后即分送各机构，不可收回；如需更正，只能另发更正纪要。"
+LABELS["zh-CN"]["api"].update({
+    "POST /cases/{number}/attendance": "记录某机构的参会人员（1—2名，实名）或未派员参会（第八条第四项）",
+    "POST /cases/{number}/statements": "按发言顺序记录专家在会上的发言（第八条第五项）",
+    "POST /cases/{number}/minutes/draft": "印发前修改会议纪要的讨论情况、会诊意见表述和后续工作（第八条第七项）",
+    "POST /cases/{number}/minutes/corrections": "印发更正纪要：新的期号，注明更正的期号和理由（第八条第七项）",
+})
+# Art. 9: who keeps which paper (the dossier's manifest, the retention list, the case page).
+CUSTODIAN_LABELS = {"forms": "会诊表", "minutes": "会议纪要"}
+ERRORS["zh-CN"].update({
+    "attendance_institution_unknown": "{institution} 不是成员机构",
+    "attendance_absent_with_staff": "记录为未派员参会时不能填写参会人员",
+    "attendance_staff_missing": "请填写 {institution} 的1—{limit}名参会人员姓名，或记录为未派员参会",
+    "attendance_staff_too_many": "每个机构最多 {limit} 名参会人员，现填写了 {count} 名",
+    "statement_empty": "发言内容不能为空",
+    "statement_expert_absent": "专家 {expert} 已记录为缺席，不能记录发言",
+    "statement_order_invalid": "发言顺序应为1至{limit}之间的数字",
+    "minutes_draft_empty": "请至少填写讨论情况、会诊意见表述或后续工作中的一项",
+    "minutes_correction_empty": "更正内容与现行纪要相同，请填写需要更正的讨论情况、会诊意见表述或后续工作",
+    "minutes_issue_unknown": "会议纪要只有第1至第{count}号",
+})
+
+
+# --- i14-find --- finding cases (issue 14 item 3): search, sort, paging, "waiting on me", export, similar cases
+LABELS["zh-CN"]["field"].update({"q": "搜索", "sort": "排序", "mine": "待办筛选", "page": "页码", "limit": "每页件数"})
+LABELS["zh-CN"]["case_sort"] = {"deadline": "按下一期限", "number": "按案件编号", "updated": "按最近更新",
+                                "status": "按状态"}
+LABELS["zh-CN"]["case_mine"] = {"me": "待我处理", "institution": "待本单位处理"}
+LABELS["zh-CN"]["case_column"] = {
+    "number": "案件编号", "status": "状态", "applicant": "申请机构", "lead": "牵头机构", "product": "产品名称",
+    "model": "规格/型号", "brand": "品牌/商标", "producer": "生产者", "report_numbers": "报告编号",
+    "suspected_defect": "疑似缺陷描述", "responsible": "责任机构", "waiting_on": "等待事项", "next_kind": "下一期限",
+    "due_date": "截止日期", "left": "剩余", "created_at": "创建时间", "updated_at": "更新时间",
+}
+LABELS["zh-CN"]["similar_same"] = {"producer": "生产者相同", "model": "型号相同", "report_numbers": "报告编号相同"}
+ERRORS["zh-CN"].update({
+    "search_too_long": "搜索内容最多 {limit} 个字符",
+    "sort_unknown": "排序方式“{value}”无效，应为以下之一：{allowed}",
+    "mine_unknown": "待办筛选“{value}”无效，应为 me（待我处理）或 institution（待本单位处理）",
+    "page_invalid": "页码“{value}”无效，应为从 1 开始的整数",
+    "limit_invalid": "每页件数“{value}”无效，应为 1 至 {max} 的整数",
+    "export_format_unknown": "导出格式“{value}”无效，应为 csv 或 xlsx",
+})
+SORT_LABELS = table("case_sort")
+MINE_LABELS = table("case_mine")
+CASE_COLUMNS = table("case_column")
+SIMILAR_LABELS = table("similar_same")

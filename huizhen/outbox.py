@@ -53,10 +53,10 @@ def minutes_recipients(svc: Services, case: dict[str, Any]) -> list[User]:
         return [u for code in cc for u in uow.users.liaisons_of(code)]
 
 
-def render_minutes_pdf(svc: Services, number: str) -> bytes:
+def render_minutes_pdf(svc: Services, number: str, issue_no: int | None = None) -> bytes:
     from huizhen.papers import render_minutes
 
-    ctx = minutes_context(svc, uc.SYSTEM, number)
+    ctx = minutes_context(svc, uc.SYSTEM, number, issue_no)
     with tempfile.TemporaryDirectory() as tmp:
         out = render_minutes(ctx, Path(tmp) / "minutes.pdf")
         return out.read_bytes()
@@ -80,35 +80,69 @@ class Outbox:
                     self.invite(svc, number, ev.occurred_at)
                 elif ev.type == "MinutesIssued":
                     self.send_minutes(svc, number, ev.occurred_at)
+                elif ev.type == "MinutesCorrected":  # a correction is a new issue: cc'd like the first (Art. 8(7))
+                    self.send_minutes(svc, number, ev.occurred_at, int(ev.payload["issue_no"]))
             except Exception as exc:  # the decision is recorded; delivery problems are logged, never roll back
                 logger.bind(event=ev.type, error=f"{type(exc).__name__}: {exc}").warning("after-commit handler failed")
 
     def catch_up(self, svc: Services, window: timedelta = timedelta(days=30)) -> list[str]:
         """Send what a crash between commit and send left unsent (ARCHITECTURE decision 7): the minutes issued in
-        the last `window`, and the invitation of every meeting still ahead. Returns the case numbers it sent for."""
+        the last `window`, and the invitation of every meeting still ahead. Returns the case numbers it sent for.
+
+        It reads the pending-delivery rows (written with the event that owes the delivery), not every later-state
+        case: a row is settled once nothing more can be owed (the minutes older than the window, a meeting that is
+        past or no longer convening), so the catch-up costs the same whatever the archive holds."""
         now = svc.clock.now()
         with svc.uow(readonly=True) as uow:
-            cases = [c for status in ("convening", "decided", "continued_attention", "archived")
-                     for c in uow.cases.summaries(status)]
-            known = {c["number"]: uow.reminders.known_keys(f"{c['number']}|") for c in cases}
+            owed = uow.cases.owed_deliveries()
+            cases = {n: uow.cases.snapshot(n) for n in sorted({row["case_number"] for row in owed})}
         caught: list[str] = []
-        for case in cases:
-            number, minutes, meeting = case["number"], case.get("minutes"), case.get("meeting")
+        settled: list[dict[str, Any]] = []
+        channels = self._channels_for(svc) if owed else []
+        wanted_of: dict[tuple[str, str, int], set[str]] = {}
+        for row in owed:
+            number, case = row["case_number"], cases.get(row["case_number"])
+            minutes, meeting = (case or {}).get("minutes"), (case or {}).get("meeting")
+            if row["what"] == "minutes":
+                # The first issue and each numbered correction (issue 12, Art. 8(7)) are owed under their own keys.
+                issues = [minutes, *((case or {}).get("minutes_corrections") or [])] if minutes else []
+                recent = [(n, i) for n, i in enumerate(issues, start=1)
+                          if datetime.fromisoformat(i["issued_at"]) >= now - window]
+                if not recent:
+                    settled.append(row)
+                    continue
+                for issue_no, _ in recent:
+                    wanted_of[(number, "minutes", issue_no)] = {
+                        minutes_key(number, u.name, ch, issue_no)
+                        for u in minutes_recipients(svc, case or {}) for ch in channels}
+            else:
+                if (case or {}).get("status") != "convening" or not meeting or \
+                        datetime.fromisoformat(meeting["at"]) <= now:
+                    settled.append(row)
+                    continue
+                wanted_of[(number, "invitation", 0)] = {
+                    invitation_key(number, meeting["sequence"], u.name, ch)
+                    for u in invitation_recipients(svc, case or {}) for ch in channels}
+        with svc.uow(readonly=True) as uow:
+            known = uow.reminders.present(k for keys in wanted_of.values() for k in keys)
+        for (number, what, issue_no), wanted in wanted_of.items():
+            if not wanted - known:
+                continue
+            case = cases[number] or {}
             try:
-                if minutes and datetime.fromisoformat(minutes["issued_at"]) >= now - window:
-                    wanted = {minutes_key(number, u.name, ch) for u in minutes_recipients(svc, case)
-                              for ch in self._channels_for(svc)}
-                    if wanted - known[number]:
-                        self.send_minutes(svc, number, datetime.fromisoformat(minutes["issued_at"]))
-                        caught.append(number)
-                if case["status"] == "convening" and meeting and datetime.fromisoformat(meeting["at"]) > now:
-                    wanted = {invitation_key(number, meeting["sequence"], u.name, ch)
-                              for u in invitation_recipients(svc, case) for ch in self._channels_for(svc)}
-                    if wanted - known[number]:
-                        self.invite(svc, number, now)
-                        caught.append(number)
+                if what == "minutes":
+                    issued = case["minutes"] if issue_no == 1 else case["minutes_corrections"][issue_no - 2]
+                    self.send_minutes(svc, number, datetime.fromisoformat(issued["issued_at"]), issue_no)
+                else:
+                    self.invite(svc, number, now)
+                caught.append(number)
             except Exception as exc:  # one case's trouble does not stop the others; the next sweep tries again
                 logger.bind(case=number, error=f"{type(exc).__name__}: {exc}").warning("outbox catch-up failed")
+        if settled:
+            with svc.uow() as uow:
+                for row in settled:
+                    uow.cases.settle_delivery(row["case_number"], row["what"], row["owed_at"])
+                uow.commit()
         return caught
 
     def _channels_for(self, svc: Services) -> list[str]:
@@ -139,26 +173,33 @@ class Outbox:
                                          due_at=at, recipient=person, channel=channel, subject=subject,
                                          body=body, attachments=(attachment,)))
 
-    def send_minutes(self, svc: Services, number: str, at: datetime) -> None:
+    def send_minutes(self, svc: Services, number: str, at: datetime, issue_no: int = 1) -> None:
         case = snapshot(svc, number)
-        pdf = render_minutes_pdf(svc, number)
-        minutes = case["minutes"]
-        subject = f"【会议纪要】{minutes['document_number']} {case['product'].get('name', '')}"
-        body = (f"{minutes['title']}（{minutes['document_number']}）已印发，请查收附件。\n"
+        pdf = render_minutes_pdf(svc, number, issue_no)
+        minutes = case["minutes"] if issue_no == 1 else case["minutes_corrections"][issue_no - 2]
+        which = minutes["document_number"] + (f" 第{issue_no}号（更正第{minutes['corrects']}号）" if issue_no > 1 else "")
+        subject = f"【会议纪要】{which} {case['product'].get('name', '')}"
+        body = (f"{minutes['title']}（{which}）已印发，请查收附件。\n"
                 f"会诊意见：{label('outcome', minutes['decision'])}\n后续工作：{minutes['follow_up']}")
+        if issue_no > 1:
+            body += f"\n更正理由：{minutes.get('reason', '')}"
         sweeper = self.sweeper_factory()
         attachment = Attachment(f"{number}-会议纪要.pdf", "application/pdf", pdf)
         with sweeper.batch():
             for person in minutes_recipients(svc, case):
                 for channel in sweeper.channel_names():
-                    sweeper.deliver(Outgoing(key=minutes_key(number, person.name, channel), case_number=number,
+                    sweeper.deliver(Outgoing(key=minutes_key(number, person.name, channel, issue_no),
+                                             case_number=number,
                                              kind=MINUTES, scheduled_at=at, due_at=at, recipient=person,
                                              channel=channel, subject=subject, body=body,
                                              attachments=(attachment,)))
 
 
-def minutes_key(number: str, recipient: str, channel: str) -> str:
-    return f"{number}|{MINUTES}|{recipient}|{channel}"
+def minutes_key(number: str, recipient: str, channel: str, issue_no: int = 1) -> str:
+    # The first issue keeps the key it always had (deliveries recorded before corrections existed still match).
+    if issue_no == 1:
+        return f"{number}|{MINUTES}|{recipient}|{channel}"
+    return f"{number}|{MINUTES}|{issue_no}|{recipient}|{channel}"
 
 
 def invitation_key(number: str, sequence: int, recipient: str, channel: str) -> str:

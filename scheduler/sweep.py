@@ -219,10 +219,8 @@ class Sweeper:
         return report
 
     def _due(self, report: SweepReport, now: datetime) -> None:
-        policy = self.settings.policy
         with self.uow(readonly=True) as uow:
             armed = uow.deadlines.armed(due_before=now + timedelta(days=3))
-            known = {key for d in armed for key in uow.reminders.known_keys(f"{d['id']}|")}
             liaisons: dict[str, list[User]] = {}
             for d in armed:
                 for code in (d["applicant"], d["lead"]):
@@ -236,6 +234,24 @@ class Sweeper:
                 if d["kind"] == "expert_analysis":
                     late = late_experts(uow.cases.snapshot(d["case_number"]))
                     experts[d["id"]] = [u for e in late for u in expert_users if u.expert_id == e]
+            # Every reminder these deadlines may owe now, by its exact key; the ledger says which it holds already
+            # (lookups in its unique index: the cost follows the reminders due, not the ledger's size).
+            planned = list(self._planned(report, armed, liaisons, experts, now))
+            known = uow.reminders.present(p[1] for p in planned)
+        for d, key, occ, person, channel, due_local in planned:
+            if key in known:
+                continue
+            # A "due today" reminder found only after its deadline has passed (a late or first sweep) is recorded
+            # as skipped, never sent: the overdue one says what is true now.
+            if occ.kind == "before" and now >= d["due_at"]:
+                self._skip(report, d, key, occ.kind, occ.scheduled_at, person, channel, due_local)
+            else:
+                self._one(report, d, key, occ.kind, occ.scheduled_at, person, channel, due_local)
+
+    def _planned(self, report: SweepReport, armed: list[dict[str, Any]], liaisons: dict[str, list[User]],
+                 experts: dict[str, list[User]], now: datetime) -> Iterator[tuple[Any, ...]]:
+        policy = self.settings.policy
+        channels = [INBOX] + [c.name for c in self.channels]
         for d in armed:
             due_local = deadline_text(d["due_at"])
             found = occurrences(d["kind"], d["due_at"], date.fromisoformat(d["due_date"]), now, self.is_workday, policy)
@@ -247,25 +263,18 @@ class Sweeper:
                 if not people:
                     report.skipped_recipients.append(f"{d['case_number']}: no liaison to remind for {occ.audience}")
                 people.extend(u for u in experts.get(d["id"], []) if u not in people)
-                # A "due today" reminder found only after its deadline has passed (a late or first sweep) is
-                # recorded as skipped, never sent: the overdue one says what is true now.
-                stale = occ.kind == "before" and now >= d["due_at"]
                 for person in people:
-                    for channel in [INBOX] + [c.name for c in self.channels]:
+                    for channel in channels:
                         key = f"{d['id']}|{occ.kind}|{occ.local_date.isoformat()}|{person.name}|{channel}"
-                        if key in known:
-                            continue
-                        if stale:
-                            self._skip(report, d, key, occ.kind, occ.scheduled_at, person, channel, due_local)
-                        else:
-                            self._one(report, d, key, occ.kind, occ.scheduled_at, person, channel, due_local)
+                        yield d, key, occ, person, channel, due_local
 
     def _corrections(self, report: SweepReport) -> None:
         """A deadline moved later after its overdue reminder went out: the same people, by the same channels, are
         told that reminder no longer holds (once: the key names the old deadline)."""
         with self.uow(readonly=True) as uow:
             owed = uow.deadlines.corrections_owed()
-            known = {k for o in {row["old_id"] for row in owed} for k in uow.reminders.known_keys(f"{o}|correction|")}
+            known = uow.reminders.present(f"{row['old_id']}|correction|{row['recipient']}|{row['channel']}"
+                                          for row in owed)
             people = {name: uow.users.get(name) for name in {row["recipient"] for row in owed}}
         for row in owed:
             key = f"{row['old_id']}|correction|{row['recipient']}|{row['channel']}"

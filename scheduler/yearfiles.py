@@ -234,6 +234,9 @@ def read_year_text(content: bytes | str, source: str) -> YearArrangement:
         msg = " ".join(f"{source}: (yaml): invalid YAML{where}: {problem}".split())
         raise CalendarDataError(msg, source=source, problem=" ".join(f"invalid YAML{where}: {problem}".split())
                                 ) from exc
+    except ValueError as exc:  # a date-shaped value that is no date (2027-13-01): YAML's own constructor fails
+        raise CalendarDataError(f"{source}: (yaml): not a date: {exc}", source=source,
+                                problem=f"not a date: {exc}") from exc
     return parse_year(data, source=source)
 
 

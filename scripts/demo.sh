@@ -46,6 +46,14 @@ say "The lead schedules the online meeting (Art. 8(4)): an .ics invitation goes 
 as 江苏联络员 2026-10-09T15:00:00+08:00 case schedule "$case" --at 2026-10-14T14:00:00+08:00 --platform 腾讯会议 \
   --link https://meeting.example.org/yrd-demo --attendee 江苏联络员 --attendee 上海联络员 --order "$e2" --order "$e1" --order "$e3"
 as 江苏联络员 2026-10-14T14:00:00+08:00 case convene "$case"
+say "At the meeting the lead records who attended for each institution, and what each expert said (Art. 8(4)–(5))"
+as 江苏联络员 2026-10-14T14:50:00+08:00 case attendance "$case" --institution js --staff 周明
+as 江苏联络员 2026-10-14T14:50:00+08:00 case attendance "$case" --institution sh --staff 王芳 --staff 李强
+as 江苏联络员 2026-10-14T14:50:00+08:00 case attendance "$case" --institution ah --staff 孙丽
+as 江苏联络员 2026-10-14T14:50:00+08:00 case attendance "$case" --institution zj --absent
+as 江苏联络员 2026-10-14T14:55:00+08:00 case statement "$case" --expert "$e2" --text "锁止销在颠簸路面脱出，存在夹伤风险。"
+as 江苏联络员 2026-10-14T14:55:00+08:00 case statement "$case" --expert "$e1" --text "同意，建议开展缺陷调查。"
+as 江苏联络员 2026-10-14T14:55:00+08:00 case statement "$case" --expert "$e3" --text "伤害数据不足，倾向持续关注。"
 
 say "Each expert signs the 会诊表; the rules derive the conclusions"
 as "专家$e1" 2026-10-14T15:00:00+08:00 case opinion "$case" --expert "$e1" "$here/examples/opinion-defect.yaml"
@@ -54,6 +62,7 @@ as "专家$e3" 2026-10-14T15:10:00+08:00 case opinion "$case" --expert "$e3" "$h
 
 say "Majority decision (Art. 8(6)), minutes cc'd to the other institutions (Art. 8(7)), archive (Art. 9)"
 as 江苏联络员 2026-10-14T16:00:00+08:00 case decide "$case"
+as 江苏联络员 2026-10-15T09:30:00+08:00 case minutes-draft "$case" --summary "与会专家就锁止销脱出的机理和伤害风险充分讨论。"
 as 江苏联络员 2026-10-15T10:00:00+08:00 case minutes "$case"
 as 江苏联络员 2026-10-16T10:00:00+08:00 case archive "$case"
 

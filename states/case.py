@@ -9,6 +9,7 @@ that callers keep one import:
 - states.guards        the regulation's guards, by name
 - states.machine       the one `transitions` machine built from the catalogue, and the tables derived from it
 - states.casecommands  the commands: state, inputs and guards first, then one event
+- states.panelcommands nominations, the experts' answers and declarations, keeping a conflicted expert (Art. 8(1))
 - states.casefile      the case file (YAML) and its validation
 """
 
@@ -27,8 +28,10 @@ from states.casecommands import (
     concur,
     convene,
     correct_fee,
+    correct_minutes,
     decide,
     dispatch,
+    draft_minutes,
     edit,
     ensure_allowed,
     ensure_allowed_in,
@@ -39,9 +42,11 @@ from states.casecommands import (
     recompute_deadlines,
     record_absence,
     record_analysis,
+    record_attendance,
     record_delivery,
     record_fee,
     record_opinion,
+    record_statement,
     refer,
     release_hold,
     reopen,
@@ -55,6 +60,7 @@ from states.casecommands import (
 from states.casefile import BASIS_KEYS, CASE_FILE_KEYS, PRODUCT_FIELDS, SOURCES, parse_case_file
 from states.events import SPECS, Event, UnreadableEvent, upcast
 from states.fold import apply, replay
+from states.panelcommands import keep_expert, nominate, respond, withdraw_nomination
 
 # The event types there are (the web's labels test reads it by this name).
 MUTATORS = SPECS
@@ -68,4 +74,6 @@ __all__ = [
     "recompute_deadlines", "record_absence", "record_analysis", "record_delivery", "record_fee", "record_opinion",
     "refer", "release_hold", "reopen", "replay", "run", "schedule_meeting", "submit", "track", "upcast", "upcast_snapshot",
     "verify", "withdraw",
+    "keep_expert", "nominate", "respond", "withdraw_nomination",
+    "correct_minutes", "draft_minutes", "record_attendance", "record_statement",
 ]

@@ -243,6 +243,95 @@ def convene(case: Case, actor: str, now: datetime) -> Event:
     return _emit(case, check(case, "convene", now), {}, actor)
 
 
+STAFF_PER_INSTITUTION = 2  # Art. 8(4): "各省（市）召回技术机构派1—2名工作人员参加"
+STATEMENT_LIMIT = 20000
+MINUTES_FIELDS = ("summary", "decision_text", "follow_up")
+MINUTES_FIELD_LIMIT = 5000
+
+
+def record_attendance(case: Case, institution: str, staff: Iterable[str], absent: bool, members: Iterable[str],
+                      actor: str, now: datetime) -> Event:
+    """Art. 8(4): an institution's 1–2 staff at the meeting, by real name, or that it sent no one."""
+    ensure_allowed(case, "record_attendance")
+    code = (institution or "").strip()
+    if code not in set(members):
+        raise InvalidInput(f"{code!r} is not a member institution", key="attendance_institution_unknown",
+                           field="institution", institution=code)
+    names = list(dict.fromkeys(n.strip() for n in staff if n and n.strip()))
+    if any(len(n) > 50 for n in names):
+        raise InvalidInput("a staff name is longer than 50 characters", key="text_too_long", field="staff", limit=50)
+    if absent and names:
+        raise InvalidInput("an absent institution names no staff", key="attendance_absent_with_staff",
+                           field="staff", institution=code)
+    if not absent and not names:
+        raise InvalidInput(f"name {code}'s 1–{STAFF_PER_INSTITUTION} staff, or record it absent",
+                           key="attendance_staff_missing", field="staff", institution=code,
+                           limit=STAFF_PER_INSTITUTION)
+    if len(names) > STAFF_PER_INSTITUTION:
+        raise InvalidInput(f"at most {STAFF_PER_INSTITUTION} staff per institution; {len(names)} given",
+                           key="attendance_staff_too_many", field="staff", institution=code, count=len(names),
+                           limit=STAFF_PER_INSTITUTION)
+    payload = {"institution": code, "staff": names, "absent": bool(absent)}
+    return _emit(case, check(case, "record_attendance", now), payload, actor)
+
+
+def record_statement(case: Case, expert: str, text: str, order: int | None, actor: str, now: datetime) -> Event:
+    """Art. 8(5): what an expert said at the meeting, in speaking order (by default, the order of recording)."""
+    ensure_allowed(case, "record_statement")
+    _panel_member(case, expert)
+    if expert in case.absences:
+        raise GuardFailed(f"{case.number}: expert {expert} is recorded absent from the meeting",
+                          key="statement_expert_absent", field="expert", number=case.number, expert=expert)
+    body = _required(text, "text", "the statement is empty", "statement_empty")
+    if len(body) > STATEMENT_LIMIT:
+        raise InvalidInput(f"at most {STATEMENT_LIMIT} characters", key="text_too_long", field="text",
+                           limit=STATEMENT_LIMIT)
+    earlier = next((s for s in case.statements if s["expert"] == expert), None)
+    if order is None:
+        order = int(earlier["order"]) if earlier else max((int(s["order"]) for s in case.statements), default=0) + 1
+    elif not 1 <= order <= len(case.panel):
+        raise InvalidInput(f"the speaking order is a number from 1 to {len(case.panel)}",
+                           key="statement_order_invalid", field="order", limit=len(case.panel))
+    payload = {"expert": expert, "text": body, "order": order}
+    return _emit(case, check(case, "record_statement", now), payload, actor)
+
+
+def _minutes_changes(changes: Mapping[str, str | None], empty_key: str) -> dict[str, str]:
+    given = {k: (v or "").strip() for k, v in changes.items() if k in MINUTES_FIELDS and v is not None}
+    if not any(given.values()):
+        raise InvalidInput("give the summary, the decision's wording or the follow-up", key=empty_key,
+                           field="summary")
+    for key, value in given.items():
+        if len(value) > MINUTES_FIELD_LIMIT:
+            raise InvalidInput(f"at most {MINUTES_FIELD_LIMIT} characters", key="text_too_long", field=key,
+                               limit=MINUTES_FIELD_LIMIT)
+    return {k: v for k, v in given.items() if v}
+
+
+def draft_minutes(case: Case, changes: Mapping[str, str | None], actor: str, now: datetime) -> Event:
+    """Art. 8(7): the lead's wording of the minutes before they are issued (only the fields given change)."""
+    ensure_allowed(case, "draft_minutes")
+    payload = _minutes_changes(changes, "minutes_draft_empty")
+    return _emit(case, check(case, "draft_minutes", now), payload, actor)
+
+
+def correct_minutes(case: Case, changes: Mapping[str, str | None], reason: str, actor: str, now: datetime) -> Event:
+    """Issued minutes never change: a correction is the next numbered issue (第N号), naming the one it corrects,
+    with the issue in force and the corrected fields."""
+    ensure_allowed(case, "correct_minutes")
+    given = _minutes_changes(changes, "minutes_correction_empty")
+    checked = check(case, "correct_minutes", now, reason)
+    latest = case.current_minutes() or {}
+    if all(latest.get(k) == v for k, v in given.items()):
+        raise InvalidInput("the correction changes nothing in the minutes in force", key="minutes_correction_empty",
+                           field="summary")
+    issued = case.minutes_issue_no()
+    base = {k: copy.deepcopy(v) for k, v in latest.items()
+            if k not in ("issued_at", "issued_by", "issue_no", "corrects", "reason")}
+    payload = {**base, **given, "issue_no": issued + 1, "corrects": issued, "reason": checked.attempt.reason}
+    return _emit(case, checked, payload, actor)
+
+
 def record_opinion(case: Case, expert: str, data: Any, actor: str, now: datetime) -> tuple[Event, Conclusions]:
     ensure_allowed(case, "record_opinion")
     opinion: Opinion = parse_opinion(data)

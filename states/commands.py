@@ -36,6 +36,9 @@ TERMINAL_STATES = (S.archived, S.withdrawn)
 PANEL_AT_WORK = (S.awaiting_experts, S.convening, S.convened, S.decided, S.continued_attention, S.archived,
                  S.withdrawn)
 
+# The meeting's records (attendance, statements) are kept from the meeting until the minutes are issued.
+MEETING_RECORDS = (S.convened, S.decided, S.continued_attention)
+
 REASON_NONE, REASON_OPTIONAL, REASON_REQUIRED = "none", "optional", "required"
 
 
@@ -84,9 +87,19 @@ CATALOGUE: tuple[Command, ...] = (
        guards=("product_complete", "basis", "verified", "joint_concurred"), who=frozenset({APPLICANT}), simple=True,
        article="6–7"),
     _c("form_panel", "PanelFormed", S.preliminary_review, who=frozenset({APPLICANT}), article="8(1)"),
+    # --- i12-panel --- Art. 8(1) "各省（市）召回技术机构选取专家": every institution nominates from its own pool;
+    # a panel expert answers and declares conflicts; the applicant records why a conflicted expert is kept.
+    _c("nominate", "ExpertsNominated", S.preliminary_review, who=frozenset({APPLICANT, OTHER_MEMBER}),
+       article="8(1)"),
+    _c("withdraw_nomination", "NominationWithdrawn", S.preliminary_review, who=frozenset({APPLICANT, OTHER_MEMBER}),
+       article="8(1)"),
+    _c("respond", "ExpertResponded", (S.preliminary_review, S.awaiting_experts), who=frozenset({PANEL_EXPERT}),
+       article="8(1)"),
+    _c("keep_expert", "ExpertKept", (S.preliminary_review, S.awaiting_experts), who=frozenset({APPLICANT}),
+       reason=REASON_REQUIRED, article="8(1)"),
     _c("attach", "MaterialAttached", ACTIVE_BEFORE_DECISION, who=frozenset({APPLICANT, LEAD}), article="8(2)"),
     _c("dispatch", "MaterialsDispatched", S.preliminary_review, (S.awaiting_experts,),
-       guards=("verified", "panel", "materials"), arms=("expert_analysis",), who=frozenset({APPLICANT}),
+       guards=("verified", "panel", "panel_answers", "materials"), arms=("expert_analysis",), who=frozenset({APPLICANT}),
        simple=True, article="8(2)"),
     _c("record_analysis", "AnalysisRecorded", S.awaiting_experts, who=frozenset({PANEL_EXPERT}), article="8(2)"),
     # A chase (催办) of a late expert by the applicant's liaison during T1: history only, once a working day.
@@ -97,8 +110,16 @@ CATALOGUE: tuple[Command, ...] = (
     _c("schedule", "MeetingScheduled", S.convening, who=frozenset({LEAD}), article="8(4)"),
     _c("cancel_meeting", "MeetingCancelled", S.convening, guards=("meeting_scheduled",), who=frozenset({LEAD}),
        reason=REASON_OPTIONAL, simple=True, slug="meeting/cancel", article="8(4)"),
-    _c("convene", "CaseConvened", S.convening, (S.convened,), resolves=("convening",), who=frozenset({LEAD}),
-       simple=True, article="8(4)"),
+    # Art. 5 / 8(4): the consultation is an online meeting; convening needs one scheduled (and not cancelled).
+    # A guard, not a fold rule: histories convened without a meeting under the earlier rules still replay.
+    _c("convene", "CaseConvened", S.convening, (S.convened,), guards=("meeting_scheduled",), resolves=("convening",),
+       who=frozenset({LEAD}), simple=True, article="8(4)"),
+    # Art. 8(4)–(5) at the meeting (issue 12): each institution's 1–2 staff by name or its absence, and each
+    # expert's statement in speaking order; recorded by the lead until the minutes are issued.
+    _c("record_attendance", "AttendanceRecorded", MEETING_RECORDS, guards=("minutes_not_issued",),
+       who=frozenset({LEAD}), article="8(4)"),
+    _c("record_statement", "StatementRecorded", MEETING_RECORDS, guards=("minutes_not_issued",),
+       who=frozenset({LEAD}), article="8(5)"),
     _c("record_opinion", "OpinionRecorded", S.convened, who=frozenset({PANEL_EXPERT}), article="8(6)"),
     _c("record_absence", "AbsenceRecorded", S.convened, who=frozenset({LEAD}), reason=REASON_REQUIRED,
        article="8(6)"),
@@ -108,6 +129,12 @@ CATALOGUE: tuple[Command, ...] = (
        simple=True, article="8(6)"),
     _c("issue_minutes", "MinutesIssued", (S.decided, S.continued_attention), guards=("minutes_not_issued",),
        who=frozenset({LEAD}), simple=True, slug="minutes", article="8(7)"),
+    # Art. 8(7) minutes as a draft (issue 12): the lead edits the summary, the decision's wording and the follow-up
+    # before issuing; issued minutes never change, a correction is a new numbered issue naming the one it corrects.
+    _c("draft_minutes", "MinutesDrafted", (S.decided, S.continued_attention), guards=("minutes_not_issued",),
+       who=frozenset({LEAD}), article="8(7)"),
+    _c("correct_minutes", "MinutesCorrected", (S.decided, S.continued_attention),
+       guards=("minutes_issued", "reason"), who=frozenset({LEAD}), reason=REASON_REQUIRED, article="8(7)"),
     _c("track", "TrackingNoted", S.continued_attention, arms=("tracking",), resolves=("tracking",),
        who=frozenset({APPLICANT}), article="8(6)"),
     _c("archive", "CaseArchived", S.decided, (S.archived,), guards=("minutes_issued",), who=frozenset({LEAD}),

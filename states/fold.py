@@ -138,6 +138,42 @@ def _panel(case: Case, ev: Event) -> None:
     case.panel_reason = ev.payload.get("reason", "")
 
 
+# --- i12-panel: Art. 8(1) nominations, the experts' answers and declarations, a conflicted expert kept ----------
+
+
+@folds("ExpertsNominated", fields=("institution", "experts"))
+def _nominated(case: Case, ev: Event) -> None:
+    for expert in ev.payload["experts"]:
+        case.nominations.append({"expert": expert, "institution": ev.payload["institution"],
+                                 "note": ev.payload.get("note", ""), "by": ev.actor,
+                                 "at": ev.occurred_at.isoformat()})
+
+
+@folds("NominationWithdrawn", fields=("institution", "expert"))
+def _nomination_withdrawn(case: Case, ev: Event) -> None:
+    p = ev.payload
+    case.nominations = [n for n in case.nominations
+                        if not (n["expert"] == p["expert"] and n["institution"] == p["institution"])]
+
+
+@folds("ExpertResponded", fields=("expert", "answer"))
+def _responded(case: Case, ev: Event) -> None:
+    p = ev.payload
+    case.responses[p["expert"]] = {
+        "answer": p["answer"], "employer": p.get("employer", ""), "province": p.get("province", ""),
+        "relation": p.get("relation", "none"), "relation_text": p.get("relation_text", ""),
+        "note": p.get("note", ""), "by": ev.actor, "at": ev.occurred_at.isoformat(),
+    }
+    # A new declaration is judged afresh: a reason recorded for the old one no longer keeps the expert.
+    case.kept.pop(p["expert"], None)
+
+
+@folds("ExpertKept", fields=("expert", "reason"))
+def _kept(case: Case, ev: Event) -> None:
+    case.kept[ev.payload["expert"]] = {"reason": ev.payload["reason"], "by": ev.actor,
+                                       "at": ev.occurred_at.isoformat()}
+
+
 @folds("MaterialAttached", fields=("sha256", "filename", "kind", "size"))
 def _attached(case: Case, ev: Event) -> None:
     item = {k: ev.payload[k] for k in ("sha256", "filename", "kind", "size")}
@@ -309,3 +345,45 @@ def _hold_released(case: Case, ev: Event) -> None:
         return
     hold.update(released_at=ev.occurred_at.isoformat(), released_by=ev.actor,
                 release_reason=ev.payload.get("reason", ""))
+
+
+# --- the meeting's records and the minutes as a draft (Art. 8(4)–(7), issue 12) -------------------------------
+
+
+@folds("AttendanceRecorded", fields=("institution", "staff", "absent"))
+def _attendance(case: Case, ev: Event) -> None:
+    # Recorded again for the same institution: the later record stands (the earlier stays in the history).
+    p = ev.payload
+    case.attendance[p["institution"]] = {"staff": list(p["staff"]), "absent": bool(p["absent"]), "by": ev.actor,
+                                         "at": ev.occurred_at.isoformat()}
+
+
+@folds("StatementRecorded", fields=("expert", "text", "order"))
+def _statement(case: Case, ev: Event) -> None:
+    # One statement an expert; recorded again, it replaces the text and takes the order given. Kept sorted by
+    # speaking order (ties: the order of recording).
+    p = ev.payload
+    entry = {"expert": p["expert"], "text": p["text"], "order": int(p["order"]), "by": ev.actor,
+             "at": ev.occurred_at.isoformat()}
+    kept = [s for s in case.statements if s["expert"] != p["expert"]]
+    kept.append(entry)
+    case.statements = sorted(kept, key=lambda s: int(s["order"]))
+
+
+@folds("MinutesDrafted")
+def _minutes_drafted(case: Case, ev: Event) -> None:
+    # Only the fields given change; the others keep the earlier edit (or the text built from the case).
+    draft = dict(case.minutes_draft)
+    for key in ("summary", "decision_text", "follow_up"):
+        if key in ev.payload:
+            draft[key] = ev.payload[key]
+    draft.update(by=ev.actor, at=ev.occurred_at.isoformat())
+    case.minutes_draft = draft
+
+
+@folds("MinutesCorrected", fields=("issue_no", "corrects", "reason"))
+def _minutes_corrected(case: Case, ev: Event) -> None:
+    issue = copy.deepcopy(ev.payload)
+    issue["issued_at"] = ev.occurred_at.isoformat()
+    issue["issued_by"] = ev.actor
+    case.minutes_corrections.append(issue)

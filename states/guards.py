@@ -96,6 +96,21 @@ def guard_panel(case: Case, attempt: Attempt) -> None:
         raise problem
 
 
+def guard_panel_answers(case: Case, attempt: Attempt) -> None:
+    """Art. 8(1) (issue 12): no expert who declined stays on the panel, and every declared conflict of interest has
+    a recorded reason to keep that expert. An expert who has not answered does not hold the dispatch up
+    (docs/decisions.md): T1 and the referral of Art. 8(3) already deal with a silent expert."""
+    declined = case.declined()
+    if declined:
+        raise GuardFailed(f"{case.number}: {', '.join(declined)} declined; replace them on the panel",
+                          key="panel_expert_declined", field="experts", number=case.number, experts=declined)
+    conflicts = case.unresolved_conflicts()
+    if conflicts:
+        raise GuardFailed(f"{case.number}: {', '.join(conflicts)} declared a conflict of interest and no reason to "
+                          "keep them is recorded", key="conflict_unresolved", field="expert", number=case.number,
+                          experts=conflicts)
+
+
 def guard_materials(case: Case, attempt: Attempt) -> None:
     """Art. 8(2): the form, test reports and other materials go to the experts."""
     if not case.materials:
@@ -176,6 +191,7 @@ GUARDS: dict[str, Guard] = {
     "joint_only": guard_joint_only,
     "joint_concurred": guard_joint_concurred,
     "panel": guard_panel,
+    "panel_answers": guard_panel_answers,
     "materials": guard_materials,
     "analyses_or_overdue": guard_analyses_or_overdue,
     "meeting_scheduled": guard_meeting_scheduled,

@@ -1,4 +1,5 @@
-"""Case statuses, outcomes and the Chinese labels people see."""
+"""Case statuses, outcomes and the regulation's own vocabulary in Chinese (the severity and likelihood scales,
+the material kinds...). huizhen/labels.py serves these tables to people from here: one source, not a copy."""
 
 from __future__ import annotations
 

@@ -124,10 +124,9 @@ def disposal_problems(number: str, status: str, standing: Mapping[str, Any] | No
         problems.append(f"not expired: kept until {standing['retention_until']} ({years} years from "
                         f"{standing['closed_on']}); disposable from {standing['disposable_from']}")
     if standing["held"]:
-        problems.append(f"under a legal hold: {standing['hold_reason']} (release it with: huizhen retention release)")
+        problems.append(f"under a legal hold: {standing['hold_reason']}")
     if not standing["appraised"]:
-        problems.append("not appraised: record the disposal appraisal first "
-                        f"(huizhen retention appraise {number} --approver NAME --note TEXT)")
+        problems.append("not appraised: the disposal appraisal is not recorded")
     return problems
 
 

@@ -5,18 +5,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from states.case import Case, Event, replay
+from states.case import SNAPSHOT_VERSION, Case, Event, replay
 from states.errors import Conflict
 from storage import tables as t
 from storage.chain import GENESIS, Keyring, canonical_json, event_hash
 from storage.common import WallClock, next_value, upsert, wall
+from storage.projections import put_summary
 from storage.seals import OlderRows, older_rows
 from workflow.ports import StoredEvent
+
+# The events that owe a delivery after their commit (huizhen.outbox sends it), by what they owe.
+OWES_DELIVERY = {"MeetingScheduled": "invitation", "MeetingCancelled": "invitation", "MinutesIssued": "minutes",
+                 "MinutesCorrected": "minutes"}
 
 
 class SqlCaseRepository:
@@ -26,6 +32,7 @@ class SqlCaseRepository:
         self.keyring = keyring
         self.pg = conn.dialect.name == "postgresql"
         self._older: OlderRows | None = None
+        self._last_rows: tuple[str, list[Any]] | None = None
 
     def older(self) -> OlderRows | None:
         """The seal's list of older (unkeyed) rows, read once per unit of work; None without a keyring."""
@@ -43,18 +50,40 @@ class SqlCaseRepository:
 
     # -- reading --------------------------------------------------------------------------------------------
     def load(self, number: str, *, lock: bool = True) -> Case | None:
-        stmt = select(t.cases.c.version).where(t.cases.c.number == number)
+        """The case from its stored snapshot, verified against the chain head it names (its version and last hash
+        are the last event's): a command costs the same on the 10th event as on the 200th. A snapshot of an older
+        shape, or one that does not name the head (written behind the log's back), is not trusted: the case is
+        replayed from its events, as `audit verify` does."""
+        c = t.cases.c
+        stmt = select(c.version, c.last_hash, c.snapshot).where(c.number == number)
         if lock and self.pg:
             stmt = stmt.with_for_update()
-        if self.conn.execute(stmt).first() is None:
+        row = self.conn.execute(stmt).first()
+        if row is None:
             return None
+        e = t.events.c
+        head = self.conn.execute(
+            select(e.seq, e.hash, e.occurred_at).where(e.case_number == number).order_by(e.seq.desc()).limit(1)
+        ).first()
+        if head is not None and row.snapshot and head.seq == row.version and head.hash == row.last_hash:
+            snap = json.loads(row.snapshot)
+            if int(snap.get("snapshot_version", 1)) == SNAPSHOT_VERSION and snap.get("version") == row.version:
+                return Case.from_dict(snap, last_event_at=head.occurred_at, owned=True)
         return replay(s.event for s in self.events(number))
 
     def events(self, number: str) -> list[StoredEvent]:
-        rows = self.conn.execute(
+        return [self._stored(r) for r in self._rows(number)]
+
+    def _rows(self, number: str) -> list[Any]:
+        """The case's event rows in order. The last case read is kept until this unit of work appends: `audit
+        verify` checks the chain and replays the same rows, read once."""
+        if self._last_rows is not None and self._last_rows[0] == number:
+            return self._last_rows[1]
+        rows = list(self.conn.execute(
             select(t.events).where(t.events.c.case_number == number).order_by(t.events.c.seq, t.events.c.id)
-        ).mappings()
-        return [self._stored(r) for r in rows]
+        ).mappings())
+        self._last_rows = (number, rows)
+        return rows
 
     @staticmethod
     def _stored(r: Any) -> StoredEvent:
@@ -86,11 +115,7 @@ class SqlCaseRepository:
         return sorted(found)
 
     def chain_findings(self, number: str) -> list[str]:
-        rows = list(
-            self.conn.execute(
-                select(t.events).where(t.events.c.case_number == number).order_by(t.events.c.seq, t.events.c.id)
-            ).mappings()
-        )
+        rows = self._rows(number)
         findings: list[str] = []
         prev = GENESIS
         expected_seq = 1
@@ -145,6 +170,7 @@ class SqlCaseRepository:
 
     # -- writing --------------------------------------------------------------------------------------------
     def _append(self, case_number: str, start_seq: int, prev_hash: str, new: Sequence[Event]) -> str:
+        self._last_rows = None
         recorded_at = self.recorded_clock()
         key = self.keyring.current if self.keyring else None
         key_id = self.keyring.current_id if self.keyring else None
@@ -172,9 +198,10 @@ class SqlCaseRepository:
         self.conn.execute(insert(t.cases).values(
             number=case.number, status=str(case.status), applicant=case.applicant, lead=case.lead,
             outcome=str(case.outcome) if case.outcome else None, version=case.version, last_hash=last,
-            snapshot=canonical_json(case.to_dict()), created_at=case.created_at or now, updated_at=now,
+            snapshot=canonical_json(case.to_dict(shared=True)), created_at=case.created_at or now, updated_at=now,
         ))
         self._project_deadlines(case)
+        put_summary(self.conn, case.to_dict(shared=True), case.created_at or now, now)  # same transaction (issue 17)
 
     def save(self, case: Case, events: Sequence[Event], expected_version: int) -> None:
         if not events:
@@ -183,17 +210,44 @@ class SqlCaseRepository:
             select(t.cases.c.last_hash).where(t.cases.c.number == case.number)
         ).scalar_one()
         last = self._append(case.number, expected_version + 1, prev, events)
+        snap = case.to_dict(shared=True)  # encoded at once (the snapshot) and read once (the summary)
         result = self.conn.execute(
             update(t.cases)
             .where(t.cases.c.number == case.number, t.cases.c.version == expected_version)
             .values(status=str(case.status), lead=case.lead, outcome=str(case.outcome) if case.outcome else None,
-                    version=case.version, last_hash=last, snapshot=canonical_json(case.to_dict()),
+                    version=case.version, last_hash=last, snapshot=canonical_json(snap),
                     updated_at=self.recorded_clock())
         )
         if result.rowcount != 1:
             raise Conflict(f"conflict: {case.number} changed while you were acting; nothing written",
                            key="changed_meanwhile", number=case.number)
         self._project_deadlines(case)
+        self._owe_deliveries(case.number, events)
+        now = self.recorded_clock()
+        put_summary(self.conn, snap, case.created_at or now, now)  # same transaction (issue 17)
+
+    def _owe_deliveries(self, number: str, events: Sequence[Event]) -> None:
+        """The pending-delivery rows, in the same transaction as the event that owes the delivery."""
+        for ev in events:
+            what = OWES_DELIVERY.get(ev.type)
+            if what is None:
+                continue
+            values = {"owed_at": ev.occurred_at}
+            self.conn.execute(upsert(self.conn, t.pending_deliveries)
+                              .values(case_number=number, what=what, **values)
+                              .on_conflict_do_update(index_elements=["case_number", "what"], set_=values))
+
+    def owed_deliveries(self) -> list[dict[str, Any]]:
+        """What may still be owed to be sent (case_number, what, owed_at): a few rows, whatever the archive holds."""
+        p = t.pending_deliveries.c
+        stmt = select(p.case_number, p.what, p.owed_at).order_by(p.owed_at, p.case_number, p.what)
+        return [dict(r) for r in self.conn.execute(stmt).mappings()]
+
+    def settle_delivery(self, number: str, what: str, owed_at: datetime) -> None:
+        """Nothing more is owed for that row (unless a later event owed it again: its owed_at moved on)."""
+        p = t.pending_deliveries.c
+        self.conn.execute(delete(t.pending_deliveries).where(p.case_number == number, p.what == what,
+                                                             p.owed_at == owed_at))
 
     def _project_deadlines(self, case: Case) -> None:
         """Deadlines as rows, in the same transaction as the transition that armed or resolved them."""

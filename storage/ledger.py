@@ -3,7 +3,7 @@ the in-app inbox (exactly once)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,9 @@ from sqlalchemy import Connection, func, select, update
 
 from storage import tables as t
 from storage.common import upsert
+
+# Keys per `IN (...)`: well under SQLite's bound-parameter limit.
+KEY_CHUNK = 500
 
 
 class SqlDeadlineQueries:
@@ -72,7 +75,18 @@ class SqlReminderLedger:
         return self.conn.execute(stmt).scalar()
 
     def known_keys(self, prefix: str) -> set[str]:
+        """Every key that starts with PREFIX. A LIKE no index serves (a scan of the ledger): the sweep and the
+        catch-up ask `present` with the exact keys instead."""
         return set(self.conn.execute(select(t.reminders.c.key).where(t.reminders.c.key.startswith(prefix))).scalars())
+
+    def present(self, keys: Iterable[str]) -> set[str]:
+        """Which of these exact keys the ledger holds: lookups in the unique index on key, in chunks."""
+        wanted = sorted(set(keys))
+        found: set[str] = set()
+        for i in range(0, len(wanted), KEY_CHUNK):
+            chunk = wanted[i:i + KEY_CHUNK]
+            found.update(self.conn.execute(select(t.reminders.c.key).where(t.reminders.c.key.in_(chunk))).scalars())
+        return found
 
     def reclaim(self, reminder_id: int, now: datetime, stale_before: datetime, max_attempts: int,
                 retry_before: datetime | None = None) -> dict[str, Any] | None:

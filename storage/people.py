@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -19,7 +21,8 @@ class SqlUserRepository:
     @staticmethod
     def _user(r: Any) -> User:
         return User(name=r["name"], role=r["role"], institution=r["institution"], expert_id=r["expert_id"],
-                    display_name=r["display_name"], email=r["email"], email_notices=bool(r["email_notices"]))
+                    display_name=r["display_name"], email=r["email"], email_notices=bool(r["email_notices"]),
+                    phone=r.get("phone"), active=bool(r.get("active", True)))
 
     def get(self, name: str) -> User | None:
         r = self.conn.execute(select(t.users).where(t.users.c.name == name)).mappings().first()
@@ -29,7 +32,7 @@ class SqlUserRepository:
         self.conn.execute(insert(t.users).values(
             name=user.name, role=user.role, institution=user.institution, expert_id=user.expert_id,
             email=user.email, display_name=user.display_name or user.name, password_hash=password_hash,
-            created_at=wall(),
+            created_at=wall(), phone=user.phone, active=user.active,
         ))
 
     def all(self) -> list[User]:
@@ -43,7 +46,24 @@ class SqlUserRepository:
             select(t.users).where(t.users.c.role == "liaison", t.users.c.institution == institution)
             .order_by(t.users.c.name)
         ).mappings()
-        return [self._user(r) for r in rows]
+        return [u for u in (self._user(r) for r in rows) if u.active]  # a disabled liaison is told nothing
+
+    def update(self, user: User) -> None:
+        self.conn.execute(update(t.users).where(t.users.c.name == user.name).values(
+            role=user.role, institution=user.institution, expert_id=user.expert_id,
+            display_name=user.display_name or user.name, email=user.email, phone=user.phone, active=user.active,
+        ))
+
+    def log_action(self, at: datetime, actor: str, action: str, target: str, detail: Mapping[str, Any]) -> None:
+        self.conn.execute(insert(t.admin_actions).values(
+            at=at, actor=actor, action=action, target=target,
+            detail=json.dumps(dict(detail), ensure_ascii=False, sort_keys=True),
+        ))
+
+    def actions(self, limit: int = 200) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            select(t.admin_actions).order_by(t.admin_actions.c.id.desc()).limit(limit)).mappings()
+        return [dict(r) | {"detail": json.loads(r["detail"] or "{}")} for r in rows]
 
 
 
@@ -71,6 +91,12 @@ class SqlExpertRepository:
 
     def next_id(self) -> str:
         return f"E{next_value(self.conn, 'expert'):04d}"
+
+    def update(self, expert: Expert) -> None:
+        self.conn.execute(update(t.experts).where(t.experts.c.id == expert.id).values(
+            name=expert.name, field=expert.field, employer=expert.employer, title=expert.title,
+            province=expert.province, active=expert.active,
+        ))
 
 
 def sync_institutions(engine: Engine, members: Sequence[tuple[str, str, str]]) -> int:

@@ -13,6 +13,7 @@ from states.errors import Conflict
 from storage import tables as t
 from storage.chain import GENESIS, TOMBSTONE_FIELDS, Keyring, tombstone_hash
 from storage.common import next_value
+from storage.projections import forget_summary
 from storage.seals import older_rows
 
 
@@ -69,6 +70,8 @@ class SqlRetentionStore:
             for a in json.loads(raw) or []:
                 if a.get("sha256"):
                     shas.add(a["sha256"])
+        self.conn.execute(delete(t.pending_deliveries).where(t.pending_deliveries.c.case_number == number))
+        forget_summary(self.conn, number)
         counts = {
             "deadlines": self.conn.execute(delete(t.deadlines).where(t.deadlines.c.case_number == number)).rowcount,
             "reminders": self.conn.execute(delete(t.reminders).where(t.reminders.c.case_number == number)).rowcount,

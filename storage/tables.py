@@ -77,6 +77,22 @@ users = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     # Notices by mail on or off (issue 12, migration 0006); the in-app inbox is always on.
     Column("email_notices", Boolean, nullable=False, default=True, server_default=true()),
+    # The admin's work in the pages (issue 14, migration 0008): a phone to reach them, and whether they may sign in.
+    Column("phone", String(40)),
+    Column("active", Boolean, nullable=False, default=True, server_default=true()),
+)
+
+# The trail of the admin's actions on people, the pool and the calendar (migration 0008): what the CLI, the pages
+# and the API did, in one table; `detail` is JSON of the fields that changed (never a password or a token).
+admin_actions = Table(
+    "admin_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target", String(64), nullable=False),
+    Column("detail", Text, nullable=False, default="", server_default=""),
 )
 
 experts = Table(
@@ -160,6 +176,8 @@ deadlines = Table(
     Column("supersedes", String(64)),
 )
 Index("ix_deadlines_status_due", deadlines.c.status, deadlines.c.due_at)
+# The corrections owed start from the few armed deadlines that supersede another (migration 0008).
+Index("ix_deadlines_supersedes", deadlines.c.supersedes)
 
 # --- time (migration 0002) ------------------------------------------------------------------------------------
 
@@ -196,6 +214,20 @@ reminders = Table(
     Column("sent_at", UTCDateTime()),
     Column("last_error", Text),
     Column("attachments", Text),  # JSON: [{filename, mime, sha256}] — the bytes live in blobs (migration 0003)
+)
+Index("ix_reminders_deadline", reminders.c.deadline_id)
+# The sweep's retries: the few failed or stale claims among a ledger of sent ones (migration 0008).
+Index("ix_reminders_status_claimed", reminders.c.status, reminders.c.claimed_at)
+
+# What an event owes to be sent after its commit (the meeting's invitation, the minutes): written in the same
+# transaction as the event, deleted once nothing more can be owed (migration 0008). The outbox's catch-up reads
+# these rows, not every later-state case: it costs the same with 0 and with 10k archived cases.
+pending_deliveries = Table(
+    "pending_deliveries",
+    metadata,
+    Column("case_number", String(32), primary_key=True),
+    Column("what", String(16), primary_key=True),  # invitation | minutes
+    Column("owed_at", UTCDateTime(), nullable=False),
 )
 
 inbox = Table(

@@ -20,6 +20,8 @@ from storage.common import WallClock, wall
 from storage.db import READONLY
 from storage.ledger import SqlDeadlineQueries, SqlInbox, SqlReminderLedger
 from storage.people import SqlExpertRepository, SqlUserRepository, sync_institutions
+from storage.projections import SqlCaseSummaries
+from storage.reads import SqlReadLog
 from storage.retention import SqlRetentionStore
 
 __all__ = [
@@ -87,6 +89,8 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(self.conn)
         self.calendar_years = SqlCalendarYears(self.conn)
         self.retention = SqlRetentionStore(self.conn, self.keyring)
+        self.reads = SqlReadLog(self.conn)
+        self.summaries = SqlCaseSummaries(self.conn)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +223,9 @@ def run_to(world: World, target: str, *, panel: int = 3, opinions: list[dict[str
         uc.record_analysis(svc, f"x{i}", case, e, "分析意见")
     clk.set("2026-10-09T09:00:00+08:00")
     uc.refer(svc, "sh", case)
+    # Art. 5 / 8(4): convening needs a scheduled online meeting.
+    clk.set("2026-10-09T10:00:00+08:00")
+    uc.schedule_meeting(svc, "js", case, datetime.fromisoformat("2026-10-14T14:00:00+08:00"), "腾讯会议")
     if target == "convening":
         return case
     clk.set("2026-10-14T14:00:00+08:00")

@@ -8,7 +8,7 @@ files are drawn from the tombstones afterwards and can be drawn again at any tim
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -175,6 +175,15 @@ def disposal_problems(snap: dict[str, Any], years: int, today: date) -> list[str
     return yearly.disposal_problems(snap["number"], snap["status"], retention_of(snap, years, today), years)
 
 
+def custodians_of(svc: Services, snap: Mapping[str, Any]) -> dict[str, str]:
+    """Art. 9: the applicant keeps the forms, the lead keeps the minutes (institutions' names; "" for papers the
+    case never had: no forms without a panel's opinion, no minutes before they were issued)."""
+    names = svc.policy.members
+    applicant, lead = str(snap.get("applicant") or ""), str(snap.get("lead") or "")
+    return {"forms": names.get(applicant, applicant) if snap.get("opinions") else "",
+            "minutes": names.get(lead, lead) if snap.get("minutes") else ""}
+
+
 def retention_list(svc: Services, actor: str | None, purged: bool = False) -> list[dict[str, Any]]:
     """Every closed case with its retention end and what stands in the way of disposal, soonest first; or, with
     `purged`, the tombstones. Nothing is ever deleted by looking."""
@@ -200,6 +209,7 @@ def retention_list(svc: Services, actor: str | None, purged: bool = False) -> li
         out.append({"number": snap["number"], "status": snap["status"], "outcome": snap.get("outcome"),
                     "applicant": snap["applicant"], "lead": snap.get("lead"),
                     "product": snap["product"].get("name", ""), **r,
+                    "custodians": custodians_of(svc, snap),
                     "eligible": not problems, "problems": problems})
     out.sort(key=lambda row: (row["retention_until"], row["number"]))
     return out

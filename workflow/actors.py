@@ -61,4 +61,6 @@ def resolve(uow: UnitOfWork, name: str | None) -> Actor:
     user = uow.users.get(name)
     if user is None:
         raise NotPermitted(f"user {name!r} does not exist", key="user_unknown", name=name)
+    if not user.active:
+        raise NotPermitted(f"user {name!r} is disabled", key="user_disabled", name=name)
     return Actor.person(user)

@@ -12,6 +12,7 @@ from states.beijing import BEIJING
 from states.case import Case
 from states.errors import GuardFailed, InvalidInput
 from workflow.actors import SYSTEM, Actor, resolve
+from workflow.errors import NotPermitted
 from workflow.ports import UnitOfWork
 from workflow.usecases import Services, load, minutes_content, visible_snapshot
 
@@ -38,7 +39,8 @@ def _experts(uow: UnitOfWork, ids: list[str]) -> list[dict[str, Any]]:
 def form_context(svc: Services, actor: str | None, number: str, expert: str | None = None) -> dict[str, Any]:
     """One expert's signed form, or (expert None) the blank form with the product section filled."""
     with svc.uow(readonly=True) as uow:
-        case = _case(uow, resolve(uow, actor), number)
+        user = resolve(uow, actor)
+        case = _case(uow, user, number)
         experts = _experts(uow, case.panel)
         ctx: dict[str, Any] = {
             "institution": svc.policy.members.get(case.applicant, case.applicant),
@@ -56,6 +58,10 @@ def form_context(svc: Services, actor: str | None, number: str, expert: str | No
         }
         if expert is None:
             return ctx
+        if user.role == "expert" and expert != user.expert_id:  # an expert's form is theirs and the organisers'
+            raise NotPermitted(f"{user.name} may read only their own signed form (expert {user.expert_id}), not "
+                               f"expert {expert}'s", key="form_not_own", number=number, own=user.expert_id,
+                               expert=expert)
         if expert not in case.panel:
             raise InvalidInput(f"{expert} is not on the panel of {number}",
                                key="expert_not_on_panel", field="expert", number=number, expert=expert)
@@ -70,13 +76,14 @@ def form_context(svc: Services, actor: str | None, number: str, expert: str | No
         return ctx
 
 
-def minutes_context(svc: Services, actor: str | None | Actor, number: str) -> dict[str, Any]:
-    """The minutes as issued (or, before issuing, a draft built the same way, marked as such), for the person
-    named ACTOR. The system's own rendering (the minutes it mails) passes the `SYSTEM` Actor object, or calls
-    `system_minutes_context`; no name stands for the system."""
+def minutes_context(svc: Services, actor: str | None | Actor, number: str, issue: int | None = None) -> dict[str, Any]:
+    """The minutes in force (the last numbered issue; ISSUE picks an earlier one), or, before issuing, the draft
+    built the same way with the lead's edits, marked as such, for the person named ACTOR. The system's own
+    rendering (the minutes it mails) passes the `SYSTEM` Actor object, or calls `system_minutes_context`; no name
+    stands for the system."""
     with svc.uow(readonly=True) as uow:
         who = actor if isinstance(actor, Actor) else resolve(uow, actor)
-        return _minutes(svc, uow, _case(uow, who, number))
+        return _minutes(svc, uow, _case(uow, who, number), issue)
 
 
 def system_minutes_context(svc: Services, number: str) -> dict[str, Any]:
@@ -84,10 +91,22 @@ def system_minutes_context(svc: Services, number: str) -> dict[str, Any]:
     return minutes_context(svc, SYSTEM, number)
 
 
-def _minutes(svc: Services, uow: UnitOfWork, case: Case) -> dict[str, Any]:
+def _issue(case: Case, issue: int | None) -> dict[str, Any] | None:
+    """Issue number ISSUE of the minutes (None: the one in force)."""
+    if case.minutes is None or issue is None:
+        return case.current_minutes()
+    issues = [case.minutes, *case.minutes_corrections]
+    if not 1 <= issue <= len(issues):
+        raise InvalidInput(f"{case.number}: the minutes have issues 1 to {len(issues)}", key="minutes_issue_unknown",
+                           field="issue", number=case.number, issue=issue, count=len(issues))
+    return issues[issue - 1]
+
+
+def _minutes(svc: Services, uow: UnitOfWork, case: Case, issue: int | None = None) -> dict[str, Any]:
     number = case.number
-    if case.minutes is not None:
-        m, draft = case.minutes, False
+    issued = _issue(case, issue)
+    if issued is not None:
+        m, draft = issued, False
     elif case.tally is not None:
         m, draft = minutes_content(svc, uow, case), True
     else:
@@ -103,10 +122,15 @@ def _minutes(svc: Services, uow: UnitOfWork, case: Case) -> dict[str, Any]:
                         "statement": e.get("statement", ""), "conclusions": e.get("conclusions"),
                         "absent_reason": e.get("absent_reason") if "conclusions" not in e else None})
     votes = m.get("votes") or {}
+    custodians = m.get("custodians") or {"forms": case.applicant, "minutes": m["host"]}
     return {
         "draft": draft,
         "title": m["title"],
         "document_number": m["document_number"],
+        # 第N号: the first issue is 1; a correction names the issue it corrects, with the reason (Art. 8(7)).
+        "issue_no": int(m.get("issue_no") or 1),
+        "corrects": m.get("corrects"),
+        "correction_reason": m.get("reason") if m.get("corrects") else None,
         "issuer": names.get(m["host"], m["host"]),
         "case_number": case.number,
         "product": dict(case.product),
@@ -118,13 +142,20 @@ def _minutes(svc: Services, uow: UnitOfWork, case: Case) -> dict[str, Any]:
             "host": names.get(m["host"], m["host"]),
             "attendees": [{"institution": names.get(code, code), "names": people}
                           for code, people in attendees.items()],
+            "absent_institutions": [names.get(code, code) for code in m.get("absent_institutions", [])],
+            "unrecorded_institutions": [names.get(code, code) for code in m.get("unrecorded_institutions", [])],
         },
         "experts": experts,
         "absent": [{"name": e["name"], "reason": e["absent_reason"]} for e in experts if e["absent_reason"]],
         "votes": {k: votes.get(k) for k in ("forms", "defect", "investigate", "attention")},
         "decision": m["decision"],
+        "summary": m.get("summary", ""),
+        "decision_text": m.get("decision_text", ""),
         "conclusions": (votes.get("conclusions") or case.conclusions or {}),
         "follow_up": m["follow_up"],
         "cc": [names.get(code, code) for code in m["cc"]],
+        # Art. 9: who keeps what.
+        "custodians": {"forms": names.get(custodians["forms"], custodians["forms"]),
+                       "minutes": names.get(custodians["minutes"], custodians["minutes"])},
         "issued_at": _local(m.get("issued_at"), "%Y-%m-%dT%H:%M:%S+08:00") or None,
     }

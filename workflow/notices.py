@@ -9,6 +9,7 @@ offered. The words are composed in the shell (huizhen.notify, from huizhen.label
   CaseReferred         the lead's liaisons (T2 starts)
   OpinionRecorded      the lead's liaisons, when the last panel expert has signed the form
   ExpertChased         the chased expert (催办), once a chase
+  ExpertResponded      the applicant's liaisons, when a panel expert declines or declares a conflict of interest
 Meetings (scheduled, moved, cancelled) reach the panel and the attending staff as invitations (huizhen.outbox);
 T1's due-day and overdue reminders reach the late experts through the sweep (scheduler.sweep).
 """
@@ -23,11 +24,12 @@ from states.case import Event
 from workflow.ports import User
 
 PANEL, DISPATCHED, REFERRED, FORMS_SIGNED, CHASED = "panel", "dispatched", "referred", "forms_signed", "chased"
+DECLINED, CONFLICT = "declined", "conflict"  # --- i12-panel ---
 
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # panel | dispatched | referred | forms_signed | chased
+    kind: str  # panel | dispatched | referred | forms_signed | chased | declined | conflict
     case_number: str
     recipient: User
     key: str  # what it is and for whom; the channel is appended by whoever sends it
@@ -77,4 +79,14 @@ def notices(case: dict[str, Any], events: Sequence[Event], users: Sequence[User]
             for u in _experts(users, [expert]):
                 out.append(Notice(CHASED, number, u, f"{number}|{CHASED}|{u.name}|{stamp}",
                                   base | {"note": ev.payload.get("note", ""), "due_at": _t1_due(case)}))
+        elif ev.type == "ExpertResponded":
+            p = ev.payload
+            kind = DECLINED if p.get("answer") == "decline" else CONFLICT if p.get("relation") == "related" else ""
+            if kind:
+                stamp = ev.occurred_at.isoformat()
+                extra = {"expert": p.get("expert", ""), "relation": p.get("relation_text", ""),
+                         "note": p.get("note", "")}
+                for u in _liaisons(users, case.get("applicant")):
+                    out.append(Notice(kind, number, u, f"{number}|{kind}|{p.get('expert')}|{u.name}|{stamp}",
+                                      base | extra))
     return out

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
 from states.case import Case, Event
+from workflow.listing import CaseSummaries
 
 
 class Clock(Protocol):
@@ -54,6 +55,8 @@ class User:
     display_name: str = ""
     email: str | None = None
     email_notices: bool = True  # the person's preference (issue 12): mail on or off; the inbox is always on
+    phone: str | None = None
+    active: bool = True  # a disabled user signs in nowhere (CLI, pages, API) until enabled again
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,10 @@ class CaseRepository(Protocol):
 
     def next_number(self, prefix: str, year: int) -> str: ...
 
+    def owed_deliveries(self) -> list[dict[str, Any]]: ...
+
+    def settle_delivery(self, number: str, what: str, owed_at: datetime) -> None: ...
+
     def numbers(self) -> list[str]: ...
 
     def chain_findings(self, number: str) -> list[str]:
@@ -136,6 +143,18 @@ class UserRepository(Protocol):
 
     def set_email_notices(self, name: str, on: bool) -> None: ...
 
+    def update(self, user: User) -> None:
+        """Keep USER's role, institution, expert id, display name, email, phone and active flag (not the password)."""
+        ...
+
+    def log_action(self, at: datetime, actor: str, action: str, target: str, detail: Mapping[str, Any]) -> None:
+        """One line of the admin's trail (people, the pool, the calendar)."""
+        ...
+
+    def actions(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The admin's trail, newest first."""
+        ...
+
 
 class ExpertRepository(Protocol):
     def get(self, expert_id: str) -> Expert | None: ...
@@ -145,6 +164,8 @@ class ExpertRepository(Protocol):
     def all(self) -> list[Expert]: ...
 
     def next_id(self) -> str: ...
+
+    def update(self, expert: Expert) -> None: ...
 
 
 class BlobStore(Protocol):
@@ -167,6 +188,8 @@ class ReminderLedger(Protocol):
     def claim(self, row: dict[str, Any]) -> int | None: ...
 
     def known_keys(self, prefix: str) -> set[str]: ...
+
+    def present(self, keys: Iterable[str]) -> set[str]: ...
 
     def reclaim(self, reminder_id: int, now: datetime, stale_before: datetime, max_attempts: int,
                 retry_before: datetime | None = None) -> dict[str, Any] | None: ...
@@ -219,6 +242,15 @@ class RetentionStore(Protocol):
     def findings(self) -> list[str]: ...
 
 
+class ReadLog(Protocol):
+    """Who opened or downloaded which paper, material or expert record (issue 14); not in any event chain."""
+
+    def add(self, row: dict[str, Any]) -> None: ...
+
+    def list(self, case_number: str | None = None, user_name: str | None = None, since: datetime | None = None,
+             until: datetime | None = None, limit: int = 5000) -> list[dict[str, Any]]: ...
+
+
 @dataclass(frozen=True)
 class Attachment:
     filename: str
@@ -264,6 +296,8 @@ class UnitOfWork(Protocol):
     inbox: Inbox
     calendar_years: CalendarYears
     retention: RetentionStore
+    reads: ReadLog
+    summaries: CaseSummaries
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -27,13 +27,14 @@ from states.commands import (
     Command,
 )
 from states.deadlines import RULE_OF
-from states.errors import DomainError, InvalidInput
+from states.errors import DomainError
 from states.rules import preview_conclusions as preview_opinion  # noqa: F401  (the web's live preview)
 from states.status import CaseStatus
-from workflow import accounts
+from workflow import accounts, nominations
 from workflow import usecases as uc
 from workflow.actors import Actor
 from workflow.errors import NotFound
+from workflow.finding import find
 from workflow.permissions import Someone, may_act, require_act, require_role, require_view
 from workflow.ports import UnitOfWork
 from workflow.reading import shown_case, visible_history
@@ -172,47 +173,12 @@ def dashboard_row(case: Mapping[str, Any], now: datetime, is_workday: Callable[[
 
 
 def dashboard(svc: Services, actor: str | None, status: str | None = None, institution: str | None = None,
-              year: str | None = None) -> dict[str, Any]:
-    """The cases the viewer may see, most urgent first, with counts by state; filters by state, institution
-    (applicant or lead) and year. Counts ignore the state filter, so every state stays one click away."""
-    status = (status or "").strip() or None
-    institution = (institution or "").strip().upper() or None
-    year = (year or "").strip() or None
-    if status is not None and status not in CaseStatus.__members__:
-        raise InvalidInput(f"the state must be one of {', '.join(CaseStatus)}, not {status!r}", key="state_unknown",
-                           field="state", value=status, allowed=list(CaseStatus))
-    if institution is not None and institution not in svc.policy.members:
-        raise InvalidInput(f"the institution must be one of {', '.join(svc.policy.members)}, not {institution!r}",
-                           key="institution_unknown", field="institution", institution=institution,
-                           members=list(svc.policy.members))
-    if year is not None and not YEAR_RE.match(year):
-        raise InvalidInput(f"the year must have four digits, not {year!r}", key="year_invalid", field="year",
-                           value=year)
-    now = svc.clock.now()
-    is_workday = svc.calendar.is_workday
-    visible = uc.list_cases(svc, actor)
-    years = sorted({r for r in (str(c["number"]).split("-")[1] for c in visible if str(c["number"]).count("-") >= 2)},
-                   reverse=True)
-
-    def matches(c: Mapping[str, Any]) -> bool:
-        if institution and institution not in (c["applicant"], c.get("lead")):
-            return False
-        return not (year and str(c["number"]).split("-")[1:2] != [year])
-
-    scoped = [c for c in visible if matches(c)]
-    counts = {str(s): 0 for s in CaseStatus}
-    for c in scoped:
-        counts[c["status"]] += 1
-    rows = [dashboard_row(c, now, is_workday) for c in scoped if status is None or c["status"] == status]
-
-    def key(r: Mapping[str, Any]) -> tuple[int, str, str]:
-        d = r["next_deadline"]
-        return URGENCY_RANK[r["urgency"]], str(d["due_at"]) if d else "", str(r["number"])
-
-    rows.sort(key=key)
-    urgency = {k: sum(1 for r in rows if r["urgency"] == k) for k in (OVERDUE, DUE_SOON, ON_TRACK)}
-    return {"rows": rows, "counts": counts, "urgency": urgency, "years": years, "total": len(scoped),
-            "filters": {"state": status, "institution": institution, "year": year}, "now": now.isoformat()}
+              year: str | None = None, q: str | None = None, sort: str | None = None, mine: str | None = None,
+              page: int | str | None = 1) -> dict[str, Any]:
+    """The cases the viewer may see, most urgent first (or as sorted), 50 a page, from the summary projection
+    (workflow.finding): filters by state, institution (applicant or lead), year, search text and "waiting on me /
+    my institution"; counts by state ignore the state filter, so every state stays one click away."""
+    return find(svc, actor, state=status, institution=institution, year=year, q=q, sort=sort, mine=mine, page=page)
 
 
 def case_deadlines(svc: Services, case: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -238,10 +204,21 @@ def _relevant(case: Case, user: Someone, action: str) -> bool:
         return any(e not in case.opinions and e not in case.absences for e in case.panel)
     if action == "concur":  # Art. 4(3): once per other institution, on a draft whose only basis is a joint decision
         return case.joint_only() and all(c.get("institution") != user.institution for c in case.concurrences)
+    if action == "respond":  # --- i12-panel --- before the dispatch to change an answer; after it, to give one
+        return bool(me) and me in case.panel and (case.status is CaseStatus.preliminary_review
+                                                  or me not in case.responses)
+    if action == "keep_expert":
+        return bool(case.unresolved_conflicts())
+    if action == "withdraw_nomination":
+        return any(n["institution"] == user.institution for n in case.nominations)
     if action == "cancel_meeting":
         return bool(case.meeting and not case.meeting.get("cancelled"))
     if action == "issue_minutes":
         return not case.minutes
+    if action in ("record_attendance", "record_statement", "draft_minutes"):  # until the minutes are issued
+        return not case.minutes
+    if action == "correct_minutes":
+        return bool(case.minutes)
     if action == "record_fee":
         return any(e not in case.fees for e in case.panel)
     if action == "correct_fee":
@@ -369,11 +346,14 @@ def my_panels(svc: Services, actor: str | None) -> list[dict[str, Any]]:
         signed = me in c["opinions"]
         absent = me in c["absences"]
         todo = ""
-        if c["status"] == CaseStatus.awaiting_experts and not analysed:
+        answer = (c.get("responses") or {}).get(me, {}).get("answer")
+        if c["status"] == CaseStatus.preliminary_review and not answer:
+            todo = "respond"
+        elif c["status"] == CaseStatus.awaiting_experts and not analysed:
             todo = "record_analysis"
         elif c["status"] == CaseStatus.convened and not signed and not absent:
             todo = "record_opinion"
-        row.update(analysed=analysed, signed=signed, absent=absent, todo=todo,
+        row.update(analysed=analysed, signed=signed, absent=absent, todo=todo, answer=answer,
                    conclusions=c["opinions"][me]["conclusions"] if signed else None)
         rows.append(row)
     rows.sort(key=lambda r: (0 if r["todo"] else 1, URGENCY_RANK[r["urgency"]], str(r["number"])))
@@ -383,7 +363,15 @@ def my_panels(svc: Services, actor: str | None) -> list[dict[str, Any]]:
 # --- the case page ---------------------------------------------------------------------------------------------
 
 
-def case_page(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
+def custodians(svc: Services, snap: Mapping[str, Any]) -> dict[str, str]:
+    """Art. 9: the applicant keeps the forms, the lead keeps the minutes (by the institutions' names)."""
+    names = svc.policy.members
+    applicant, lead = str(snap.get("applicant") or ""), str(snap.get("lead") or "")
+    return {"forms": names.get(applicant, applicant), "minutes": names.get(lead, lead) if lead else ""}
+
+
+def case_page(svc: Services, actor: str | None, number: str, pool_field: str = "",
+              pool_province: str = "") -> dict[str, Any]:
     """Everything the case page shows, read in ONE read-only transaction from ONE load of the case.
 
     Keys:
@@ -397,7 +385,10 @@ def case_page(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
     - `fees`: the fee rows the viewer may see (accounts.list_fees' shape; [] when the case has none);
     - `pool`: the expert pool (list of Expert) when the viewer may form the panel now, else [];
     - `staff`: the liaisons ({name, institution}) when the viewer may schedule the meeting now, else [];
-    - `retention`: the retention standing of a closed case (accounts.retention_of), else None.
+    - `retention`: the retention standing of a closed case (accounts.retention_of), else None;
+    - `choices`: nominations and the pool filtered by POOL_FIELD / POOL_PROVINCE, to nominate and form the panel
+      (workflow.nominations.panel_choices).
+    - `members`: the member institutions (code: name); `custodians`: who keeps the forms and the minutes (Art. 9).
     """
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
@@ -419,4 +410,8 @@ def case_page(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
             "pool": uow.experts.all() if "form_panel" in names else [],
             "staff": _staff(uow) if "schedule" in names else [],
             "retention": accounts.retention_of(snap, svc.policy.retention_years, beijing_day(svc.clock.now())),
+            "choices": nominations.panel_choices(uow, snap, names, user.institution, pool_field, pool_province),
+            # Art. 5 / 8(4) and 9: the member institutions (for the attendance), and who keeps which paper.
+            "members": dict(svc.policy.members),
+            "custodians": custodians(svc, snap),
         }

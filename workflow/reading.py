@@ -47,9 +47,17 @@ def show_case(svc: Services, actor: str | None, number: str) -> dict[str, Any]:
 
 
 def for_viewer(user: Someone, shown: dict[str, Any]) -> dict[str, Any]:
-    """What a viewer's role does not see of a case they may see: an expert sees their own fee, not colleagues'."""
+    """What a viewer's role does not see of a case they may see: an expert sees their own fee and declaration, not
+    colleagues'."""
     if shown.get("fees"):
         shown["fees"] = {e: f for e, f in shown["fees"].items() if may_see_fee(user, e)}
+    # --- i12-panel --- A declaration of interests is personal too: an expert sees their own answer only, and not
+    # who nominated whom; the institutions, the auditor and the admin see them all.
+    if user.role == "expert":
+        for key in ("responses", "kept"):
+            if shown.get(key):
+                shown[key] = {e: r for e, r in shown[key].items() if e == user.expert_id}
+        shown.pop("nominations", None)
     return shown
 
 
@@ -109,6 +117,10 @@ def may_read_event(user: Someone, event: Event) -> bool:
     auditors' export and verification see everything."""
     if event.type in ("FeeRecorded", "FeeCorrected"):
         return may_see_fee(user, str(event.payload.get("expert")))
+    if event.type in ("ExpertResponded", "ExpertKept"):  # --- i12-panel --- a declaration, like a fee
+        return may_see_fee(user, str(event.payload.get("expert")))
+    if event.type in ("ExpertsNominated", "NominationWithdrawn"):
+        return user.role != "expert"
     return True
 
 
@@ -186,7 +198,7 @@ def _case_findings(uow: UnitOfWork, n: str) -> list[str]:
     if snap is None:
         return [*findings, f"{n}: events exist but the case row is missing"]
     # A row written before snapshots carried a version is lifted to today's shape first (states.aggregate).
-    diff = _diff(case.to_dict(), domain.upcast_snapshot(snap))
+    diff = _diff(case.to_dict(shared=True), domain.upcast_snapshot(snap))
     if diff:
         findings.append(f"{n} after event {stored[-1].seq}: case row differs from its replay — {diff}")
     columns = uow.cases.columns(n) or {}

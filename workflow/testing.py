@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,6 +19,8 @@ from typing import Any
 from states.beijing import BEIJING
 from states.case import Case, Event
 from states.errors import Conflict
+from states.status import CaseStatus
+from workflow.listing import ListQuery, Page, ViewScope, summary_of
 from workflow.ports import Expert, Policy, StoredEvent, User
 
 GENESIS = "0" * 64
@@ -44,6 +46,9 @@ class FakeData:
     inbox: list[dict[str, Any]] = field(default_factory=list)
     calendar_years: dict[int, dict[str, Any]] = field(default_factory=dict)
     tombstones: list[dict[str, Any]] = field(default_factory=list)
+    admin_actions: list[dict[str, Any]] = field(default_factory=list)
+    reads: list[dict[str, Any]] = field(default_factory=list)
+    pending: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
     def next(self, name: str) -> int:
         self.counters[name] = self.counters.get(name, 0) + 1
@@ -83,6 +88,17 @@ class FakeCases:
                            key="changed_meanwhile", number=case.number)
         self._append(case.number, events)
         self.data.cases[case.number] = copy.deepcopy(case)
+        owes = {"MeetingScheduled": "invitation", "MeetingCancelled": "invitation", "MinutesIssued": "minutes"}
+        for ev in events:
+            if ev.type in owes:
+                self.data.pending[(case.number, owes[ev.type])] = ev.occurred_at
+
+    def owed_deliveries(self) -> list[dict[str, Any]]:
+        return [{"case_number": n, "what": w, "owed_at": at} for (n, w), at in sorted(self.data.pending.items())]
+
+    def settle_delivery(self, number: str, what: str, owed_at: datetime) -> None:
+        if self.data.pending.get((number, what)) == owed_at:
+            del self.data.pending[(number, what)]
 
     def events(self, number: str) -> list[StoredEvent]:
         return list(self.data.events.get(number, []))
@@ -121,6 +137,52 @@ class FakeCases:
         return found
 
 
+class FakeSummaries:
+    """The summary projection computed from the cases on each read (the SQL one is written with each event)."""
+
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def _rows(self) -> list[dict[str, Any]]:
+        from workflow.queries import responsible, waiting_on  # the dashboard's words
+
+        out = []
+        for c in self.data.cases.values():
+            snap = c.to_dict()
+            at = c.created_at or datetime(2000, 1, 1, tzinfo=UTC)
+            out.append(summary_of(snap, responsible(snap), waiting_on(snap)) | {"created_at": at, "updated_at": at})
+        return out
+
+    def page(self, query: ListQuery, total: int | None = None) -> Page:
+        rows = query.order([r for r in self._rows() if query.admits(r)])
+        shown = rows[query.offset:query.offset + query.limit] if query.limit else rows
+        return Page(shown, len(rows) if total is None else total)
+
+    def counts(self, query: ListQuery, now: datetime, soon: date) -> tuple[dict[str, int], dict[str, int]]:
+        by_status = {str(s): 0 for s in CaseStatus}
+        urgency = {"overdue": 0, "due_soon": 0, "on_track": 0}
+        for r in self._rows():
+            if query.admits(r, with_status=False):
+                by_status[r["status"]] += 1
+            if query.admits(r) and r["next_due_at"] is not None:
+                key = ("overdue" if r["next_due_at"] <= now else
+                       "due_soon" if r["next_due_date"] < soon.isoformat() else "on_track")
+                urgency[key] += 1
+        return by_status, urgency
+
+    def years(self, scope: ViewScope) -> list[str]:
+        return sorted({r["year"] for r in self._rows() if scope.admits(r) and r["year"]}, reverse=True)
+
+    def similar(self, scope: ViewScope, producer: str, model: str, reports: Sequence[str],
+                exclude: str | None = None) -> list[dict[str, Any]]:
+        wanted = {f"\n{r.strip()}\n" for r in reports if r.strip()}
+        return [r for r in sorted(self._rows(), key=lambda r: r["number"])
+                if scope.admits(r) and r["number"] != exclude
+                and ((producer.strip() and r["producer"] == producer.strip())
+                     or (model.strip() and r["model"] == model.strip())
+                     or any(w in r["report_numbers"] for w in wanted))][:20]
+
+
 class FakeUsers:
     def __init__(self, data: FakeData) -> None:
         self.data = data
@@ -138,11 +200,22 @@ class FakeUsers:
         return [u for _, (u, _h) in sorted(self.data.users.items())]
 
     def liaisons_of(self, institution: str) -> list[User]:
-        return [u for u in self.all() if u.role == "liaison" and u.institution == institution]
+        return [u for u in self.all() if u.role == "liaison" and u.institution == institution and u.active]
 
     def set_email_notices(self, name: str, on: bool) -> None:
         user, password_hash = self.data.users[name]
         self.data.users[name] = (replace(user, email_notices=on), password_hash)
+
+    def update(self, user: User) -> None:
+        _old, password_hash = self.data.users[user.name]
+        self.data.users[user.name] = (user, password_hash)
+
+    def log_action(self, at: datetime, actor: str, action: str, target: str, detail: Mapping[str, Any]) -> None:
+        self.data.admin_actions.append({"id": len(self.data.admin_actions) + 1, "at": at, "actor": actor,
+                                        "action": action, "target": target, "detail": dict(detail)})
+
+    def actions(self, limit: int = 200) -> list[dict[str, Any]]:
+        return list(reversed(self.data.admin_actions))[:limit]
 
 
 class FakeExperts:
@@ -160,6 +233,9 @@ class FakeExperts:
 
     def next_id(self) -> str:
         return f"E{self.data.next('expert'):04d}"
+
+    def update(self, expert: Expert) -> None:
+        self.data.experts[expert.id] = expert
 
 
 class FakeBlobs:
@@ -211,6 +287,9 @@ class FakeReminders:
 
     def known_keys(self, prefix: str) -> set[str]:
         return {r["key"] for r in self.data.reminders if str(r["key"]).startswith(prefix)}
+
+    def present(self, keys: Iterable[str]) -> set[str]:
+        return set(keys) & {r["key"] for r in self.data.reminders}
 
     def reclaim(self, reminder_id: int, now: datetime, stale_before: datetime, max_attempts: int,
                 retry_before: datetime | None = None) -> dict[str, Any] | None:
@@ -306,6 +385,21 @@ class FakeRetention:
         return []
 
 
+class FakeReads:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.data.reads.append({"id": len(self.data.reads) + 1, **row})
+
+    def list(self, case_number: str | None = None, user_name: str | None = None, since: datetime | None = None,
+             until: datetime | None = None, limit: int = 5000) -> list[dict[str, Any]]:
+        rows = [dict(r) for r in reversed(self.data.reads)
+                if (not case_number or r["case_number"] == case_number) and (not user_name or r["user_name"] == user_name)
+                and (since is None or r["at"] >= since) and (until is None or r["at"] < until)]
+        return rows[:limit]
+
+
 class FakeUnitOfWork:
     """One transaction over a copy of the store; `commit()` writes the copy back."""
 
@@ -326,6 +420,8 @@ class FakeUnitOfWork:
         self.inbox = FakeInbox(self.work)
         self.calendar_years = FakeCalendarYears(self.work)
         self.retention = FakeRetention(self.work)
+        self.reads = FakeReads(self.work)
+        self.summaries = FakeSummaries(self.work)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -59,14 +59,15 @@ class Recomputed:
 
 
 def load_calendar_year(svc: Services, actor: str | None, content: bytes | str, source: str,
-                       book: YearBookPort) -> Recomputed:
+                       book: YearBookPort, *, preview: bool = False) -> Recomputed:
     """Load a year's official holiday arrangement (admins only): validate the file, keep it, recompute every open
     deadline it moves, supersede the old rows and append the change to each case's history — in one transaction.
 
     The new calendar is the current one with every stored year and this one over it, so a year another process
-    loaded meanwhile is not lost. `source` names the file in messages and in the stored row.
+    loaded meanwhile is not lost. `source` names the file in messages and in the stored row. With `preview`, the
+    same checks and the same list of moved deadlines, and nothing is written: the admin sees what would move first.
     """
-    with svc.uow() as uow:
+    with svc.uow(readonly=preview) as uow:
         user = _user(uow, actor)
         require_role(user, "admin")
         year = book.read(content, source)
@@ -74,9 +75,11 @@ def load_calendar_year(svc: Services, actor: str | None, content: bytes | str, s
         new_calendar = book.calendar_with(svc.calendar, [*stored, year])
         report = Recomputed(year.year, year.notice, new_calendar.version)
         now = svc.clock.now()
-        uow.calendar_years.put(year.year, year.notice, year.digest, year.canonical(), year.source, user.name, now)
+        if not preview:
+            uow.calendar_years.put(year.year, year.notice, year.digest, year.canonical(), year.source, user.name,
+                                   now)
         for number in uow.deadlines.open_cases():
-            case = uow.cases.load(number, lock=True)
+            case = uow.cases.load(number, lock=not preview)
             if case is None:
                 raise NotFound(f"case {number} has deadlines but no case row", key="case_row_missing",
                                number=number)
@@ -97,11 +100,16 @@ def load_calendar_year(svc: Services, actor: str | None, content: bytes | str, s
                 report.moved.append({"case": number, "kind": d.kind, "old_id": d.id, "new_id": new.id,
                                      "old_due_at": d.due_at.isoformat(), "new_due_at": due_at.isoformat(),
                                      "provisional": due.provisional})
-            if replacements:
+            if replacements and not preview:
                 version = case.version
                 reason = f"日历更新：{year.year}年 {year.notice}"
                 event = domain.recompute_deadlines(case, replacements, reason, user.name, now)
                 uow.cases.save(case, [event], version)
+        if preview:
+            return report
+        uow.users.log_action(now, user.name, "calendar_load", str(year.year),
+                             {"notice": year.notice, "digest": year.digest, "source": year.source,
+                              "moved": len(report.moved)})
         uow.commit()
     svc.calendar = new_calendar
     return report

@@ -345,23 +345,59 @@ def record_absence(svc: Services, actor: str | None, number: str, expert: str, r
                lambda u, c, usr, now: [domain.record_absence(c, expert, reason, usr.name, now)])[0]
 
 
+def record_attendance(svc: Services, actor: str | None, number: str, institution: str, staff: Sequence[str] = (),
+                      absent: bool = False) -> Case:
+    """Art. 8(4): the lead records an institution's 1–2 staff at the meeting by name, or that it sent no one."""
+    members = list(svc.policy.members)
+    return act(svc, actor, number, "record_attendance",
+               lambda u, c, usr, now: [domain.record_attendance(c, institution, staff, absent, members, usr.name,
+                                                                now)])[0]
+
+
+def record_statement(svc: Services, actor: str | None, number: str, expert: str, text: str,
+                     order: int | None = None) -> Case:
+    """Art. 8(5): the lead records what an expert said at the meeting, in speaking order."""
+    return act(svc, actor, number, "record_statement",
+               lambda u, c, usr, now: [domain.record_statement(c, expert, text, order, usr.name, now)])[0]
+
+
+def draft_minutes(svc: Services, actor: str | None, number: str, summary: str | None = None,
+                  decision_text: str | None = None, follow_up: str | None = None) -> Case:
+    """Art. 8(7): the lead's wording of the minutes before issuing them."""
+    changes = {"summary": summary, "decision_text": decision_text, "follow_up": follow_up}
+    return act(svc, actor, number, "draft_minutes",
+               lambda u, c, usr, now: [domain.draft_minutes(c, changes, usr.name, now)])[0]
+
+
+def correct_minutes(svc: Services, actor: str | None, number: str, reason: str, summary: str | None = None,
+                    decision_text: str | None = None, follow_up: str | None = None) -> Case:
+    """Issued minutes never change: a correction is the next numbered issue, naming the one it corrects."""
+    changes = {"summary": summary, "decision_text": decision_text, "follow_up": follow_up}
+    return act(svc, actor, number, "correct_minutes",
+               lambda u, c, usr, now: [domain.correct_minutes(c, changes, reason, usr.name, now)])[0]
+
+
 def track(svc: Services, actor: str | None, number: str, note: str) -> Case:
     plan = svc.planner()
     return act(svc, actor, number, "track", lambda u, c, usr, now: [domain.track(c, note, usr.name, now, plan)])[0]
 
 
 def minutes_content(svc: Services, uow: UnitOfWork, case: Case) -> dict[str, Any]:
-    """The minutes record, from the case data (never re-typed): participants, votes, decision, cc list."""
+    """The minutes record, from the case data (never re-typed): participants, the experts' statements at the
+    meeting in speaking order (Art. 8(5)), votes, decision, cc list, and the lead's edits of the draft (Art. 8(7))."""
     lead = case.lead or ""
     members = svc.policy.members
     experts = []
     meeting = case.meeting if case.meeting and not case.meeting.get("cancelled") else None
-    speaking = meeting["speaking_order"] if meeting else case.panel
+    said = {s["expert"]: s["text"] for s in case.statements}
+    # The speaking order: the statements as recorded at the meeting, then the planned order for the rest.
+    planned = meeting["speaking_order"] if meeting else case.panel
+    speaking = list(dict.fromkeys([s["expert"] for s in case.statements] + list(planned) + list(case.panel)))
     for order, eid in enumerate(speaking, start=1):
         ex = uow.experts.get(eid)
         entry: dict[str, Any] = {"order": order, "expert": eid, "name": ex.name if ex else eid,
                                  "employer": ex.employer if ex else "", "title": ex.title if ex else "",
-                                 "statement": case.analyses.get(eid, {}).get("text", "")}
+                                 "statement": said.get(eid, "")}
         if eid in case.opinions:
             entry["conclusions"] = case.opinions[eid]["conclusions"]
         else:
@@ -375,22 +411,42 @@ def minutes_content(svc: Services, uow: UnitOfWork, case: Case) -> dict[str, Any
         Outcome.continued_attention: f"由{members.get(case.applicant, case.applicant)}继续进行信息跟踪（持续关注）。",
     }
     outcome = case.outcome or Outcome.no_investigation
+    draft = case.minutes_draft
+    heard = sum(1 for e in experts if e["statement"])
+    summary = (f"会议由{members.get(lead, lead)}主持。专家组{len(case.panel)}名专家中{heard}名按发言顺序依次发表意见，"
+               f"经讨论，{len(case.opinions)}名专家填写并签署了会诊表，按少数服从多数原则形成会诊意见。")
     return {
         "title": svc.policy.minutes_title,
         "document_number": f"长三角会诊纪要〔{year}〕{serial}号",
+        "issue_no": 1,
         "host": lead,
         "host_name": members.get(lead, lead),
         "applicant": case.applicant,
+        # Art. 9: the applicant keeps the forms, the lead keeps the minutes.
+        "custodians": {"forms": case.applicant, "minutes": lead},
         "meeting_at": (meeting or {}).get("at") or (case.convened_at.isoformat() if case.convened_at else None),
         "platform": (meeting or {}).get("platform"),
         "link": (meeting or {}).get("link"),
-        "attendees": (meeting or {}).get("attendees", []),
+        "attendees": _attendees(case, meeting),
+        "absent_institutions": [code for code in members if (case.attendance.get(code) or {}).get("absent")],
+        "unrecorded_institutions": ([code for code in members if code not in case.attendance]
+                                    if case.attendance else []),
         "experts": experts,
         "present": [e for e in case.panel if e in case.opinions],
         "absent": dict(case.absences),
         "votes": case.tally,
         "decision": str(outcome),
-        "follow_up": follow_up[outcome],
+        "summary": draft.get("summary") or summary,
+        "decision_text": draft.get("decision_text") or "",
+        "follow_up": draft.get("follow_up") or follow_up[outcome],
         "cc": [code for code in members if code != lead],
     }
 
+
+def _attendees(case: Case, meeting: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Who attended for each institution, by name: the attendance recorded at the meeting (Art. 8(4)); for a case
+    without it (the earlier order), the staff the invitation named."""
+    if case.attendance:
+        return [{"institution": code, "name": name}
+                for code, rec in case.attendance.items() if not rec.get("absent") for name in rec["staff"]]
+    return list((meeting or {}).get("attendees", []))

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from states.errors import InvalidInput
 from workflow.errors import NotFound
+from workflow.people import log_admin_action
 from workflow.permissions import require_role, require_self_or_admin
 from workflow.ports import User
 from workflow.usecases import Services, _user
@@ -51,7 +52,8 @@ def _target(svc: Services, actor: str | None, name: str, what: str) -> User:
 
 def user_row(u: User) -> dict[str, Any]:
     """A user as the CLI and the API show them."""
-    return {"name": u.name, "role": u.role, "institution": u.institution, "expert": u.expert_id, "email": u.email}
+    return {"name": u.name, "role": u.role, "institution": u.institution, "expert": u.expert_id, "email": u.email,
+            "display_name": u.display_name or u.name, "phone": u.phone, "active": u.active}
 
 
 def list_users(svc: Services, actor: str | None) -> list[dict[str, Any]]:
@@ -83,7 +85,21 @@ def set_password(svc: Services, creds: Credentials, actor: str | None, name: str
     target = _target(svc, actor, name, "set a password")
     check_password(password, target.name)
     creds.set_password_hash(target.name, hash_password(password))
+    log_admin_action(svc, str(actor), "password_set", target.name)
     return target
+
+
+def reset_password(svc: Services, creds: Credentials, actor: str | None, name: str,
+                   hash_password: Callable[[str], str]) -> str:
+    """An admin gives NAME a new one-time password, returned once (to hand over; NAME then sets their own).
+    NAME's existing sessions end."""
+    with svc.uow(readonly=True) as uow:
+        require_role(_user(uow, actor), "admin")
+    target = _target(svc, actor, name, "reset a password")
+    password = secrets.token_urlsafe(9)  # 12 characters from a 64-letter alphabet: 72 bits
+    creds.set_password_hash(target.name, hash_password(password))
+    log_admin_action(svc, str(actor), "password_reset", target.name)
+    return password
 
 
 def issue_token(svc: Services, creds: Credentials, actor: str | None, name: str, label: str = "") -> str:
@@ -94,6 +110,7 @@ def issue_token(svc: Services, creds: Credentials, actor: str | None, name: str,
         raise InvalidInput("a label has at most 100 characters", key="value_too_long", field="label", limit=100)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     creds.add_token(token_digest(token), target.name, label, svc.clock.now())
+    log_admin_action(svc, str(actor), "token_issue", target.name, label=label)
     return token
 
 
@@ -113,3 +130,4 @@ def revoke_token(svc: Services, creds: Credentials, actor: str | None, name: str
     if outcome == "already":
         raise InvalidInput(f"token {token_id} of {name} is already revoked", key="token_revoked", field="token",
                            name=name, token=token_id)
+    log_admin_action(svc, str(actor), "token_revoke", target.name, token=token_id)

@@ -20,6 +20,7 @@ from huizhen.keys import public_pem, signing_key
 from huizhen.labels import DEFECT_LABELS
 from states.errors import InvalidInput
 from states.rules import derive_conclusions, parse_opinion
+from workflow import readlog
 from workflow import usecases as uc
 
 audit_app = typer.Typer(no_args_is_help=True, help="Audit: verify the chain, replay, export.")
@@ -104,6 +105,7 @@ def audit_export(number: CaseArg, fmt: Annotated[str, typer.Option("--format", h
     if fmt not in ("jsonl", "csv"):
         raise InvalidInput(f"--format: must be jsonl or csv, not {fmt!r}")
     events = uc.export_events(get_app().services, actor(), number)
+    readlog.record_read(get_app().services, actor(), "export", number, fmt, "cli")  # the read log (issue 14)
     if fmt == "jsonl":
         for e in events:
             sys.stdout.write(json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n")

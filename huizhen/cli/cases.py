@@ -35,6 +35,7 @@ from huizhen.labels import ACTION_LABELS, DEADLINE_LABELS, DEFECT_LABELS, OUTCOM
 from states import commands as catalogue
 from states.commands import REASON_NONE, Command
 from states.errors import InvalidInput
+from workflow import nominations
 from workflow import usecases as uc
 
 case_app = typer.Typer(no_args_is_help=True, help="Consultation cases.")
@@ -48,7 +49,19 @@ def case_new(file: Annotated[Path, typer.Argument(metavar="FILE.yaml")]) -> None
     missing = case.missing_product_fields()
     out.print(f"draft case {case.number} opened for {case.applicant}"
               + (f"; still missing before submit: {', '.join(missing)}" if missing else ""))
+    _warn_similar(case.number, case.product)
     sys.stdout.write(case.number + "\n")
+
+
+def _warn_similar(number: str, product: dict[str, Any]) -> None:
+    """A warning, not a refusal (issue 14): earlier cases with the same producer, model or report number."""
+    from huizhen.labels import SIMILAR_LABELS
+    from workflow.finding import similar_cases
+
+    for c in similar_cases(get_app().services, actor(), product, number):
+        same = "、".join(SIMILAR_LABELS.get(k, k) for k in c["same"])
+        err.print(f"注意：此前已有类似案件 {c['number']}（{STATUS_LABELS.get(c['status'], c['status'])}，"
+                  f"{c['product']} {c['model']}，{c['producer']}）：{same}")
 
 
 @case_app.command("edit")
@@ -84,6 +97,57 @@ def case_panel(number: CaseArg, experts: Annotated[list[str], typer.Argument(met
     """Form the panel (Art. 8(1)): odd size ≥ 3; an even panel needs --reason."""
     case = uc.form_panel(get_app().services, actor(), number, experts, reason)
     done(case, f"panel of {len(case.panel)}: {', '.join(case.panel)}")
+
+
+# --- i12-panel --- Art. 8(1) by every institution: nominations, the experts' answers, a conflicted expert kept
+
+
+@case_app.command("nominate")
+def case_nominate(number: CaseArg, experts: Annotated[list[str], typer.Argument(metavar="EXPERT_ID...")],
+                  note: Annotated[str, typer.Option("--note", help="A line on why (optional)")] = "") -> None:
+    """Nominate experts of your own province's pool for the panel (Art. 8(1)), for your institution."""
+    case = nominations.nominate(get_app().services, actor(), number, experts, note)
+    done(case, f"nominated {', '.join(experts)}")
+
+
+@case_app.command("withdraw-nomination")
+def case_withdraw_nomination(number: CaseArg, expert: Annotated[str, typer.Argument(metavar="EXPERT_ID")]) -> None:
+    """Withdraw your institution's nomination of an expert (Art. 8(1))."""
+    done(nominations.withdraw_nomination(get_app().services, actor(), number, expert),
+         f"nomination of {expert} withdrawn")
+
+
+@case_app.command("respond")
+def case_respond(
+    number: CaseArg,
+    accept: Annotated[bool, typer.Option("--accept/--decline", help="Accept or decline the invitation")],
+    employer: Annotated[str | None, typer.Option("--employer", help="Your employer (default: the pool's)")] = None,
+    province: Annotated[str | None, typer.Option("--province", help="Your province (default: the pool's)")] = None,
+    relation: Annotated[str, typer.Option("--relation", help="Relation to the producer: none, or what it is")] = "none",
+    note: Annotated[str, typer.Option("--note", help="A line for the applicant (optional)")] = "",
+    expert: Annotated[str | None, typer.Option("--expert", help="Your expert id (default: your own)")] = None,
+) -> None:
+    """Answer the invitation to a panel and declare conflicts of interest (Art. 8(1))."""
+    a = get_app()
+    me = expert or _own_expert_id(a)
+    related = relation.strip().lower() not in ("none", "无", "")
+    case = nominations.respond(a.services, actor(), number, me, "accept" if accept else "decline",
+                               employer=employer, province=province, relation="related" if related else "none",
+                               relation_text=relation.strip() if related else "", note=note)
+    done(case, f"{me} {'accepted' if accept else 'declined'}" + ("; conflict declared" if related else ""))
+
+
+def _own_expert_id(a: Any) -> str:
+    with a.services.uow(readonly=True) as uow:
+        user = uow.users.get(actor() or "")
+    return (user.expert_id if user else None) or ""
+
+
+@case_app.command("keep-expert")
+def case_keep_expert(number: CaseArg, expert: Annotated[str, typer.Option("--expert", help="The expert's id")],
+                     reason: Reason = "") -> None:
+    """Keep a panel expert who declared a conflict of interest, for a recorded reason (Art. 8(1))."""
+    done(nominations.keep_expert(get_app().services, actor(), number, expert, reason), f"{expert} kept")
 
 
 @case_app.command("attach")
@@ -149,6 +213,72 @@ def case_absent(number: CaseArg, expert: Annotated[str, typer.Option("--expert")
     done(uc.record_absence(get_app().services, actor(), number, expert, reason), f"{expert} recorded absent")
 
 
+@case_app.command("attendance")
+def case_attendance(
+    number: CaseArg,
+    institution: Annotated[str, typer.Option("--institution", help="the member institution's code, e.g. sh")],
+    staff: Annotated[list[str] | None, typer.Option("--staff", help="a staff member at the meeting, by real name "
+                                                                   "(1–2)")] = None,
+    absent: Annotated[bool, typer.Option("--absent", help="the institution sent no one")] = False,
+) -> None:
+    """Record an institution's 1–2 staff at the online meeting by real name, or that it sent no one (Art. 8(4))."""
+    code = institution.strip().upper()
+    case = uc.record_attendance(get_app().services, actor(), number, code, staff or [], absent)
+    rec = case.attendance.get(code, {})
+    done(case, f"{code}: " + ("absent (sent no one)" if rec.get("absent") else ", ".join(rec.get("staff", []))))
+
+
+def _text_or_file(text: str | None, file: Path | None) -> str:
+    if (text is None) == (file is None):
+        raise InvalidInput("--text/--file: give exactly one of them")
+    if file is not None:
+        try:
+            return file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"--file: cannot read {file}: {exc}") from None
+    return text or ""
+
+
+@case_app.command("statement")
+def case_statement(
+    number: CaseArg,
+    expert: Annotated[str, typer.Option("--expert", help="the expert's id")],
+    text: Annotated[str | None, typer.Option("--text")] = None,
+    file: Annotated[Path | None, typer.Option("--file")] = None,
+    order: Annotated[int | None, typer.Option("--order", help="speaking order (default: the order of recording)")] = None,
+) -> None:
+    """Record what an expert said at the meeting, in speaking order (Art. 8(5)); the minutes use it."""
+    case = uc.record_statement(get_app().services, actor(), number, expert, _text_or_file(text, file), order)
+    st = next(s for s in case.statements if s["expert"] == expert)
+    done(case, f"statement of {expert} recorded (speaking order {st['order']})")
+
+
+@case_app.command("minutes-draft")
+def case_minutes_draft(
+    number: CaseArg,
+    summary: Annotated[str | None, typer.Option("--summary", help="讨论情况")] = None,
+    decision_text: Annotated[str | None, typer.Option("--decision-text", help="会诊意见表述")] = None,
+    follow_up: Annotated[str | None, typer.Option("--follow-up", help="后续工作")] = None,
+) -> None:
+    """Word the minutes before issuing them (Art. 8(7)); preview with `huizhen docs minutes CASE --out F.pdf`."""
+    done(uc.draft_minutes(get_app().services, actor(), number, summary, decision_text, follow_up),
+         "minutes draft saved")
+
+
+@case_app.command("minutes-correct")
+def case_minutes_correct(
+    number: CaseArg,
+    reason: Annotated[str, typer.Option("--reason", help="why the minutes are corrected")],
+    summary: Annotated[str | None, typer.Option("--summary", help="讨论情况")] = None,
+    decision_text: Annotated[str | None, typer.Option("--decision-text", help="会诊意见表述")] = None,
+    follow_up: Annotated[str | None, typer.Option("--follow-up", help="后续工作")] = None,
+) -> None:
+    """Issue a correction of the minutes: the next numbered issue (第N号), naming the one it corrects."""
+    case = uc.correct_minutes(get_app().services, actor(), number, reason, summary, decision_text, follow_up)
+    c = case.minutes_corrections[-1]
+    done(case, f"minutes issue {c['issue_no']} issued, correcting issue {c['corrects']}")
+
+
 @case_app.command("track")
 def case_track(number: CaseArg, note: Annotated[str, typer.Option("--note")]) -> None:
     """Add a tracking note under continued attention; restarts the follow-up timer."""
@@ -182,6 +312,16 @@ def _render_case(c: dict[str, Any]) -> None:
     table.add_row("疑似缺陷", p.get("suspected_defect", ""))
     table.add_row("跨省 cross_province", "是" if c.get("cross_province") else "否")
     table.add_row("专家组 panel", ", ".join(c["panel"]) or "—")
+    answers = c.get("responses") or {}
+    for e in c["panel"]:
+        r = answers.get(e)
+        if r:
+            said = "接受 accept" if r["answer"] == "accept" else "谢绝 decline"
+            conflict = f" · 申报关系：{r['relation_text']}" if r.get("relation") == "related" else ""
+            kept = " · 已记录保留理由" if e in (c.get("kept") or {}) else ""
+            table.add_row(f"  {e}", f"{said}{conflict}{kept}")
+    if c.get("nominations"):
+        table.add_row("提名 nominations", ", ".join(f"{n['expert']}({n['institution']})" for n in c["nominations"]))
     table.add_row("材料 materials", ", ".join(m["filename"] for m in c["materials"]) or "—")
     table.add_row("初步分析 analyses", f"{len(c['analyses'])} of {len(c['panel'])}")
     table.add_row("会诊表 forms", f"{len(c['opinions'])} signed, {len(c['absences'])} absent")
@@ -198,19 +338,45 @@ def _render_case(c: dict[str, Any]) -> None:
 
 @case_app.command("list")
 def case_list(status: Annotated[str | None, typer.Option("--status", help="Only this status")] = None,
+              q: Annotated[str | None, typer.Option("--q", help="Search: each term a substring of the number, "
+                                                    "product, model, brand, producer, report number or defect")] = None,
+              institution: Annotated[str | None, typer.Option("--institution", help="Applicant or lead")] = None,
+              year: Annotated[str | None, typer.Option("--year", help="Year of the case number")] = None,
+              sort: Annotated[str | None, typer.Option("--sort", help="deadline | number | updated | status")] = None,
+              mine: Annotated[str | None, typer.Option("--mine", help="me (待我处理) | institution (待本单位处理)")]
+              = None,
+              page: Annotated[int, typer.Option("--page", help="Page, 1 first")] = 1,
+              limit: Annotated[int, typer.Option("--limit", help="Cases a page (1–500)")] = 50,
+              export: Annotated[Path | None, typer.Option("--export", metavar="FILE.csv|FILE.xlsx",
+                                                          help="Write the whole filtered list (every page)")] = None,
               as_json: JsonOpt = False) -> None:
-    """List the cases you may see."""
-    cases = uc.list_cases(get_app().services, actor(), status)
+    """List the cases you may see, 50 a page, from the summary projection; search, sort, filter, export."""
+    from huizhen import case_export
+    from workflow import finding
+
+    svc = get_app().services
+    asked = {"state": status, "q": q, "institution": institution, "year": year, "sort": sort, "mine": mine}
+    if export is not None:
+        fmt = export.suffix.lower().lstrip(".")
+        if fmt not in case_export.FORMATS:
+            raise InvalidInput(f"--export: the file must end in .csv or .xlsx, not {export.name!r}",
+                               key="export_format_unknown", field="export", value=export.suffix or export.name)
+        rows = finding.export_rows(svc, actor(), **asked)
+        export.write_bytes(case_export.export_bytes(fmt, rows))
+        err.print(f"{len(rows)} case(s) written to {export}")
+        return None
+    listed = finding.case_list(svc, actor(), page=page, limit=limit, **asked)
     if as_json:
-        return emit_json(cases)
+        return emit_json(listed["items"])
     table = Table("案件", "状态", "申请", "牵头", "产品", "下一期限")
-    for c in cases:
-        armed = [d for d in c["deadlines"] if d["status"] == "armed"]
-        nxt = (local(armed[0]["due_at"]) + (" 已超期" if armed[0]["overdue"] else "")) if armed else ""
+    for c in listed["items"]:
+        d = c["next_deadline"]
+        nxt = f"{d['due_date']} {d['left_label']}" if d else ""
         table.add_row(c["number"], STATUS_LABELS.get(c["status"], c["status"]), c["applicant"], c.get("lead") or "",
-                      c["product"].get("name", ""), nxt)
+                      c["product"]["name"], nxt)
     out.print(table)
-    err.print(f"{len(cases)} case(s)")
+    err.print(f"{listed['total']} case(s); page {listed['page']} of {listed['pages']}")
+    return None
 
 
 @case_app.command("history")

@@ -8,17 +8,19 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
 from rich.console import Console
 
-from huizhen.bootstrap import App, bootstrap
 from huizhen.labels import DEADLINE_LABELS, STATUS_LABELS, t
 from huizhen.logs import setup_logging
 from states.beijing import BEIJING
 from states.errors import InvalidInput
+
+if TYPE_CHECKING:  # the bootstrap (SQLAlchemy, alembic, APScheduler) is imported by the commands that need it
+    from huizhen.bootstrap import App
 
 # Piped output is read by people in files and by grep: don't cut table cells at 80 columns there.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -34,6 +36,8 @@ _app: App | None = None
 def get_app(*, need_schema: bool = True) -> App:
     global _app
     if _app is None:
+        from huizhen.bootstrap import bootstrap
+
         _app = bootstrap()
         if _app.settings.log_file is not None:
             setup_logging(_app.settings.resolve(_app.settings.log_file), level="WARNING")

@@ -16,6 +16,7 @@ from huizhen.keys import load_keyring
 from huizhen.papers import render_form, render_minutes  # the renderers load WeasyPrint only when they draw
 from states.errors import DomainError, InvalidInput
 from storage.chain import Keyring
+from workflow import readlog
 from workflow import usecases as uc
 from workflow.documents import form_context, minutes_context
 
@@ -60,16 +61,21 @@ def docs_form(number: CaseArg, out_file: OutOpt,
     _suffix(out_file)
     ctx = form_context(get_app().services, actor(), number, expert)
     path = render_form(ctx, out_file)
+    readlog.record_read(get_app().services, actor(), "form" if expert else "blank_form", number,
+                        f"{expert}{out_file.suffix}" if expert else out_file.suffix.lstrip("."), "cli")
     out.print(f"{number}: {'form of ' + expert if expert else 'blank form'} written")
     sys.stdout.write(str(path) + "\n")
 
 
 @docs_app.command("minutes")
-def docs_minutes(number: CaseArg, out_file: OutOpt) -> None:
-    """The 会议纪要 in official-document layout (a draft before they are issued)."""
+def docs_minutes(number: CaseArg, out_file: OutOpt,
+                 issue: Annotated[int | None, typer.Option("--issue", help="an earlier numbered issue (第N号)")] = None
+                 ) -> None:
+    """The 会议纪要 in force in official-document layout (a draft with the lead's edits before they are issued)."""
     _suffix(out_file)
-    ctx = minutes_context(get_app().services, actor(), number)
+    ctx = minutes_context(get_app().services, actor(), number, issue)
     path = render_minutes(ctx, out_file)
+    readlog.record_read(get_app().services, actor(), "minutes", number, out_file.suffix.lstrip("."), "cli")
     out.print(f"{number}: minutes {ctx['document_number']}{' (draft)' if ctx['draft'] else ''} written")
     sys.stdout.write(str(path) + "\n")
 
@@ -79,6 +85,7 @@ def audit_dossier(number: CaseArg, out_file: Annotated[Path, typer.Option("--out
     """Build the archive dossier: forms, minutes, materials, history (JSON Lines) and a SHA-256 manifest."""
     a = get_app()
     manifest = dossier.build(a.services, actor(), number, out_file, a.services.clock.now())
+    readlog.record_read(a.services, actor(), "dossier", number, "zip", "cli")
     out.print(f"{number}: dossier with {len(manifest['files'])} files and {manifest['events']} events")
     sys.stdout.write(str(out_file) + "\n")
 

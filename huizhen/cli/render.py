@@ -23,6 +23,13 @@ COMMAND_FLAGS: dict[tuple[str, ...], dict[str, str]] = {
     ("report", "year"): {"year": "YEAR"},
     ("retention", "destruction-list"): {"batch": "BATCH"},
     ("audit", "dossier-verify"): {"file": "FILE"},
+    ("experts", "edit"): {"expert": "EXPERT_ID"},
+    ("experts", "deactivate"): {"expert": "EXPERT_ID"},
+    ("experts", "activate"): {"expert": "EXPERT_ID"},
+    # --- i12-panel ---
+    ("case", "nominate"): {"expert": "EXPERT_ID"},
+    ("case", "withdraw-nomination"): {"expert": "EXPERT_ID"},
+    ("case", "respond"): {"relation_text": "--relation", "answer": "--accept/--decline"},
 }
 # Commands whose input is a YAML file: a field is a path in that file ("product.name", "sources[0]"), as typed.
 FILE_COMMANDS: frozenset[tuple[str, ...]] = frozenset({("case", "new"), ("case", "edit"), ("case", "opinion"),
@@ -37,6 +44,9 @@ HINTS: dict[str, str] = {
     "user_unknown": " (an admin adds users with: huizhen users add)",
     "fee_not_recorded": " (huizhen fee record)",
     "expert_user_needs_expert": " (huizhen experts add)",
+    # --- i12-panel ---
+    "panel_expert_declined": " (replace them: huizhen case panel)",
+    "conflict_unresolved": " (huizhen case keep-expert, or replace them: huizhen case panel)",
 }
 # Whole lines that name the environment.
 LINES: dict[str, str] = {

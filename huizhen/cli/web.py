@@ -57,6 +57,17 @@ def users_passwd(name: str) -> None:
     out.print(f"password of {user.name} set; their existing web sessions end")
 
 
+@users_app.command("reset-password")
+def users_reset_password(name: str) -> None:
+    """Give NAME a new one-time password (admin); prints it once, last line. NAME's web sessions end."""
+    from huizhen.web.auth import make_hasher  # lazily, like all of huizhen.web
+
+    a = get_app()
+    password = wu.reset_password(a.services, _store(a), actor(), name, make_hasher().hash)
+    err.print(f"one-time password for {name} (shown once; hand it over safely, they change it under 我的账户)")
+    sys.stdout.write(password + "\n")
+
+
 @users_app.command("token")
 def users_token(name: str, label: Annotated[str, typer.Option(help="What the token is for.")] = "") -> None:
     """Issue an API token for NAME (admin for anyone; a user for themself); prints it once, last line."""

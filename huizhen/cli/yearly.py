@@ -23,7 +23,7 @@ import typer
 from rich.table import Table
 
 from huizhen.cli.common import CaseArg, JsonOpt, actor, done, emit_json, err, get_app, out
-from huizhen.labels import FEE_LABELS, REPORT_OUTCOME_LABELS, STATUS_LABELS
+from huizhen.labels import FEE_LABELS, REPORT_OUTCOME_LABELS, STATUS_LABELS, disposal_reason
 from huizhen.yearly_render import percent, write_destruction_list, write_report, write_statement
 from workflow import accounts, reports
 
@@ -33,6 +33,19 @@ retention_app = typer.Typer(no_args_is_help=True, help="Retention (Art. 9: five 
 
 ExpertOpt = Annotated[str, typer.Option("--expert", help="The panel expert: id (E0001) or exact name.")]
 OutDir = Annotated[Path | None, typer.Option("--out", help="Folder for the files (default: var/... beside config).")]
+
+
+# What to do about a reason not to destroy (the domain states the reason; the command to run is the shell's word).
+_NEXT_STEP = {
+    "under a legal hold": "release it with: huizhen retention release {number}",
+    "not appraised": "huizhen retention appraise {number} --approver NAME --note TEXT",
+}
+
+
+def _reason_line(reason: str, number: str) -> str:
+    words = disposal_reason(reason)
+    step = next((s for prefix, s in _NEXT_STEP.items() if reason.startswith(prefix)), None)
+    return f"{words}（{reason}）" + (f" — {step.format(number=number)}" if step else "")
 
 
 def _default_dir(*parts: str) -> Path:
@@ -236,7 +249,7 @@ def retention_purge(
         for t in result.already:
             out.print(f"{t['number']}: already purged on {t['purged_at'][:10]} (destruction list {t['batch']})")
         for r in result.refused:
-            err.print(f"{r['number']}: refused — {'; '.join(r['reasons'])}")
+            err.print(f"{r['number']}: refused — {'; '.join(_reason_line(x, r['number']) for x in r['reasons'])}")
         if not result.purged:
             out.print("retention purge: nothing eligible — no case is closed, past its retention, appraised and "
                       "free of legal holds" + (f" ({len(result.refused)} refused)" if result.refused else ""))

@@ -387,10 +387,16 @@ def minutes_layout(ctx: Mapping[str, Any]) -> MinutesLayout:
 
     body.append(_h1(n, P.MINUTES_PARTS[1]))
     n += 1
-    for a in meeting.get("attendees") or []:
-        body.append(_body(fill(a.get("institution")), "：", fill(_people(a.get("names") or []))))
-    if not meeting.get("attendees"):
-        body.append(_body("（未记录）"))
+    # GB/T 9704 纪要: 出席 (the panel present), 请假 (absent experts; institutions that sent no one), 列席 (the
+    # institutions' staff by name, Art. 8(4)).
+    body.append(_body(Span(P.ATTENDED, "h2"), fill("、".join(str(e.get("name")) for e in present) or "无")))
+    excused = [f"{a.get('name')}（{a.get('reason') or '未说明原因'}）" for a in absent]
+    excused += [f"{name}{P.SENT_NO_ONE}" for name in meeting.get("absent_institutions") or []]
+    body.append(_body(Span(P.EXCUSED, "h2"), fill("；".join(excused) or "无")))
+    sat_in = [f"{a.get('institution')}：{_people(a.get('names') or [])}" for a in meeting.get("attendees") or []]
+    body.append(_body(Span(P.SAT_IN, "h2"), fill("；".join(sat_in) or P.NOT_RECORDED)))
+    for name in meeting.get("unrecorded_institutions") or []:
+        body.append(_body(fill(name), P.UNRECORDED))
 
     body.append(_h1(n, P.MINUTES_PARTS[2]))
     n += 1
@@ -408,7 +414,7 @@ def minutes_layout(ctx: Mapping[str, Any]) -> MinutesLayout:
 
     body.append(_h1(n, P.MINUTES_PARTS[3]))
     n += 1
-    body.append(_body("专家根据初步分析情况依次发言（按发言顺序）："))
+    body.append(_body("专家按发言顺序依次发言（会上发言记录）："))
     k = 0
     for e in experts:
         gone = _is_absent(e, absent_names)
@@ -421,6 +427,10 @@ def minutes_layout(ctx: Mapping[str, Any]) -> MinutesLayout:
 
     body.append(_h1(n, P.MINUTES_PARTS[4]))
     n += 1
+    body.append(_body(fill(ctx.get("summary") or "（无）")))
+
+    body.append(_h1(n, P.MINUTES_PARTS[5]))
+    n += 1
     body.append(_body(f"共收到专家会诊表{int(votes.get('forms') or 0)}份。"))
     body.append(_body("是否认定为缺陷消费品：", fill(_counts(votes.get("defect"), ("yes", "no", "uncertain"))), "；"))
     body.append(_body("是否建议开展调查：", fill(_counts(votes.get("investigate"), ("yes", "no"))), "；"))
@@ -432,15 +442,24 @@ def minutes_layout(ctx: Mapping[str, Any]) -> MinutesLayout:
                               "”，建议开展调查“", fill(_yn(c.get("investigate"))), "”，建议持续关注“",
                               fill(_yn(c.get("attention"))), "”。"))
 
-    body.append(_h1(n, P.MINUTES_PARTS[5]))
+    body.append(_h1(n, P.MINUTES_PARTS[6]))
     n += 1
     body.append(_body("按照少数服从多数的原则，专家会诊意见为：", fill(OUTCOME_LABELS.get(decision, decision)), "。"))
     body.append(_body("该批次产品是否认定为缺陷消费品：", fill(DEFECT_LABELS.get(str(concl.get("defect")), "")),
                       "；是否建议开展调查：", fill(_yn(concl.get("investigate"))),
                       "；是否建议持续关注：", fill(_yn(concl.get("attention"))), "。"))
 
-    body.append(_h1(n, P.MINUTES_PARTS[6]))
+    if ctx.get("decision_text"):
+        body.append(_body(fill(ctx.get("decision_text"))))
+
+    body.append(_h1(n, P.MINUTES_PARTS[7]))
     body.append(_body(fill(ctx.get("follow_up"))))
+    custodians: Mapping[str, Any] = ctx.get("custodians") or {}
+    if custodians:
+        body.append(_body(P.CUSTODIANS.format(forms=custodians.get("forms", ""), minutes=custodians.get("minutes", ""))))
+    if ctx.get("corrects"):
+        body.append(_body(P.CORRECTION_NOTE.format(n=ctx.get("issue_no"), old=ctx.get("corrects"),
+                                                   reason=ctx.get("correction_reason") or "")))
 
     issuer = str(ctx.get("issuer") or "")
     issued = ctx.get("issued_at")
@@ -448,7 +467,7 @@ def minutes_layout(ctx: Mapping[str, Any]) -> MinutesLayout:
     cc = [str(c) for c in ctx.get("cc") or []]
     return MinutesLayout(
         mark=issuer + P.MINUTES_MARK,
-        number=str(ctx.get("document_number") or ""),
+        number=_issue_number(ctx),
         title=str(ctx.get("title") or ""),
         body=body,
         signer=issuer,
@@ -460,6 +479,16 @@ def minutes_layout(ctx: Mapping[str, Any]) -> MinutesLayout:
         meta={"title": str(ctx.get("title") or ""), "subject": str(ctx.get("document_number") or ""),
               "author": issuer, "date": str(issued or "")},
     )
+
+
+def _issue_number(ctx: Mapping[str, Any]) -> str:
+    """发文字号, with the issue (第N号) once there is a correction, and the issue it corrects."""
+    number = str(ctx.get("document_number") or "")
+    issue = int(ctx.get("issue_no") or 1)
+    if issue == 1 and not ctx.get("corrects"):
+        return number
+    corrects = P.CORRECTS.format(n=ctx.get("corrects")) if ctx.get("corrects") else ""
+    return f"{number} {P.ISSUE_NO.format(n=issue)}{corrects}"
 
 
 def mark_size_pt(mark: str, width_mm: float = 156.0, largest: float = 36.0) -> float:

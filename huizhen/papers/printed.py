@@ -130,7 +130,19 @@ def attention_conditions() -> list[str]:
 
 # 会议纪要 (GB/T 9704 style). Headings number the parts as official documents do: 一、二、…
 MINUTES_MARK = "会议纪要"
-MINUTES_PARTS = ("会议基本情况", "参会单位及人员", "参会专家", "专家发言", "表决情况", "会诊意见", "后续工作")
+MINUTES_PARTS = ("会议基本情况", "参会单位及人员", "参会专家", "专家发言", "讨论情况", "表决情况", "会诊意见",
+                 "后续工作")
+# GB/T 9704 纪要: who attended (the panel), who sent apologies (absent experts, institutions that sent no one), who
+# sat in (the institutions' staff, Art. 8(4)).
+ATTENDED, EXCUSED, SAT_IN = "出席：", "请假：", "列席："
+NOT_RECORDED = "（未记录）"
+SENT_NO_ONE = "（未派员参会）"
+UNRECORDED = "（未登记出席情况）"
+# Art. 9: who keeps the papers.
+CUSTODIANS = "存档：会诊表由{forms}保存；会议纪要由{minutes}保存。"
+ISSUE_NO = "第{n}号"
+CORRECTS = "（更正第{n}号）"
+CORRECTION_NOTE = "本纪要为第{n}号，更正第{old}号。更正理由：{reason}"
 CHINESE_ORDINALS = "一二三四五六七八九十"
 CC = "抄送："
 PRINTED_BY = "印发"

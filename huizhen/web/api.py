@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from huizhen import case_export
 from huizhen.commands import run_simple
 from huizhen.web.auth import Viewer
 from huizhen.web.common import WebError, api_viewer, call, web
@@ -23,7 +24,7 @@ from huizhen.web.inputs import UploadRefused, check_upload, no_markup, upload_na
 from huizhen.web.shared import material_response, meeting_instant, simple_actions
 from states.commands import Command
 from states.errors import InvalidInput
-from workflow import queries, timekeeping
+from workflow import finding, nominations, queries, timekeeping
 from workflow import usecases as uc
 
 router = APIRouter(prefix="/api/v1", tags=["huizhen"])
@@ -92,12 +93,55 @@ class Absence(Body):
     reason: str
 
 
+class Attendance(Body):
+    institution: str = Field(description="the member institution's code, e.g. SH")
+    staff: list[str] = Field(default=[], description="its 1–2 staff at the meeting, by real name")
+    absent: bool = Field(default=False, description="true: the institution sent no one")
+
+
+class Statement(Body):
+    expert: str
+    text: str
+    order: int | None = Field(default=None, description="the speaking order (default: the order of recording)")
+
+
+class MinutesText(Body):
+    summary: str | None = Field(default=None, description="the discussion (讨论情况)")
+    decision_text: str | None = Field(default=None, description="the decision's wording (会诊意见表述)")
+    follow_up: str | None = Field(default=None, description="the follow-up (后续工作)")
+
+
+class MinutesCorrection(MinutesText):
+    reason: str
+
+
 class Meeting(Body):
     at: str = Field(description="ISO 8601 instant with offset, e.g. 2026-10-14T14:00:00+08:00")
     platform: str
     link: str | None = None
     attendees: list[str] = []
     order: list[str] = []
+
+
+# --- i12-panel ---
+class Nomination(Body):
+    experts: list[str]
+    note: str = ""
+
+
+class Answer(Body):
+    expert: str | None = Field(default=None, description="your expert id (default: your own)")
+    answer: str = Field(description="accept | decline")
+    employer: str | None = Field(default=None, description="default: the expert pool's record")
+    province: str | None = Field(default=None, description="default: the expert pool's record")
+    relation: str = Field(default="none", description="relation to the producer: none | related")
+    relation_text: str = ""
+    note: str = ""
+
+
+class Keep(Body):
+    expert: str
+    reason: str
 
 
 class YearFile(Body):
@@ -122,15 +166,60 @@ async def me(viewer: Me) -> dict[str, Any]:
     return {"name": u.name, "role": u.role, "institution": u.institution, "expert": u.expert_id}
 
 
-@router.get("/cases", summary="Cases you may see (huizhen case list)")
-async def list_cases(request: Request, viewer: Me, status: str | None = None) -> list[dict[str, Any]]:
-    return await call(uc.list_cases, web(request).svc, _me(viewer), status)
+def _asked(status: str | None, institution: str | None, year: str | None, q: str | None, sort: str | None,
+           mine: str | None) -> dict[str, Any]:
+    return {"state": status, "institution": institution, "year": year, "q": q, "sort": sort, "mine": mine}
+
+
+@router.get("/cases", summary="Cases you may see, 50 a page (huizhen case list): search, sort, filters")
+async def list_cases(request: Request, viewer: Me, status: str | None = None, institution: str | None = None,
+                     year: str | None = None, q: str | None = None, sort: str | None = None,
+                     mine: str | None = None, page: str | None = None, limit: str | None = None) -> dict[str, Any]:
+    """`{items, total, page, pages, limit, next}`. `q`: every space-separated term is a substring of the number,
+    product name, model, brand, producer, a report number or the suspected defect; `sort`: deadline (default),
+    number, updated, status; `mine`: me (待我处理) or institution (待本单位处理)."""
+    return await call(finding.case_list, web(request).svc, _me(viewer), page=page, limit=limit,
+                      **_asked(status, institution, year, q, sort, mine))
+
+
+async def _export(request: Request, viewer: Viewer, fmt: str, asked: dict[str, Any]) -> Response:
+    svc = web(request).svc
+    rows = await call(finding.export_rows, svc, _me(viewer), **asked)
+    data = await call(case_export.export_bytes, fmt, rows)
+    name = case_export.filename(fmt, svc.clock.now())
+    return Response(data, media_type=case_export.MIME[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/cases/export.csv", summary="The filtered list, every page, as CSV (same filters as /cases)",
+            response_class=Response)
+async def export_csv(request: Request, viewer: Me, status: str | None = None, institution: str | None = None,
+                     year: str | None = None, q: str | None = None, sort: str | None = None,
+                     mine: str | None = None) -> Response:
+    return await _export(request, viewer, "csv", _asked(status, institution, year, q, sort, mine))
+
+
+@router.get("/cases/export.xlsx", summary="The filtered list, every page, as XLSX (same filters as /cases)",
+            response_class=Response)
+async def export_xlsx(request: Request, viewer: Me, status: str | None = None, institution: str | None = None,
+                      year: str | None = None, q: str | None = None, sort: str | None = None,
+                      mine: str | None = None) -> Response:
+    return await _export(request, viewer, "xlsx", _asked(status, institution, year, q, sort, mine))
+
+
+@router.get("/cases/similar", summary="Earlier cases you may see with the same producer, model or report number")
+async def similar(request: Request, viewer: Me, producer: str | None = None, model: str | None = None,
+                  report: Annotated[list[str] | None, Query()] = None) -> list[dict[str, Any]]:
+    product = {"producer": producer or "", "model": model or "", "report_numbers": report or []}
+    return await call(finding.similar_cases, web(request).svc, _me(viewer), product)
 
 
 @router.get("/dashboard", summary="The coordinators' dashboard: rows with working days left and 督办 colours")
 async def dashboard(request: Request, viewer: Me, state: str | None = None, institution: str | None = None,
-                    year: str | None = None) -> dict[str, Any]:
-    return await call(queries.dashboard, web(request).svc, _me(viewer), state, institution, year)
+                    year: str | None = None, q: str | None = None, sort: str | None = None, mine: str | None = None,
+                    page: str | None = None) -> dict[str, Any]:
+    return await call(queries.dashboard, web(request).svc, _me(viewer), state, institution, year, q, sort, mine,
+                      page)
 
 
 @router.get("/events/latest", summary="The event log's highest id (poll it to notice changes)")
@@ -146,7 +235,10 @@ async def new_case(request: Request, viewer: Me, body: CaseFile) -> dict[str, An
     _clean(body)
     svc = web(request).svc
     case = await call(uc.new_case, svc, _me(viewer), body.model_dump(exclude_none=True))
-    return await call(uc.show_case, svc, _me(viewer), case.number)
+    shown = await call(uc.show_case, svc, _me(viewer), case.number)
+    # A warning, not a refusal: earlier cases with the same producer, model or report number (issue 14).
+    shown["similar"] = await call(finding.similar_cases, svc, _me(viewer), case.product, case.number)
+    return shown
 
 
 @router.get("/cases/{number}", summary="One case (huizhen case show)")
@@ -250,6 +342,37 @@ async def form_panel(request: Request, viewer: Me, number: str, body: Panel) -> 
     return await _shown(request, viewer, number)
 
 
+@router.post("/cases/{number}/nominations", summary="Nominate experts of your own province's pool (Art. 8(1))")
+async def nominate(request: Request, viewer: Me, number: str, body: Nomination) -> dict[str, Any]:
+    _clean(body)
+    await call(nominations.nominate, web(request).svc, _me(viewer), number, body.experts, body.note)
+    return await _shown(request, viewer, number)
+
+
+@router.delete("/cases/{number}/nominations/{expert}", summary="Withdraw your institution's nomination")
+async def withdraw_nomination(request: Request, viewer: Me, number: str, expert: str) -> dict[str, Any]:
+    no_markup(expert, "expert")
+    await call(nominations.withdraw_nomination, web(request).svc, _me(viewer), number, expert)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/response", summary="Accept or decline a panel and declare conflicts (Art. 8(1))")
+async def respond(request: Request, viewer: Me, number: str, body: Answer) -> dict[str, Any]:
+    _clean(body)
+    expert = body.expert or viewer.user.expert_id or ""
+    await call(nominations.respond, web(request).svc, _me(viewer), number, expert, body.answer,
+               employer=body.employer, province=body.province, relation=body.relation,
+               relation_text=body.relation_text, note=body.note)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/keep-expert", summary="Keep an expert who declared a conflict, for a reason")
+async def keep_expert(request: Request, viewer: Me, number: str, body: Keep) -> dict[str, Any]:
+    _clean(body)
+    await call(nominations.keep_expert, web(request).svc, _me(viewer), number, body.expert, body.reason)
+    return await _shown(request, viewer, number)
+
+
 @router.post("/cases/{number}/materials", status_code=201, summary="Attach a material (stored by SHA-256)")
 async def attach(request: Request, viewer: Me, number: str, file: Annotated[UploadFile, File()],
                  kind: Annotated[str, Form()] = "other") -> dict[str, Any]:
@@ -269,6 +392,9 @@ async def attach(request: Request, viewer: Me, number: str, file: Annotated[Uplo
 @router.get("/cases/{number}/materials/{sha256}", summary="Download a material", response_class=Response)
 async def download(request: Request, viewer: Me, number: str, sha256: str) -> Response:
     item, data = await call(uc.material, web(request).svc, _me(viewer), number, sha256)
+    from huizhen.web.downloads import logged  # the read log (issue 14)
+
+    await logged(request, _me(viewer), "material", number, str(item["filename"]), "api")
     return material_response(item, data)
 
 
@@ -308,6 +434,38 @@ async def chase(request: Request, viewer: Me, number: str, body: Chase) -> dict[
 async def record_absence(request: Request, viewer: Me, number: str, body: Absence) -> dict[str, Any]:
     _clean(body)
     await call(uc.record_absence, web(request).svc, _me(viewer), number, body.expert, body.reason)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/attendance", summary="Record an institution's 1–2 staff at the meeting, or its absence")
+async def record_attendance(request: Request, viewer: Me, number: str, body: Attendance) -> dict[str, Any]:
+    _clean(body)
+    await call(uc.record_attendance, web(request).svc, _me(viewer), number, body.institution, body.staff,
+               body.absent)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/statements", summary="Record an expert's statement at the meeting (Art. 8(5))")
+async def record_statement(request: Request, viewer: Me, number: str, body: Statement) -> dict[str, Any]:
+    _clean(body)
+    await call(uc.record_statement, web(request).svc, _me(viewer), number, body.expert, body.text, body.order)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/minutes/draft", summary="Edit the minutes before issuing them (Art. 8(7))")
+async def draft_minutes(request: Request, viewer: Me, number: str, body: MinutesText) -> dict[str, Any]:
+    _clean(body)
+    await call(uc.draft_minutes, web(request).svc, _me(viewer), number, body.summary, body.decision_text,
+               body.follow_up)
+    return await _shown(request, viewer, number)
+
+
+@router.post("/cases/{number}/minutes/corrections", status_code=201,
+             summary="Issue a correction: the next numbered issue of the minutes, naming the one it corrects")
+async def correct_minutes(request: Request, viewer: Me, number: str, body: MinutesCorrection) -> dict[str, Any]:
+    _clean(body)
+    await call(uc.correct_minutes, web(request).svc, _me(viewer), number, body.reason, body.summary,
+               body.decision_text, body.follow_up)
     return await _shown(request, viewer, number)
 
 

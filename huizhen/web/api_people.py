@@ -30,6 +30,9 @@ class NewUser(Body):
     institution: str | None = None
     expert: str | None = None
     email: str | None = None
+    display_name: str = ""
+    phone: str | None = None
+    password: str | None = Field(default=None, description="an initial sign-in password (at least 8 characters)")
 
 
 class Password(Body):
@@ -61,8 +64,13 @@ async def users(request: Request, viewer: Me) -> list[dict[str, Any]]:
 @router.post("/users", status_code=201, summary="Add a user (admin)")
 async def add_user(request: Request, viewer: Me, body: NewUser) -> dict[str, Any]:
     _clean(body)
-    u = await call(uc.add_user, web(request).svc, _me(viewer), body.name, body.role, body.institution, body.expert,
-                   body.email)
+    w = web(request)
+    password_hash = None
+    if body.password is not None:
+        wu.check_password(body.password, body.name)
+        password_hash = w.auth.hash_password(body.password)
+    u = await call(uc.add_user, w.svc, _me(viewer), body.name, body.role, body.institution, body.expert,
+                   body.email, password_hash, display_name=body.display_name, phone=body.phone)
     return wu.user_row(u)
 
 

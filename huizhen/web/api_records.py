@@ -16,6 +16,7 @@ from huizhen.papers import render_form, render_minutes
 from huizhen.web import diagram
 from huizhen.web.api import Me, _me
 from huizhen.web.common import attachment, call, web
+from huizhen.web.downloads import logged
 from huizhen.web.inputs import no_markup
 from states.errors import InvalidInput
 from states.machine import mermaid
@@ -31,13 +32,14 @@ router = APIRouter(prefix="/api/v1", tags=["huizhen"])
 # --- papers ----------------------------------------------------------------------------------------------------
 
 
-def _paper(kind: str, svc: uc.Services, actor: str, number: str, expert: str | None, fmt: str) -> bytes:
+def _paper(kind: str, svc: uc.Services, actor: str, number: str, expert: str | None, fmt: str,
+           issue: int | None = None) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"paper.{fmt}"
         if kind == "form":
             render_form(form_context(svc, actor, number, expert), out)
         else:
-            render_minutes(minutes_context(svc, actor, number), out)
+            render_minutes(minutes_context(svc, actor, number, issue), out)
         return out.read_bytes()
 
 
@@ -46,14 +48,18 @@ def _paper(kind: str, svc: uc.Services, actor: str, number: str, expert: str | N
 async def paper_form(request: Request, viewer: Me, number: str, expert: str | None = None,
                      format: Literal["pdf", "docx"] = "pdf") -> Response:
     data = await call(_paper, "form", web(request).svc, _me(viewer), number, expert, format)
+    await logged(request, _me(viewer), "form" if expert else "blank_form", number,
+                 f"{expert}.{format}" if expert else format, "api")
     return attachment(data, f"{number}-form.{format}")
 
 
-@router.get("/cases/{number}/papers/minutes", summary="The 会议纪要 (a draft before they are issued)",
+@router.get("/cases/{number}/papers/minutes",
+            summary="The 会议纪要 in force (a draft before they are issued; ?issue=N an earlier numbered issue)",
             response_class=Response)
-async def paper_minutes(request: Request, viewer: Me, number: str,
-                        format: Literal["pdf", "docx"] = "pdf") -> Response:
-    data = await call(_paper, "minutes", web(request).svc, _me(viewer), number, None, format)
+async def paper_minutes(request: Request, viewer: Me, number: str, format: Literal["pdf", "docx"] = "pdf",
+                        issue: Annotated[int | None, Query(ge=1, le=1000)] = None) -> Response:
+    data = await call(_paper, "minutes", web(request).svc, _me(viewer), number, None, format, issue)
+    await logged(request, _me(viewer), "minutes", number, format, "api")
     return attachment(data, f"{number}-minutes.{format}")
 
 
@@ -75,7 +81,9 @@ async def replay(request: Request, viewer: Me, number: str,
 
 @router.get("/cases/{number}/export", summary="The event log with hashes (huizhen audit export)")
 async def export(request: Request, viewer: Me, number: str) -> list[dict[str, Any]]:
-    return await call(uc.export_events, web(request).svc, _me(viewer), number)
+    events = await call(uc.export_events, web(request).svc, _me(viewer), number)
+    await logged(request, _me(viewer), "export", number, "json", "api")
+    return events
 
 
 @router.get("/cases/{number}/dossier", summary="The archive dossier ZIP (huizhen audit dossier)",
@@ -90,6 +98,7 @@ async def dossier(request: Request, viewer: Me, number: str) -> Response:
             return out.read_bytes()
 
     data = await call(build)
+    await logged(request, _me(viewer), "dossier", number, "zip", "api")
     return attachment(data, f"{number}-dossier.zip", "application/zip")
 
 

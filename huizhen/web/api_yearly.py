@@ -94,6 +94,9 @@ async def fee_statement(request: Request, viewer: Me, institution: str, year: YE
         files = await call(write_statement, statement, Path(tmp))
         path = Path(files[format])
         data = path.read_bytes()
+    from huizhen.web.downloads import logged  # the read log (issue 14)
+
+    await logged(request, _me(viewer), "fee_statement", None, path.name, "api")
     return attachment(data, path.name)
 
 
@@ -152,6 +155,9 @@ async def purge(request: Request, viewer: Me, body: Purge) -> dict[str, Any]:
 @router.get("/retention/destruction-lists/{batch}", summary="A destruction list (销毁清单), from its tombstones")
 async def destruction_list(request: Request, viewer: Me, batch: str) -> dict[str, Any]:
     rows = await call(accounts.destruction_list, web(request).svc, _me(viewer), batch)
+    from huizhen.web.downloads import logged  # the read log (issue 14)
+
+    await logged(request, _me(viewer), "destruction_list", None, f"{batch}.json", "api")
     return {"batch": batch, "rows": rows}
 
 

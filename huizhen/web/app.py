@@ -23,11 +23,15 @@ from huizhen.bootstrap import App
 from huizhen.errors import http_status, json_error, web_message
 from huizhen.labels import HTTP_TITLES
 from huizhen.web import (
+    admin,
     api,
+    api_admin,
     api_people,
+    api_reads,
     api_records,
     api_yearly,
     checkpoint_web,
+    downloads,
     experts,
     help,
     pages,
@@ -158,14 +162,18 @@ def create_app(hz: App, *, secret: str | None = None, secure_cookies: bool = Fal
     app.include_router(pages.router)
     app.include_router(experts.router)
     app.include_router(records.router)
+    app.include_router(admin.router)
+    app.include_router(downloads.router)  # issue 14: papers, exports and the read log in the pages
     app.include_router(sse.router)
     app.include_router(api.simple_router())  # the catalogue's simple commands, as it is now
     app.include_router(api.router)
     app.include_router(api_records.router)
     app.include_router(api_people.router)
+    app.include_router(api_admin.router)
     app.include_router(api_yearly.router)
     app.include_router(checkpoint_web.pages)
     app.include_router(checkpoint_web.api)
+    app.include_router(api_reads.router)
     app.include_router(help.router)  # after records: its /help/api comes before /help/{chapter}
 
     @app.get("/healthz", include_in_schema=False)

@@ -191,6 +191,8 @@ class Authenticator:
         self.store.record_login(name, client, ok, now)
         if not ok or found is None or stored is None:
             raise LoginRefused(401, "用户名或密码错误 / Wrong user name or password")
+        if not found[0].active:
+            raise LoginRefused(403, "该账户已停用，请联系管理员 / This account is disabled; ask an admin")
         if self.hasher.check_needs_rehash(stored):
             stored = self.hasher.hash(password)
             self.store.set_password_hash(name, stored)
@@ -209,6 +211,20 @@ class Authenticator:
             longest = max(longest, _aware(last) + delay - now)
         return longest
 
+    def password_ok(self, name: str, password: str) -> bool:
+        """Whether PASSWORD is NAME's current one (changing one's own password asks for it first)."""
+        found = self.store.user_and_hash(name)
+        stored = found[1] if found else None
+        try:
+            return bool(self.hasher.verify(stored or self._dummy, password or "")) and stored is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def fingerprint_of(self, name: str) -> str:
+        """The fingerprint a new session of NAME carries (after their password changed)."""
+        found = self.store.user_and_hash(name)
+        return fingerprint(found[1]) if found and found[1] else ""
+
     def session_user(self, data: dict[str, Any]) -> User | None:
         """The user of a signed session, while their password is the one the session was made with."""
         name = data.get("u")
@@ -217,6 +233,8 @@ class Authenticator:
         found = self.store.user_and_hash(name)
         if found is None or found[1] is None or fingerprint(found[1]) != data.get("f"):
             return None
+        if not found[0].active:
+            return None  # disabled by an admin: their open sessions end with it
         if self.store.session_ended(session_id_digest(str(data.get("c", "")))):
             return None  # signed out: a copy of the cookie is worth nothing
         return found[0]
@@ -230,4 +248,5 @@ class Authenticator:
         token = token.strip()
         if not token or len(token) > 200:
             return None
-        return self.store.token_user(token_digest(token), self.wall())
+        user = self.store.token_user(token_digest(token), self.wall())
+        return user if user is not None and user.active else None

@@ -28,7 +28,8 @@ from huizhen.web.inputs import mime_of
 from states.beijing import BEIJING
 from states.errors import DomainError, InvalidInput
 from storage.web_repo import WebStore
-from workflow.usecases import Services
+from workflow.people import lead_now
+from workflow.usecases import Services, beijing_day
 
 T = TypeVar("T")
 
@@ -261,6 +262,7 @@ def make_templates(directory: str) -> Jinja2Templates:
         SEVERITY_LABELS=labels.SEVERITY_LABELS, LIKELIHOOD_LABELS=labels.LIKELIHOOD_LABELS,
         EVENT_LABELS=labels.EVENT_LABELS, ACTION_LABELS=labels.ACTION_LABELS, DONE_LABELS=labels.DONE_LABELS,
         ROLE_LABELS=labels.ROLE_LABELS, URGENCY_LABELS=labels.URGENCY_LABELS, FEE_LABELS=labels.FEE_LABELS,
+        SORT_LABELS=labels.SORT_LABELS, MINE_LABELS=labels.MINE_LABELS, SIMILAR_LABELS=labels.SIMILAR_LABELS,
         label=labels.label, blocked_text=blocked_text,
     )
     return templates
@@ -271,6 +273,8 @@ def render(request: Request, name: str, ctx: dict[str, Any] | None = None, statu
     w = web(request)
     context: dict[str, Any] = {"viewer": viewer, "members": w.members, "demo_note": w.demo_note,
                                "now": w.svc.clock.now()}
+    if viewer is not None:  # Art. 3: who leads this year, for the line at the top of the dashboards
+        context["lead"] = lead_now(w.svc, beijing_day(context["now"]))
     context.update(ctx or {})
     response: HTMLResponse = w.templates.TemplateResponse(request, name, context, status_code=status)
     return response

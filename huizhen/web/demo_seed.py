@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from huizhen.bootstrap import App
+from workflow import nominations
 from workflow import usecases as uc
 from workflow.ports import User
 
@@ -212,6 +213,9 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                  ("zhaolei", "2026-11-12T15:00:00")])
     at("2026-11-13T09:00:00")
     uc.refer(svc, "shanghai", n)
+    at("2026-11-13T10:00:00")
+    uc.schedule_meeting(svc, "jiangsu", n, datetime.fromisoformat("2026-11-18T14:00:00+08:00"), "腾讯会议",
+                        None, ["jiangsu", "shanghai"], [])
     at("2026-11-18T14:00:00")
     uc.convene(svc, "jiangsu", n)
     opinions(n, [("wangjg", "2026-11-18T15:00:00", opinion("uncertain", 2, 3, public=True)),
@@ -238,8 +242,20 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
                  ("wuhao", "2026-12-04T16:00:00")])
     at("2026-12-07T09:00:00")
     uc.refer(svc, "anhui", n)
+    at("2026-12-07T10:00:00")
+    uc.schedule_meeting(svc, "jiangsu", n, datetime.fromisoformat("2026-12-10T14:00:00+08:00"), "腾讯会议",
+                        None, ["jiangsu", "anhui"], [])
     at("2026-12-10T14:00:00")
     uc.convene(svc, "jiangsu", n)
+    # Art. 8(4)–(5): who attended for each institution, and what each expert said, in speaking order.
+    at("2026-12-10T14:50:00")
+    for code, staff in (("JS", ["周明"]), ("AH", ["孙丽", "钱伟"]), ("SH", ["王芳"])):
+        uc.record_attendance(svc, "jiangsu", n, code, staff)
+    uc.record_attendance(svc, "jiangsu", n, "ZJ", absent=True)
+    for expert, said in (("limin", "温控器失效时外壳温度超过限值，存在烫伤和起火风险。"),
+                         ("zhaolei", "同意，建议对同批次产品抽样检测温控回路。"),
+                         ("wuhao", "伤害监测数据支持缺陷判断，建议开展调查。")):
+        uc.record_statement(svc, "jiangsu", n, ex[expert], said)
     opinions(n, [("limin", "2026-12-10T15:00:00", opinion("yes", 4, 5, recall=True)),
                  ("zhaolei", "2026-12-10T15:10:00", opinion("yes", 4, 4)),
                  ("wuhao", "2026-12-10T15:20:00", opinion("yes", 3, 5))])
@@ -345,7 +361,16 @@ def _seed(hz: App, clock: SeedClock, set_password: Callable[[str, str], None]) -
             ["injury_monitoring"])
     at("2026-12-23T10:00:00")
     submit(n, "shanghai")
+    # --- i12-panel --- Art. 8(1): SH and JS nominate from their own pools; two experts have answered, one not yet.
+    at("2026-12-24T09:30:00")
+    nominations.nominate(svc, "shanghai", n, [ex["wangjg"], ex["sunli"]], "机械与材料方向")
+    at("2026-12-24T10:00:00")
+    nominations.nominate(svc, "jiangsu", n, [ex["limin"]], "电气安全方向")
     prepare(n, "shanghai", "2026-12-29", ["wangjg", "limin", "sunli"], "SH-2026-JC-1223")
+    at("2026-12-29T11:30:00")
+    nominations.respond(svc, "wangjg", n, ex["wangjg"], "accept")
+    at("2026-12-29T11:40:00")
+    nominations.respond(svc, "limin", n, ex["limin"], "accept")
 
     # L — 儿童安全座椅: just submitted.
     n = new("submitted", "anhui", "2026-12-28T09:30:00",

@@ -14,6 +14,7 @@ from loguru import logger
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from huizhen import case_export
 from huizhen.commands import run_simple
 from huizhen.labels import MATERIAL_KINDS, t
 from huizhen.web import diagram, forms
@@ -35,7 +36,8 @@ from huizhen.web.common import (
 )
 from huizhen.web.inputs import UploadRefused, check_upload, text, upload_name
 from huizhen.web.shared import case_url, material_response, meeting_instant, simple_actions
-from workflow import accounts, queries
+from states.errors import InvalidInput
+from workflow import accounts, finding, nominations, queries
 from workflow import usecases as uc
 from workflow.queries import available_actions
 
@@ -129,31 +131,72 @@ async def logout(request: Request) -> Response:
 # --- the dashboard ---------------------------------------------------------------------------------------------
 
 
+FILTERS = ("state", "institution", "year", "q", "sort", "mine")
+
+
 def _filters(request: Request) -> dict[str, str]:
     q = request.query_params
-    return {k: q.get(k, "") for k in ("state", "institution", "year")}
+    return {k: q.get(k, "") for k in FILTERS}
 
 
 async def _dashboard_data(request: Request, viewer: Viewer) -> dict[str, Any]:
     f = _filters(request)
     await call(web(request).fresh_calendar)
-    return await call(queries.dashboard, web(request).svc, viewer.user.name, f["state"], f["institution"], f["year"])
+    return await call(queries.dashboard, web(request).svc, viewer.user.name, f["state"], f["institution"], f["year"],
+                      f["q"], f["sort"], f["mine"], request.query_params.get("page") or 1)
+
+
+def _board_context(request: Request, board: dict[str, Any]) -> dict[str, Any]:
+    """The filters as a query string (the live update and the pager keep them), with the page for the rows."""
+    filters = {k: v for k, v in _filters(request).items() if v}
+    query = urlencode(filters)
+    page = board["page"]
+    at_page = urlencode(filters | ({"page": str(page)} if page > 1 else {}))
+
+    def page_url(n: int) -> str:
+        return "/dashboard?" + urlencode(filters | {"page": str(n)})
+
+    return {"board": board, "query": query, "rows_query": at_page, "page_url": page_url,
+            "export_query": ("?" + query) if query else ""}
 
 
 @router.get("/dashboard")
 async def dashboard(request: Request) -> Response:
     viewer = await page_viewer(request)
     board = await _dashboard_data(request, viewer)
-    query = urlencode({k: v for k, v in _filters(request).items() if v})
-    return render(request, "dashboard.html.j2", {"board": board, "query": query,
-                                                 "may_open": queries.may_open_case(viewer.user)}, viewer=viewer)
+    return render(request, "dashboard.html.j2", _board_context(request, board)
+                  | {"may_open": queries.may_open_case(viewer.user)}, viewer=viewer)
 
 
 @router.get("/dashboard/rows")
 async def dashboard_rows(request: Request) -> Response:
     viewer = await page_viewer(request)
     board = await _dashboard_data(request, viewer)
-    return render(request, "_rows.html.j2", {"board": board}, viewer=viewer)
+    return render(request, "_rows.html.j2", _board_context(request, board), viewer=viewer)
+
+
+async def _export(request: Request, fmt: str) -> Response:
+    viewer = await page_viewer(request)
+    w = web(request)
+    f = _filters(request)
+    rows = await call(finding.export_rows, w.svc, viewer.user.name, state=f["state"], institution=f["institution"],
+                      year=f["year"], q=f["q"], sort=f["sort"], mine=f["mine"])
+    data = await call(case_export.export_bytes, fmt, rows)
+    name = case_export.filename(fmt, w.svc.clock.now())
+    return Response(data, media_type=case_export.MIME[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/dashboard/export.csv")
+async def dashboard_export_csv(request: Request) -> Response:
+    """The filtered list (every page, not only the one shown) as CSV."""
+    return await _export(request, "csv")
+
+
+@router.get("/dashboard/export.xlsx")
+async def dashboard_export_xlsx(request: Request) -> Response:
+    """The filtered list (every page, not only the one shown) as XLSX."""
+    return await _export(request, "xlsx")
 
 
 # --- opening and editing a draft -------------------------------------------------------------------------------
@@ -215,14 +258,20 @@ async def edit_case(request: Request, number: str) -> Response:
 async def case_page(request: Request, viewer: Viewer, number: str, *, error: str = "", status: int = 200,
                     values: dict[str, Any] | None = None) -> Response:
     # One read-only transaction, one load of the case (workflow.queries.case_page): everything the page shows.
-    page = await call(queries.case_page, web(request).svc, viewer.user.name, number)
+    q = request.query_params
+    pool_field = text(q.get("pool_field", ""), "pool_field", max_len=200)
+    pool_province = text(q.get("pool_province", ""), "pool_province", max_len=8)
+    page = await call(queries.case_page, web(request).svc, viewer.user.name, number, pool_field, pool_province)
     case, panel = page["case"], page["panel"]
     ok = request.query_params.get("ok", "") if status == 200 else ""
     ctx = {
         **page, "diagram": diagram.figure(case["status"]), "error": error, "ok": ok, "values": values or {},
-        "material_kinds": MATERIAL_KINDS, "reason_actions": set(simple_actions()) | {"reopen"},
+        "material_kinds": MATERIAL_KINDS, "pool_field": pool_field, "pool_province": pool_province, "reason_actions": set(simple_actions()) | {"reopen"},
         "pending_experts": [p for p in panel if not p["opinion"] and not p["absent"]],
         "unpaid_experts": [p for p in panel if p["id"] not in case.get("fees", {})],
+        # A draft's applicant is warned of earlier cases with the same producer, model or report number (issue 14).
+        "similar": (await call(finding.similar_cases, web(request).svc, viewer.user.name, case.get("product") or {},
+                               number) if "edit" in page["action_names"] else []),
     }
     return render(request, "case.html.j2", ctx, status, viewer)
 
@@ -337,6 +386,9 @@ async def attach(request: Request, number: str) -> Response:
 async def download(request: Request, number: str, sha256: str) -> Response:
     viewer = await page_viewer(request)
     item, data = await call(uc.material, web(request).svc, viewer.user.name, number, sha256)
+    from huizhen.web.downloads import logged  # the read log (issue 14)
+
+    await logged(request, viewer.user.name, "material", number, str(item["filename"]))
     return material_response(item, data)
 
 
@@ -413,3 +465,142 @@ async def schedule(request: Request, number: str) -> Response:
         return uc.schedule_meeting(svc, viewer.user.name, number, at, platform, link, attendees, order)
 
     return await _act(request, number, "schedule", run)
+
+
+# --- i12-panel --- Art. 8(1): nominations by every institution, the experts' answers, a conflicted expert kept
+
+
+@router.post("/cases/{number}/nominations")
+async def nominate(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        experts = [text(v, "expert", max_len=16) for v in forms._list(form, "experts")]
+        note = text(field(form, "note"), "note", max_len=2000)
+        return nominations.nominate(svc, viewer.user.name, number, experts, note)
+
+    return await _act(request, number, "nominate", run)
+
+
+@router.post("/cases/{number}/nominations/withdraw")
+async def withdraw_nomination(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        expert = text(field(form, "expert"), "expert", required=True, max_len=16)
+        return nominations.withdraw_nomination(svc, viewer.user.name, number, expert)
+
+    return await _act(request, number, "withdraw_nomination", run)
+
+
+@router.post("/cases/{number}/response")
+async def respond(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        answer = text(field(form, "answer"), "answer", max_len=16)
+        return nominations.respond(
+            svc, viewer.user.name, number, viewer.user.expert_id or "", answer,
+            employer=text(field(form, "employer"), "employer", max_len=200),
+            province=text(field(form, "province"), "province", max_len=50),
+            relation=text(field(form, "relation"), "relation", max_len=16) or "none",
+            relation_text=text(field(form, "relation_text"), "relation_text", max_len=2000),
+            note=text(field(form, "note"), "note", max_len=2000))
+
+    return await _act(request, number, "respond", run)
+
+
+@router.post("/cases/{number}/keep")
+async def keep_expert(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        expert = text(field(form, "expert"), "expert", required=True, max_len=16)
+        reason = text(field(form, "reason"), "reason", max_len=2000)
+        return nominations.keep_expert(svc, viewer.user.name, number, expert, reason)
+
+    return await _act(request, number, "keep_expert", run)
+
+
+# --- the meeting's records and the minutes as a draft (issue 12, Art. 8(4)–(7)) ----------------------------------
+
+
+@router.post("/cases/{number}/attendance")
+async def attendance(request: Request, number: str) -> Response:
+    """The lead records an institution's 1–2 staff at the meeting by real name, or that it sent no one."""
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        institution = text(field(form, "institution"), "institution", required=True, max_len=16)
+        staff = [text(field(form, key), "staff", max_len=50) for key in ("staff1", "staff2", "staff3")]
+        absent = field(form, "absent") == "yes"
+        return uc.record_attendance(svc, viewer.user.name, number, institution, [s for s in staff if s], absent)
+
+    return await _act(request, number, "record_attendance", run)
+
+
+@router.post("/cases/{number}/statement")
+async def statement(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        expert = text(field(form, "expert"), "expert", required=True, max_len=16)
+        raw_order = text(field(form, "order"), "order", max_len=3)
+        if raw_order and not raw_order.isdigit():
+            raise InvalidInput(f"{raw_order!r} is not a number", key="statement_order_invalid", field="order",
+                               limit=99)
+        said = text(field(form, "text"), "text", max_len=20000)
+        return uc.record_statement(svc, viewer.user.name, number, expert, said, int(raw_order) if raw_order else None)
+
+    return await _act(request, number, "record_statement", run)
+
+
+def _minutes_fields(form: FormData) -> dict[str, str | None]:
+    return {key: text(field(form, key), key, max_len=5000) or None
+            for key in ("summary", "decision_text", "follow_up")}
+
+
+@router.post("/cases/{number}/minutes/draft")
+async def minutes_draft(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        return uc.draft_minutes(svc, viewer.user.name, number, **_minutes_fields(form))
+
+    return await _act(request, number, "draft_minutes", run)
+
+
+@router.post("/cases/{number}/minutes/correct")
+async def minutes_correct(request: Request, number: str) -> Response:
+    svc = web(request).svc
+
+    def run(viewer: Viewer, form: FormData) -> Any:
+        reason = text(field(form, "reason"), "reason", max_len=2000)
+        return uc.correct_minutes(svc, viewer.user.name, number, reason, **_minutes_fields(form))
+
+    return await _act(request, number, "correct_minutes", run)
+
+
+@router.get("/cases/{number}/minutes/preview.pdf")
+async def minutes_preview(request: Request, number: str) -> Response:
+    """The minutes as a PDF shown in the browser: the draft with the lead's edits before issuing, then the issue in
+    force (?issue=N an earlier one)."""
+    viewer = await page_viewer(request)
+    raw = request.query_params.get("issue", "")
+    issue = int(raw) if raw.isdigit() else None
+    data = await call(_minutes_pdf, web(request).svc, viewer.user.name, number, issue)
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{number}-minutes.pdf"'})
+
+
+def _minutes_pdf(svc: uc.Services, actor: str, number: str, issue: int | None) -> bytes:
+    import tempfile
+    from pathlib import Path
+
+    from huizhen.papers import render_minutes
+    from workflow.documents import minutes_context
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "minutes.pdf"
+        render_minutes(minutes_context(svc, actor, number, issue), out)
+        return out.read_bytes()

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from huizhen import labels
 from huizhen.clock import parse_instant
 from huizhen.web import checkpoint_web, diagram
+from huizhen.web.audit_words import local_instant
 from huizhen.web.auth import Viewer
 from huizhen.web.common import (
     attachment,
@@ -29,6 +30,7 @@ from huizhen.web.common import (
     render,
     web,
 )
+from huizhen.web.downloads import audit_tools
 from huizhen.web.inputs import text
 from huizhen.yearly_render import CHART_NAMES, draw_charts, write_destruction_list
 from states.beijing import BEIJING
@@ -184,6 +186,9 @@ async def destruction_list_file(request: Request, name: str) -> Response:
     with tempfile.TemporaryDirectory(prefix="huizhen-destruction-") as tmp:
         files = await call(write_destruction_list, batch, rows, w.hz.settings.members, Path(tmp))
         data = Path(files[fmt]).read_bytes()
+    from huizhen.web.downloads import logged  # the read log (issue 14)
+
+    await logged(request, viewer.user.name, "destruction_list", None, f"{batch}.{fmt}")
     return attachment(data, f"destruction-list-{batch}.{fmt}")
 
 
@@ -202,7 +207,9 @@ async def audit(request: Request) -> Response:
 
 def _at(request: Request) -> datetime | None:
     raw = request.query_params.get("at", "").strip()
-    return parse_instant(raw, "at") if raw else None
+    if not raw:  # the page's date-time picker (issue 14): Beijing time without an offset
+        return local_instant(request.query_params.get("at_local", ""), "at_local")
+    return parse_instant(raw, "at")
 
 
 @router.get("/audit/cases/{number}")
@@ -216,9 +223,11 @@ async def audit_case(request: Request, number: str) -> Response:
     index = len(events) - 1
     if at is not None:
         index = max([i for i, e in enumerate(events) if datetime.fromisoformat(e["occurred_at"]) <= at] or [0])
+    tools = await audit_tools(request, viewer, number)
     return render(request, "audit_case.html.j2", {"number": number, "findings": findings, "events": events,
                                                   "replay": replay, "index": index, "at": at,
-                                                  "diagram": diagram.figure(replay["status"])}, viewer=viewer)
+                                                  "diagram": diagram.figure(replay["status"]), **tools},
+                  viewer=viewer)
 
 
 @router.get("/audit/cases/{number}/replay")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import storage.read_tables  # noqa: F401  (the read log joins the same metadata too)
+import storage.summary_tables  # noqa: F401  (the summary projection joins the same metadata too)
 import storage.web_tables  # noqa: F401  (the web tables join the same metadata, for autogenerate)
 from storage.tables import metadata
 

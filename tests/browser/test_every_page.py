@@ -23,20 +23,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browserkit import PASSWORD, chrome, demo_site
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "artifacts" / "pages"
-CONFIG = ROOT / "config.yaml"
-PASSWORD = "huizhen-demo"
 WIDTHS = ((390, 844, True), (1366, 900, False))  # (width, height, mobile)
 ROLES = tuple(os.environ.get("HUIZHEN_PAGES_ROLES", "admin,shanghai,jiangsu,zhejiang,anhui,wangjg,auditor").split(","))
 ALL_CASES_FOR = "shanghai"
@@ -86,81 +82,16 @@ def test_english_finds_sentences_and_codes_but_not_data() -> None:
     assert english("shanghai · SH 上海 · YRD-2026-0015 · T1 · SHA-256 3fa9c0e1d2 · a@example.org · 报告.pdf") == []
 
 
-def _find(env: str, path: str, name: str) -> str | None:
-    chosen = os.environ.get(env)
-    if chosen:
-        return chosen if Path(chosen).exists() else None
-    return path if Path(path).exists() else shutil.which(name)
-
-
-CHROMIUM = _find("HUIZHEN_TEST_CHROMIUM", "/usr/bin/chromium", "chromium")
-CHROMEDRIVER = _find("HUIZHEN_TEST_CHROMEDRIVER", "/usr/bin/chromedriver", "chromedriver")
-
-
-def _require_chromium() -> None:
-    if CHROMIUM and CHROMEDRIVER:
-        return
-    message = "headless Chromium is not installed (apt-get install chromium chromium-driver; ./dev test does it)"
-    if os.environ.get("CI"):
-        pytest.fail(message + " — CI=true: the browser tests must run, not skip")
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo, served by uvicorn in a thread on a free loopback port over a fresh SQLite file."""
-    _require_chromium()
-    import uvicorn
-
-    from huizhen.bootstrap import bootstrap
-    from huizhen.web import create_app
-    from huizhen.web.auth import make_hasher
-    from huizhen.web.demo_seed import DemoClock, demo_banner, seed
-    from storage.web_repo import WebStore
-
-    db = tmp_path_factory.mktemp("pages") / "pages.db"
-    hz = bootstrap(CONFIG, database_url=f"sqlite:///{db}", clock=DemoClock())
-    hz.init()
-    store, hashed = WebStore(hz.engine), make_hasher(fast=True).hash(PASSWORD)
-    seed(hz, lambda name, _: store.set_password_hash(name, hashed))
-    web = create_app(hz, secret="c" * 40, sse_poll=0.5, demo_note=demo_banner())
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
-                                        timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    assert srv.started, "the web server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
-        hz.engine.dispose()
+    with demo_site(tmp_path_factory.mktemp("pages") / "pages.db", secret="c" * 40, sse_poll=0.5) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
 def driver() -> Iterator[Any]:
-    _require_chromium()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1366,900", "--lang=zh-CN", "--disable-extensions", "--no-first-run"):
-        options.add_argument(arg)
-    d = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    d.implicitly_wait(0)
+    d = chrome(1366, 900)
     try:
         yield d
     finally:

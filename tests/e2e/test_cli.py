@@ -182,7 +182,15 @@ def drive_lifecycle(hz: Hz, tmp_path: Path, *, refusals: bool) -> None:
     hz.ok("case", "refer", number, user="sh", now=t_refer)
     shown_at[t_refer] = hz.json("case", "show", number, user="js", now=t_refer)
     assert shown_at[t_refer]["status"] == "convening"
+    # Art. 5 / 8(4): the online meeting is scheduled first; at it, the lead records attendance and statements.
+    hz.ok("case", "schedule", number, "--at", "2026-10-14T14:00:00+08:00", "--platform", "腾讯会议", user="js",
+          now="2026-10-09T15:00:00+08:00")
     hz.ok("case", "convene", number, user="js", now="2026-10-14T14:00:00+08:00")
+    hz.ok("case", "attendance", number, "--institution", "sh", "--staff", "王芳", "--staff", "李强", user="js",
+          now="2026-10-14T14:20:00+08:00")
+    hz.ok("case", "attendance", number, "--institution", "zj", "--absent", user="js", now="2026-10-14T14:20:00+08:00")
+    hz.ok("case", "statement", number, "--expert", ids[0], "--text", "锁止销在颠簸时脱出。", user="js",
+          now="2026-10-14T14:25:00+08:00")
 
     if refusals:
         bad = tmp_path / "bad-opinion.yaml"
@@ -391,3 +399,35 @@ def test_a_joint_decision_alone_waits_for_another_institution_s_concurrence(tmp_
     hz.ok("case", "submit", number, user="sh", now="2026-09-24T10:05:00+08:00")
     types = [e["type"] for e in hz.json("case", "history", number, user="auditor")]
     assert types == ["CaseOpened", "VerificationRecorded", "ConcurrenceRecorded", "CaseSubmitted"]
+
+
+def test_nominations_answers_and_a_kept_conflict_on_the_command_line(tmp_path: Path) -> None:
+    """Art. 8(1) (issue 12): sh and js nominate from their own pools (js refused for SH's expert, naming
+    EXPERT_ID), the panel is formed, x1 declares a conflict, dispatch is refused (exit 5) until sh keeps x1."""
+    hz = Hz(f"sqlite:///{tmp_path / 'panel.db'}")
+    e1, e2, e3 = set_up(hz)  # pools: SH, JS, ZJ
+    number = hz.last("case", "new", str(EXAMPLES / "case.yaml"), user="sh", now="2026-09-24T10:00:00+08:00")
+    hz.ok("case", "verify", number, "--note", "核实无误", user="sh", now="2026-09-24T10:01:00+08:00")
+    hz.ok("case", "submit", number, user="sh", now="2026-09-24T10:02:00+08:00")
+    refused(hz("case", "nominate", number, e1, user="js", now="2026-09-24T10:03:00+08:00"), 2, "EXPERT_ID")
+    hz.ok("case", "nominate", number, e2, "--note", "电气安全", user="js", now="2026-09-24T10:04:00+08:00")
+    hz.ok("case", "nominate", number, e1, user="sh", now="2026-09-24T10:05:00+08:00")
+    hz.ok("case", "panel", number, e1, e2, e3, user="sh", now="2026-09-24T10:06:00+08:00")
+    hz.ok("case", "attach", number, str(EXAMPLES / "case.yaml"), user="sh", now="2026-09-24T10:07:00+08:00")
+    refused(hz("case", "respond", number, "--accept", "--relation", "related", "--employer", " ", user="x1",
+               now="2026-09-24T10:08:00+08:00"), 2, "--employer")
+    hz.ok("case", "respond", number, "--accept", "--relation", "曾任该企业顾问", user="x1",
+          now="2026-09-24T10:09:00+08:00")
+    hz.ok("case", "respond", number, "--accept", user="x2", now="2026-09-24T10:10:00+08:00")
+    r = hz("case", "dispatch", number, user="sh", now="2026-09-24T10:11:00+08:00")
+    refused(r, 5, "--expert")
+    assert "huizhen case keep-expert" in r.stderr
+    refused(hz("case", "keep-expert", number, "--expert", e1, user="sh", now="2026-09-24T10:12:00+08:00"), 2,
+            "--reason")
+    hz.ok("case", "keep-expert", number, "--expert", e1, "--reason", "顾问关系已终止", user="sh",
+          now="2026-09-24T10:13:00+08:00")
+    hz.ok("case", "dispatch", number, user="sh", now="2026-09-24T10:14:00+08:00")
+    shown = hz.json("case", "show", number, user="js")
+    assert shown["responses"][e1]["relation_text"] == "曾任该企业顾问" and shown["kept"][e1]["reason"] == "顾问关系已终止"
+    assert [n["institution"] for n in shown["nominations"]] == ["JS", "SH"]
+    assert "申报关系：曾任该企业顾问" in hz.ok("case", "show", number, user="js").stdout

@@ -254,6 +254,8 @@ def test_replay_at_instants_between_events_shows_the_earlier_states(world: World
     for i, e in enumerate(ex[:3], start=1):
         at(f"2026-10-08T16:0{i}:00+08:00", lambda i=i, e=e: uc.record_analysis(svc, f"x{i}", number, e, "分析"))
     at("2026-10-09T09:00:00+08:00", lambda: uc.refer(svc, "sh", number))
+    at("2026-10-09T10:00:00+08:00", lambda: uc.schedule_meeting(  # Art. 8(4): convening needs a meeting
+        svc, "js", number, datetime.fromisoformat("2026-10-14T14:00:00+08:00"), "腾讯会议"))
     at("2026-10-14T14:00:00+08:00", lambda: uc.convene(svc, "js", number))
     for i, e in enumerate(ex[:3], start=1):
         at(f"2026-10-14T15:0{i}:00+08:00", lambda i=i, e=e: uc.record_opinion(svc, f"x{i}", number, e, opinion()))
@@ -272,17 +274,18 @@ def test_replay_at_instants_between_events_shows_the_earlier_states(world: World
         assert (later["status"], later["version"]) == (then["status"], then["version"]), when
     assert [s["status"] for _, s in shown] == [
         "drafted", "drafted", "preliminary_review", "preliminary_review", "preliminary_review",
-        "awaiting_experts", "awaiting_experts", "awaiting_experts", "awaiting_experts", "convening", "convened",
+        "awaiting_experts", "awaiting_experts", "awaiting_experts", "awaiting_experts", "convening", "convening",
+        "convened",
         "convened", "convened", "convened", "decided", "decided", "archived"]
     # Issuing the minutes mails them to the other institutions' liaisons; each delivery is an event of its own.
     events = uc.history(svc, "auditor", number)
     deliveries = sum(1 for e in events if e["type"] == "DeliveryRecorded")
     assert deliveries >= 1
     versions = [s["version"] for _, s in shown]
-    assert versions == [*range(1, 16), 16 + deliveries, 17 + deliveries]
+    assert versions == [*range(1, 17), 17 + deliveries, 18 + deliveries]
 
     mid = uc.replay_at(svc, "auditor", number, datetime.fromisoformat("2026-10-09T12:00:00+08:00"))
-    assert (mid["status"], mid["version"], mid["lead"]) == ("convening", 10, "JS")
+    assert (mid["status"], mid["version"], mid["lead"]) == ("convening", 11, "JS")  # referred, then scheduled
     assert [(d["kind"], d["status"]) for d in mid["deadlines"]] == [("expert_analysis", "met"), ("convening", "armed")]
     # T2 ran out at 2026-10-16 00:00: a replay at an instant after that (had it not been convened) shows it overdue;
     # here it was convened on the 14th, so a replay on the 13th shows it armed and not yet overdue.

@@ -130,6 +130,8 @@ def test_whole_lifecycle_drafted_to_archived(world: World) -> None:
     assert (t2["kind"], t2["status"], t2["working_days"], t2["due_at"]) == (
         "convening", "armed", 5, "2026-10-16T00:00:00+08:00")
 
+    step(world, n, "2026-10-09T10:00:00+08:00", lambda: uc.schedule_meeting(  # Art. 8(4): a meeting first
+        svc, "js", n, datetime.fromisoformat("2026-10-14T14:00:00+08:00"), "腾讯会议"), "convening")
     shown = step(world, n, "2026-10-14T14:00:00+08:00", lambda: uc.convene(svc, "js", n), "convened")
     assert [d["status"] for d in shown["deadlines"]] == ["met", "met"]
     assert shown["convened_at"] is not None
@@ -158,7 +160,7 @@ def test_whole_lifecycle_drafted_to_archived(world: World) -> None:
     assert types_of(world, n) == [
         "CaseOpened", "VerificationRecorded", "CaseSubmitted", "PanelFormed", "MaterialAttached",
         "MaterialsDispatched", "AnalysisRecorded", "AnalysisRecorded", "AnalysisRecorded", "CaseReferred",
-        "CaseConvened", "OpinionRecorded", "OpinionRecorded", "OpinionRecorded", "CaseDecided", "MinutesIssued",
+        "MeetingScheduled", "CaseConvened", "OpinionRecorded", "OpinionRecorded", "OpinionRecorded", "CaseDecided", "MinutesIssued",
         "CaseArchived",
     ]
     history = uc.history(svc, "auditor", n)
@@ -338,7 +340,7 @@ def test_show_case_shape(world: World) -> None:
     shown = uc.show_case(world.svc, "sh", n)
     for key in ("number", "status", "outcome", "applicant", "lead", "panel", "conclusions", "deadlines", "version"):
         assert key in shown, key
-    assert shown["number"] == n and isinstance(shown["version"], int) and shown["version"] == 10
+    assert shown["number"] == n and isinstance(shown["version"], int) and shown["version"] == 11
     assert shown["status"] == "convening" and shown["outcome"] is None and shown["conclusions"] is None
     assert (shown["applicant"], shown["lead"]) == ("SH", "JS")
     assert shown["panel"] == world.experts[:3]

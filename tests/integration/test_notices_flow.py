@@ -57,7 +57,7 @@ def test_referral_reaches_the_lead_and_invitations_say_beijing_time(world: World
     world.clock.set("2026-10-09T15:00:00+08:00")
     uc.schedule_meeting(world.svc, "js", number, datetime.fromisoformat("2026-10-14T06:00:00+00:00"), "腾讯会议",
                         "https://meeting.example.org/123", attendees=["js", "sh"], order=world.experts[:3])
-    (invite,) = [m for m in mails.to("x1@example.org") if "线上专家会诊" in subject(m)]
+    invite = [m for m in mails.to("x1@example.org") if "线上专家会诊" in subject(m)][-1]  # run_to scheduled one too
     assert "会诊时间：2026-10-14 14:00（北京时间）" in body(invite)
     _, ev = vevent(attachment(invite, "text/calendar"))
     assert "2026-10-14 14:00（北京时间）" in str(ev["description"])
@@ -75,7 +75,8 @@ def test_mail_off_keeps_the_inbox_and_every_mail_asks(world: World, smtp: Any) -
     number = run_to(world, "convening")
     assert mails.to("x2@example.org") == [] and mails.to("x1@example.org")
     with world.svc.uow(readonly=True) as uow:
-        assert [m["subject"][:6] for m in uow.inbox.of("x2")] == ["【会诊邀请】", "【会诊材料】"]
+        # the panel, the materials, and the meeting run_to scheduled (convening needs one, Art. 8(4))
+        assert [m["subject"][:6] for m in uow.inbox.of("x2")] == ["【会诊邀请】", "【会诊材料】", "【会诊邀请】"]
     world.clock.set("2026-10-09T15:00:00+08:00")
     uc.schedule_meeting(world.svc, "js", number, datetime.fromisoformat("2026-10-14T06:00:00+00:00"), "腾讯会议",
                         attendees=["js"], order=world.experts[:3])

@@ -6,7 +6,7 @@ auditors read everything and write nothing, unknown users nothing at all."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -221,6 +221,7 @@ def test_expert_records_only_their_own_analysis_and_opinion(world: World) -> Non
     world.clock.advance(days=10)
     uc.refer(svc, "sh", n)
     world.clock.advance(hours=1)
+    uc.schedule_meeting(svc, "js", n, world.clock.now() + timedelta(days=1), "腾讯会议")
     uc.convene(svc, "js", n)
     before = db_state(world)
     world.clock.advance(minutes=1)

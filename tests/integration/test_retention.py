@@ -145,8 +145,7 @@ def test_purge_refuses_what_it_must_and_changes_nothing(world: World, closed: di
     assert result.purged == [] and result.batch is None
     reasons = {r["number"]: r["reasons"] for r in result.refused}
     assert reasons[a] == ["not expired: kept until 2031-10-14 (5 years from 2026-10-14); disposable from 2031-10-15"]
-    assert reasons[w] == ["not appraised: record the disposal appraisal first "
-                          f"(huizhen retention appraise {w} --approver NAME --note TEXT)"]
+    assert reasons[w] == ["not appraised: the disposal appraisal is not recorded"]
     assert reasons[closed["open"]] == ["not closed: it is convening (待会诊); only an archived or withdrawn case "
                                        "is destroyed"]
     assert reasons["YRD-2026-9999"] == ["case YRD-2026-9999 does not exist"]
@@ -158,7 +157,7 @@ def test_purge_refuses_what_it_must_and_changes_nothing(world: World, closed: di
     result = accounts.purge(svc, "admin")  # no names: every appraised or expired closed case
     assert result.purged == []
     reasons = {r["number"]: r["reasons"] for r in result.refused}
-    assert reasons[a] == ["under a legal hold: 消费者诉讼进行中 (release it with: huizhen retention release)"]
+    assert reasons[a] == ["under a legal hold: 消费者诉讼进行中"]
     assert closed["open"] not in reasons  # without names, open cases are not candidates
     assert db_state(world) == before
     with pytest.raises(NotPermitted):

@@ -24,6 +24,7 @@ import json
 import shutil
 import struct
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ def drive(world: World, applicant: str, *, submit: str, dispatch: str | None = N
     at(world, refer)
     uc.refer(svc, me, n)
     assert convene and decide
+    uc.schedule_meeting(svc, lead.lower(), n, world.clock.now() + timedelta(days=1), "腾讯会议")  # Art. 8(4)
     at(world, convene)
     uc.convene(svc, lead.lower(), n)
     ops = opinions or [opinion()] * 3

@@ -5,6 +5,7 @@ No database: every use case here runs in memory."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,9 @@ def run_to(w: FakeWorld, target: str, panel: int = 3) -> str:
         uc.record_analysis(svc, f"x{i}", n, e, "分析意见")
     clk.set("2026-10-09T09:00:00+08:00")
     uc.refer(svc, "sh", n)
+    # Art. 5 / 8(4): convening needs a scheduled online meeting.
+    clk.set("2026-10-09T10:00:00+08:00")
+    uc.schedule_meeting(svc, "js", n, datetime.fromisoformat("2026-10-14T14:00:00+08:00"), "腾讯会议")
     if target == "convening":
         return n
     clk.set("2026-10-14T14:00:00+08:00")

@@ -110,6 +110,13 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "concur": lambda c, now, institution="ZJ": dom.concur(c, institution, "同意共同开展", "zj", now),
     "form_panel": lambda c, now, experts=None, reason="": dom.form_panel(
         c, list(PANEL if experts is None else experts), reason, ACTOR, now),
+    "nominate": lambda c, now, experts=("E9",), institution="SH": dom.nominate(
+        c, institution, list(experts), {"E9": "SH", "E8": "JS"}, "", ACTOR, now),
+    "withdraw_nomination": lambda c, now, expert="E9", institution="SH": dom.withdraw_nomination(
+        c, institution, expert, ACTOR, now),
+    "respond": lambda c, now, expert="E1", answer="accept", relation="none": dom.respond(
+        c, expert, answer, "单位", "SH", relation, "持股" if relation == "related" else "", "", ACTOR, now),
+    "keep_expert": lambda c, now, expert="E1", reason="专业所需": dom.keep_expert(c, expert, reason, ACTOR, now),
     "attach": lambda c, now: dom.attach(c, "a" * 64, "report.pdf", "test_report", 1024, ACTOR, now),
     "dispatch": lambda c, now: dom.dispatch(c, ACTOR, now, plan),
     "record_analysis": lambda c, now, expert="E1": dom.record_analysis(c, expert, "初步分析意见", ACTOR, now),
@@ -138,6 +145,13 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "appraise_disposal": lambda c, now: dom.appraise_disposal(c, "王主任", "保管期满，同意销毁", ACTOR, now),
     "place_hold": lambda c, now: dom.place_hold(c, "诉讼保全", ACTOR, now),
     "release_hold": lambda c, now: dom.release_hold(c, "诉讼结束", ACTOR, now),
+    # the meeting's records and the minutes as a draft (issue 12, Art. 8(4)–(7))
+    "record_attendance": lambda c, now: dom.record_attendance(c, "SH", ["张三"], False, ["SH", "JS", "ZJ", "AH"],
+                                                              ACTOR, now),
+    "record_statement": lambda c, now: dom.record_statement(c, c.panel[0] if c.panel else "E1", "发言", None,
+                                                            ACTOR, now),
+    "draft_minutes": lambda c, now: dom.draft_minutes(c, {"summary": "讨论情况"}, ACTOR, now),
+    "correct_minutes": lambda c, now: dom.correct_minutes(c, {"summary": "更正后的讨论情况"}, "笔误", ACTOR, now),
 }
 
 # What each command may change in the case's stored shape (besides its version), written from DOMAIN.md.
@@ -148,6 +162,10 @@ CHANGES: dict[str, set[str]] = {
     "verify": {"verification"},
     "concur": {"concurrences"},
     "form_panel": {"panel", "panel_reason"},
+    "nominate": {"nominations"},
+    "withdraw_nomination": {"nominations"},
+    "respond": {"responses", "kept"},
+    "keep_expert": {"kept"},
     "attach": {"materials"},
     "dispatch": {"status", "deadlines"},
     "record_analysis": {"analyses"},
@@ -172,6 +190,10 @@ CHANGES: dict[str, set[str]] = {
     "appraise_disposal": {"retention"},
     "place_hold": {"retention"},
     "release_hold": {"retention"},
+    "record_attendance": {"attendance"},
+    "record_statement": {"statements"},
+    "draft_minutes": {"minutes_draft"},
+    "correct_minutes": {"minutes_corrections"},
 }
 
 
@@ -204,7 +226,7 @@ def flow_in(state: CaseStatus) -> Flow:
     f.run("refer")
     if state is S.convening:
         return f
-    f.run("convene")
+    f.run("schedule", "convene")
     if state is S.convened:
         return f
     kind = "attention" if state is S.continued_attention else "investigate"
@@ -221,14 +243,19 @@ def flow_in(state: CaseStatus) -> Flow:
 EVERYWHERE_OPEN = {"recompute_deadlines", "record_delivery"}
 FEES = {"record_fee", "correct_fee"}  # once the panel has the materials (Art. 10), also after closing
 DISPOSAL = {"appraise_disposal", "place_hold", "release_hold"}  # closed cases only (Art. 9)
+MEETING = {"record_attendance", "record_statement"}  # Art. 8(4)–(5): from the meeting until the minutes are issued
+MINUTES = {"draft_minutes", "correct_minutes"}  # Art. 8(7): edited before issuing, corrected after
 EXPECTED: dict[CaseStatus, set[str]] = {
     S.drafted: {"edit", "verify", "concur", "submit", "attach", "withdraw"} | EVERYWHERE_OPEN,
-    S.preliminary_review: {"verify", "form_panel", "attach", "dispatch", "withdraw"} | EVERYWHERE_OPEN,
-    S.awaiting_experts: {"attach", "record_analysis", "chase", "refer", "withdraw"} | EVERYWHERE_OPEN | FEES,
+    S.preliminary_review: {"verify", "form_panel", "nominate", "withdraw_nomination", "respond", "keep_expert",
+                           "attach", "dispatch", "withdraw"} | EVERYWHERE_OPEN,
+    S.awaiting_experts: {"attach", "respond", "keep_expert", "record_analysis", "chase", "refer", "withdraw"}
+    | EVERYWHERE_OPEN | FEES,
     S.convening: {"attach", "schedule", "cancel_meeting", "convene"} | EVERYWHERE_OPEN | FEES,
-    S.convened: {"attach", "record_opinion", "record_absence", "decide"} | EVERYWHERE_OPEN | FEES,
-    S.decided: {"issue_minutes", "archive"} | EVERYWHERE_OPEN | FEES,
-    S.continued_attention: {"issue_minutes", "track", "conclude", "reopen"} | EVERYWHERE_OPEN | FEES,
+    S.convened: {"attach", "record_opinion", "record_absence", "decide"} | EVERYWHERE_OPEN | FEES | MEETING,
+    S.decided: {"issue_minutes", "archive"} | EVERYWHERE_OPEN | FEES | MEETING | MINUTES,
+    S.continued_attention: {"issue_minutes", "track", "conclude", "reopen"} | EVERYWHERE_OPEN | FEES | MEETING
+    | MINUTES,
     S.archived: {"record_delivery"} | FEES | DISPOSAL,
     S.withdrawn: FEES | DISPOSAL,
 }
@@ -306,6 +333,10 @@ BAD_INPUTS: dict[str, Callable[[Case, datetime], Any]] = {
     "appraise_disposal": lambda c, now: dom.appraise_disposal(c, " ", " ", ACTOR, now),
     "place_hold": lambda c, now: dom.place_hold(c, " ", ACTOR, now),
     "release_hold": lambda c, now: dom.release_hold(c, " ", ACTOR, now),
+    "record_attendance": lambda c, now: dom.record_attendance(c, "XX", [], False, ["SH"], ACTOR, now),
+    "record_statement": lambda c, now: dom.record_statement(c, "E9", " ", None, ACTOR, now),
+    "draft_minutes": lambda c, now: dom.draft_minutes(c, {}, ACTOR, now),
+    "correct_minutes": lambda c, now: dom.correct_minutes(c, {}, " ", ACTOR, now),
 }
 
 
@@ -639,7 +670,7 @@ def _convened(panel: list[str] | None = None) -> Flow:
     f.run("attach", "dispatch")
     for e in f.case.panel:
         f.do("record_analysis", expert=e)
-    return f.run("refer", "convene")
+    return f.run("refer", "schedule", "convene")
 
 
 def test_decide_waits_for_every_expert() -> None:
@@ -927,7 +958,7 @@ class CaseWalk(RuleBasedStateMachine):
             missing = [e for e in c.panel if e not in c.analyses]
             return ("record_analysis", {"expert": missing[0]}) if missing else ("refer", {})
         if c.status is S.convening:
-            return "convene", {}
+            return ("convene", {}) if c.meeting and not c.meeting.get("cancelled") else ("schedule", {})
         if c.status is S.convened:
             pending = [e for e in c.panel if e not in c.opinions and e not in c.absences]
             return ("record_opinion", {"expert": pending[0]}) if pending else ("decide", {})

@@ -49,11 +49,18 @@ EXPECTED: dict[str, set[str]] = {
     "correct_fee": APPLICANT_ONLY,
     "schedule": LEAD_ONLY, "cancel_meeting": LEAD_ONLY, "convene": LEAD_ONLY, "record_absence": LEAD_ONLY,
     "decide": LEAD_ONLY, "issue_minutes": LEAD_ONLY, "archive": LEAD_ONLY,
+    # issue 12 (Art. 8(4)–(7)): the lead records the meeting and words the minutes
+    "record_attendance": LEAD_ONLY, "record_statement": LEAD_ONLY, "draft_minutes": LEAD_ONLY,
+    "correct_minutes": LEAD_ONLY,
     "record_analysis": {"expert_self"}, "record_opinion": {"expert_self"},
     "appraise_disposal": {"admin"}, "place_hold": {"admin"}, "release_hold": {"admin"},
     "recompute_deadlines": {"system", "admin"}, "record_delivery": {"system"},
     # Art. 4(3): any liaison of another institution than the applicant (on this case JS leads, ZJ takes part).
     "concur": {"lead", "other_institution"},
+    # Art. 8(1) (issue 12): every institution nominates; the expert answers for themself; the applicant keeps.
+    "nominate": {"applicant", "lead", "other_institution"}, "respond": {"expert_self"},
+    "withdraw_nomination": {"applicant", "lead", "other_institution"},
+    "keep_expert": APPLICANT_ONLY,
 }
 
 
@@ -132,7 +139,7 @@ def test_the_system_holds_no_role_and_runs_no_person_s_command() -> None:
 def test_the_exported_sets_come_from_the_catalogue() -> None:
     assert {c for c, who in EXPECTED.items() if "applicant" in who} == APPLICANT_ACTIONS
     assert {c for c, who in EXPECTED.items() if who == LEAD_ONLY or c == "attach"} == LEAD_ACTIONS
-    assert {"record_analysis", "record_opinion"} == EXPERT_ACTIONS
+    assert {"record_analysis", "record_opinion", "respond"} == EXPERT_ACTIONS
     assert {c for c, who in EXPECTED.items() if "admin" in who} == ADMIN_ACTIONS
 
 

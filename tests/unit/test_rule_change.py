@@ -64,6 +64,8 @@ def history() -> tuple[Case, list[Event]]:
     for e in PANEL:
         events.append(dom.record_analysis(case, e, "初步分析", ACTOR, next(clock)))
     events.append(dom.refer(case, "", ACTOR, next(clock), plan))
+    when = next(clock)
+    events.append(dom.schedule_meeting(case, when + timedelta(days=1), "腾讯会议", None, [], list(PANEL), ACTOR, when))
     events.append(dom.convene(case, ACTOR, next(clock)))
     for e in PANEL:
         events.append(dom.record_opinion(case, e, opinion(), ACTOR, next(clock))[0])
@@ -114,3 +116,27 @@ def test_the_tightened_rules_refuse_new_commands(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(GuardFailed) as info:
         dom.form_panel(case, PANEL, "", ACTOR, T0 + timedelta(hours=3))
     assert (info.value.key, info.value.params["minimum"]) == ("panel_too_small", 5)
+
+
+def test_a_case_convened_without_a_meeting_under_the_earlier_rule_replays(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12 (Art. 5 / 8(4)): convening needs a scheduled meeting today; histories stored before that rule,
+    convened without one, still fold to the same case, and new commands on them go on."""
+    with monkeypatch.context() as earlier:
+        earlier.setitem(guards.GUARDS, "meeting_scheduled", lambda case, attempt: None)
+        clock = iter(T0 + timedelta(hours=h) for h in range(100))
+        case, opened = dom.open_case("YRD-2026-0003", "SH", draft(), ACTOR, next(clock))
+        events = [opened, dom.verify(case, "核实", ACTOR, next(clock)), dom.submit(case, "SH", ACTOR, next(clock)),
+                  dom.form_panel(case, PANEL, "", ACTOR, next(clock)),
+                  dom.attach(case, "a" * 64, "r.pdf", "test_report", 10, ACTOR, next(clock)),
+                  dom.dispatch(case, ACTOR, next(clock), plan)]
+        events += [dom.record_analysis(case, e, "分析", ACTOR, next(clock)) for e in PANEL]
+        events += [dom.refer(case, "", ACTOR, next(clock), plan), dom.convene(case, ACTOR, next(clock))]
+    assert case.meeting is None and case.status is CaseStatus.convened
+    again = dom.replay(events)
+    assert again is not None and again.to_dict() == case.to_dict()
+    dom.record_opinion(again, PANEL[0], opinion(), ACTOR, next(clock))  # the case goes on under today's rules
+    fresh, _ = dom.open_case("YRD-2026-0004", "SH", draft(), ACTOR, T0)
+    fresh.status, fresh.last_event_at = CaseStatus.convening, T0
+    with pytest.raises(GuardFailed) as info:
+        dom.convene(fresh, ACTOR, T0 + timedelta(hours=1))
+    assert info.value.key == "meeting_not_scheduled"

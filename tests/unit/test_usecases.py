@@ -39,7 +39,7 @@ def test_a_consultation_from_the_draft_to_the_archive(w: FakeWorld) -> None:
     assert stored(w, n) == [
         "CaseOpened", "VerificationRecorded", "CaseSubmitted", "PanelFormed", "MaterialAttached",
         "MaterialsDispatched", "AnalysisRecorded", "AnalysisRecorded", "AnalysisRecorded", "CaseReferred",
-        "CaseConvened", "OpinionRecorded", "OpinionRecorded", "OpinionRecorded", "CaseDecided", "MinutesIssued",
+        "MeetingScheduled", "CaseConvened", "OpinionRecorded", "OpinionRecorded", "OpinionRecorded", "CaseDecided", "MinutesIssued",
         "CaseArchived",
     ]
     shown = uc.show_case(w.svc, "auditor", n)
@@ -127,14 +127,15 @@ def test_an_expert_records_only_their_own_work(w: FakeWorld) -> None:
 def test_available_actions_come_from_the_catalogue_with_the_refusal_as_data(w: FakeWorld) -> None:
     n = run_to(w, "preliminary_review")
     actions = {a["action"]: a for a in queries.available_actions(w.svc, "sh", n)}
-    assert set(actions) == {"verify", "form_panel", "attach", "dispatch", "withdraw"}
+    assert set(actions) == {"verify", "form_panel", "nominate", "attach", "dispatch", "withdraw"}
     dispatch = actions["dispatch"]
     assert set(dispatch) == {"action", "blocked", "blocked_error", "needs_reason", "reason_optional"}
     assert dispatch["blocked"] and dispatch["blocked_error"]["key"]
     assert set(dispatch["blocked_error"]) == {"key", "field", "params"}
     assert actions["withdraw"] == {"action": "withdraw", "blocked": None, "blocked_error": None,
                                    "needs_reason": True, "reason_optional": False}
-    assert queries.available_actions(w.svc, "js", n) == []  # the lead has nothing to do yet
+    # the lead has nothing of its own to do yet; as a member institution it may nominate (Art. 8(1))
+    assert [a["action"] for a in queries.available_actions(w.svc, "js", n)] == ["nominate"]
     assert stored(w, n) == ["CaseOpened", "VerificationRecorded", "CaseSubmitted"]  # the dry runs wrote nothing
 
 
@@ -153,7 +154,7 @@ def test_the_case_actions_follow_the_catalogue_order() -> None:
 
 
 CASE_PAGE_KEYS = {"case", "deadlines", "panel", "events", "actions", "action_names", "fees", "pool", "staff",
-                  "retention"}
+                  "retention", "choices", "members", "custodians"}
 
 
 def test_the_case_page_is_one_read(w: FakeWorld) -> None:

@@ -189,17 +189,18 @@ def test_the_case_page_shows_only_the_buttons_the_viewer_may_use_now(site: Site)
     site.svc.after_commit.clear()
     n = run_to(site.world, "preliminary_review")
     page = site.client("sh").get(f"/cases/{n}").text
-    assert _actions(page) == {"verify", "form_panel", "attach", "dispatch", "withdraw"}
+    assert _actions(page) == {"verify", "form_panel", "nominate", "attach", "dispatch", "withdraw"}
     assert re.search(r'id="act-dispatch" disabled', page)  # a rule still stands in the way, and it says which
     assert '<p class="hint blocked" data-blocked="dispatch">尚不满足：' in page
-    assert _actions(site.client("js").get(f"/cases/{n}").text) == set()
+    assert _actions(site.client("js").get(f"/cases/{n}").text) == {"nominate"}  # Art. 8(1): every institution
     assert "没有可执行的操作" in site.client("auditor").get(f"/cases/{n}").text
     assert 'class="node current" data-state="preliminary_review" aria-current="step"' in page
     assert "儿童电动滑板车" in page and "跨省生产" in page
 
     m = run_to(site.world, "convened")
     assert _actions(site.client("x1").get(f"/cases/{m}").text) == {"record_opinion"}
-    assert _actions(site.client("js").get(f"/cases/{m}").text) == {"attach", "record_absence", "decide"}
+    assert _actions(site.client("js").get(f"/cases/{m}").text) == {
+        "attach", "record_absence", "decide", "record_attendance", "record_statement"}
     # The applicant may add materials, and record the experts' fees (Art. 10) from dispatch on.
     assert _actions(site.client("sh").get(f"/cases/{m}").text) == {"attach", "record_fee"}
     page = site.client("js").get(f"/cases/{m}").text
@@ -367,7 +368,10 @@ def test_every_action_in_the_api_ends_where_the_cli_would(site: Site) -> None:
         assert site.api(f"x{i}").post(f"/api/v1/cases/{n}/analyses", json={"text": "分析"}).status_code == 200
     clk.set("2026-10-09T09:00:00+08:00")
     assert sh.post(f"/api/v1/cases/{n}/refer").json()["status"] == "convening"
-    clk.advance(hours=2)
+    clk.advance(hours=1)  # Art. 8(4): the online meeting first, then it is held
+    assert js.post(f"/api/v1/cases/{n}/meeting", json={"at": "2026-10-14T14:00:00+08:00", "platform": "腾讯会议"}
+                   ).status_code == 200
+    clk.advance(hours=1)
     assert js.post(f"/api/v1/cases/{n}/convene").json()["status"] == "convened"
     for i in (1, 2, 3):
         clk.advance(minutes=5)

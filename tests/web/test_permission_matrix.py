@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import load_example, opinion, run_to
-from websupport import Site, db_url, site  # noqa: F401  (fixtures)
+from websupport import PASSWORD, Site, db_url, site  # noqa: F401  (fixtures)
 
 from workflow import usecases as uc
 
@@ -55,6 +55,16 @@ def reach(site: Site, state: str) -> str:
         uc.verify(svc, "sh", n, "核实无误")
         uc.form_panel(svc, "sh", n, ex[:3])
         uc.attach(svc, "sh", n, "report.txt", b"test report", "test_report")
+    elif state == "nominated":  # --- i12-panel --- JS nominated E0002 (js is the first of the liaisons to act)
+        from workflow import nominations
+
+        n = run_to(w, "preliminary_review")
+        nominations.nominate(svc, "js", n, ["E0002"])
+    elif state == "conflict":  # --- i12-panel --- x1 declared a relation to the producer
+        from workflow import nominations
+
+        n = reach(site, "ready")
+        nominations.respond(svc, "x1", n, ex[0], "accept", relation="related", relation_text="曾任顾问")
     elif state == "analysed":
         n = run_to(w, "awaiting_experts")
         for i, e in enumerate(ex[:3], start=1):
@@ -197,6 +207,13 @@ def material_download(s: Site, who: str | None, n: str) -> Any:
 material_download.key = ("GET", "/cases/{number}/materials/{sha256}")  # type: ignore[attr-defined]
 
 
+def material_preview(s: Site, who: str | None, n: str) -> Any:
+    return s.client(who).get(f"/cases/{n}/materials/{material_of(s, n)}/preview")
+
+
+material_preview.key = ("GET", "/cases/{number}/materials/{sha256}/preview")  # type: ignore[attr-defined]
+
+
 def report_chart(s: Site, who: str | None, n: str) -> Any:
     return s.client(who).get("/reports/charts/outcomes.png?year=2026")
 
@@ -215,6 +232,59 @@ def fixed(path: str, template: str) -> Call:
     go = page_get(path)
     go.key = ("GET", template)  # type: ignore[attr-defined]
     return go
+
+
+# --- i14-admin: the admin's pages and one's own account -------------------------------------------------------------
+def page_post_to(path: str, template: str, data: dict[str, Any] | None = None,
+                 files: dict[str, Any] | None = None) -> Call:
+    """A form post to PATH, a page of the route TEMPLATE (its parameters filled in)."""
+    go = page_post(path, data, files)
+    go.key = ("POST", template)  # type: ignore[attr-defined]
+    return go
+
+
+def revoke_page(s: Site, who: str | None, n: str) -> Any:
+    body = {"csrf_token": s.csrf(who)} if who else {}
+    return s.client(who).post(f"/admin/users/ah/tokens/{live_token_of(s, 'ah')}/revoke", data=body)
+
+
+revoke_page.key = ("POST", "/admin/users/{name}/tokens/{token_id}/revoke")  # type: ignore[attr-defined]
+
+ADMIN = frozenset({"admin"})
+ADMIN_PAGES: list[Route] = [
+    Route("GET /admin/users", None, page_get("/admin/users"), ADMIN),
+    Route("GET /admin/users/{name}", None, fixed("/admin/users/ah", "/admin/users/{name}"), ADMIN),
+    Route("POST /admin/users", None, page_post("/admin/users", {"name": "new-auditor", "role": "auditor"}), ADMIN,
+          True),
+    Route("POST /admin/users/{name}", None, page_post_to("/admin/users/ah", "/admin/users/{name}",
+                                                         {"display_name": "安徽联络员", "phone": "0551-1234567"}),
+          ADMIN, True),
+    Route("POST user password", None, page_post_to("/admin/users/ah/password", "/admin/users/{name}/password"),
+          ADMIN, True),
+    Route("POST user token", None, page_post_to("/admin/users/ah/tokens", "/admin/users/{name}/tokens",
+                                                {"label": "matrix"}), ADMIN, True),
+    Route("POST user token revoke", None, revoke_page, ADMIN, True),
+    Route("POST user active", None, page_post_to("/admin/users/ah/active", "/admin/users/{name}/active",
+                                                 {"active": "off"}), ADMIN, True),
+    Route("GET /admin/experts", None, page_get("/admin/experts"), AUDIT | LIAISONS),
+    Route("POST /admin/experts", None, page_post("/admin/experts", {"name": "新专家", "field": "机械",
+                                                                   "employer": "某院", "title": "工程师",
+                                                                   "province": "SH"}), frozenset({"admin", "sh"}),
+          True),
+    Route("POST expert edit", None, page_post_to("/admin/experts/E0005", "/admin/experts/{expert_id}",
+                                                 {"title": "研究员"}), frozenset({"admin", "sh"}), True),
+    Route("POST expert active", None, page_post_to("/admin/experts/E0005/active",
+                                                   "/admin/experts/{expert_id}/active", {"active": "off"}),
+          frozenset({"admin", "sh"}), True),
+    Route("GET /admin/calendar", None, page_get("/admin/calendar"), ADMIN),
+    Route("POST calendar preview", None, page_post("/admin/calendar/preview", {"content": YEAR_2027}), ADMIN),
+    Route("POST calendar load", None, page_post("/admin/calendar/load", {"content": YEAR_2027, "confirm": "yes"}),
+          ADMIN, True),
+    Route("GET /admin/log", None, page_get("/admin/log"), AUDIT),
+    Route("GET /rotation", None, page_get("/rotation"), SIGNED),
+    Route("GET /account", None, page_get("/account"), SIGNED),
+    Route("POST /account", None, page_post("/account", {"phone": "021-12345678"}), SIGNED, True),
+]
 
 
 EVERYONE = frozenset(ROLES)  # type: ignore[arg-type]
@@ -251,6 +321,9 @@ PAGES: list[Route] = [
     Route("GET /healthz", None, page_get("/healthz"), frozenset(ROLES)),  # type: ignore[arg-type]
     Route("GET /dashboard", None, page_get("/dashboard"), SIGNED),
     Route("GET /dashboard/rows", None, page_get("/dashboard/rows"), SIGNED),
+    # --- i14-find: the filtered list's export (each role gets only the cases it may see)
+    Route("GET /dashboard/export.csv", None, page_get("/dashboard/export.csv?q=YRD"), SIGNED),
+    Route("GET /dashboard/export.xlsx", None, page_get("/dashboard/export.xlsx"), SIGNED),
     Route("GET /my/panels", None, page_get("/my/panels"), frozenset({"x1", "x5"})),
     Route("GET /audit", None, page_get("/audit"), AUDIT),
     # --- i15-rest ---
@@ -291,6 +364,17 @@ PAGES: list[Route] = [
           True),
     Route("POST panel", "preliminary_review", page_post("/cases/{n}/panel", {"experts": ["E0001", "E0002", "E0003"]}),
           frozenset({"sh"}), True),
+    # --- i12-panel --- Art. 8(1): every institution's liaison nominates (from its own pool: js nominates E0002,
+    # js being the first of the allowed to act); the panel expert answers; the applicant keeps a conflicted expert.
+    Route("POST nominate", "preliminary_review", page_post("/cases/{n}/nominations", {"experts": ["E0002"]}),
+          LIAISONS, True),
+    Route("POST withdraw nomination", "nominated", page_post("/cases/{n}/nominations/withdraw",
+                                                             {"expert": "E0002"}), LIAISONS, True),
+    Route("POST response", "ready", page_post("/cases/{n}/response", {"answer": "accept", "employer": "单位1",
+                                                                      "province": "SH", "relation": "none"}),
+          frozenset({"x1"}), True),
+    Route("POST keep", "conflict", page_post("/cases/{n}/keep", {"expert": "E0001", "reason": "专业不可替代"}),
+          frozenset({"sh"}), True),
     Route("POST materials", "preliminary_review",
           page_post("/cases/{n}/materials", {"kind": "other"}, {"file": ("photo.png", PNG, "image/png")}),
           frozenset({"sh"}), True),
@@ -309,6 +393,17 @@ PAGES: list[Route] = [
           frozenset({"sh"}), True),
     Route("POST absence", "convened", page_post("/cases/{n}/absence", {"expert": "E0003", "reason": "出差"}),
           frozenset({"js"}), True),
+    # issue 12 (Art. 8(4)–(7)): the lead records the meeting and words the minutes; the minutes' PDF in the page
+    Route("POST attendance", "convened", page_post("/cases/{n}/attendance", {"institution": "SH", "staff1": "张三"}),
+          frozenset({"js"}), True),
+    Route("POST statement", "convened", page_post("/cases/{n}/statement", {"expert": "E0001", "text": "发言"}),
+          frozenset({"js"}), True),
+    Route("POST minutes/draft", "decided", page_post("/cases/{n}/minutes/draft", {"summary": "讨论情况"}),
+          frozenset({"js"}), True),
+    Route("POST minutes/correct", "minutes", page_post("/cases/{n}/minutes/correct",
+                                                       {"summary": "更正后的讨论情况", "reason": "笔误"}),
+          frozenset({"js"}), True),
+    Route("GET minutes preview", "decided", page_get("/cases/{n}/minutes/preview.pdf"), VIEW_SUBMITTED),
     Route("POST decide", "forms_in", page_post("/cases/{n}/act/decide"), frozenset({"js"}), True),
     Route("POST issue_minutes", "decided", page_post("/cases/{n}/act/issue_minutes"), frozenset({"js"}), True),
     Route("POST archive", "minutes", page_post("/cases/{n}/act/archive"), frozenset({"js"}), True),
@@ -335,14 +430,42 @@ PAGES: list[Route] = [
     Route("POST fees/correct", "fee_recorded", page_post("/cases/{n}/fees/correct",
                                                          {"expert": "E0001", "amount": "1800", "reason": "更正"}),
           frozenset({"sh"}), True),
+    *ADMIN_PAGES,
+    # --- i14-papers (issue 14): papers, exports and the read log in the pages ---
+    Route("GET minutes.docx", "decided", fixed("/cases/{n}/papers/minutes.docx", "/cases/{number}/papers/minutes.{fmt}"),
+          VIEW_SUBMITTED),
+    Route("GET blank form.docx", "awaiting_experts",
+          fixed("/cases/{n}/papers/form.docx", "/cases/{number}/papers/form.{fmt}"), VIEW_SUBMITTED),
+    Route("GET signed form.docx", "forms_in",
+          fixed("/cases/{n}/papers/form.docx?expert=E0001", "/cases/{number}/papers/form.{fmt}"), VIEW_SUBMITTED),
+    Route("GET expert record", "forms_in", fixed("/cases/{n}/forms/E0001", "/cases/{number}/forms/{expert}"),
+          VIEW_SUBMITTED),
+    Route("GET material preview", "awaiting_experts", material_preview, VIEW_SUBMITTED),
+    Route("GET export.csv", "awaiting_experts", fixed("/cases/{n}/export.csv", "/cases/{number}/export.{fmt}"), AUDIT),
+    Route("GET dossier.zip", "drafted", page_get("/cases/{n}/dossier.zip"), AUDIT),
+    Route("GET statement.csv", "fee_recorded",
+          fixed("/reports/statement.csv?year=2026&institution=SH", "/reports/statement.{fmt}"),
+          frozenset({"admin", "auditor", "sh"})),
+    Route("GET year.json", None, fixed("/reports/year.json?year=2026", "/reports/year.{fmt}"), AUDIT | LIAISONS),
+    Route("GET /audit/reads", None, page_get("/audit/reads"), AUDIT),
+    Route("GET /audit/reads.csv", None, page_get("/audit/reads.csv"), AUDIT),
     # Last: it moves the clock five years on.
     Route("GET destruction list", "purged", destruction_file, AUDIT),
+    # After the last: each person's password changes (their session goes on with a fresh cookie).
+    Route("POST /account/password", None, page_post("/account/password", {
+        "current": PASSWORD, "password": "a new password 8", "password_again": "a new password 8"}), SIGNED, True),
+    Route("GET /account (after the password)", None, page_get("/account"), SIGNED),
 ]
 
 CASE_JSON = load_example("case.yaml")
 API: list[Route] = [
     Route("GET /me", None, api("GET", "/api/v1/me"), SIGNED),
     Route("GET /cases", None, api("GET", "/api/v1/cases"), SIGNED),
+    # --- i14-find: search, export and similar cases (each role gets only the cases it may see)
+    Route("GET /cases?q", None, api("GET", "/api/v1/cases?q=某电器&sort=updated&mine=institution&page=1"), SIGNED),
+    Route("GET /cases/export.csv", None, api("GET", "/api/v1/cases/export.csv?q=YRD"), SIGNED),
+    Route("GET /cases/export.xlsx", None, api("GET", "/api/v1/cases/export.xlsx"), SIGNED),
+    Route("GET /cases/similar", None, api("GET", "/api/v1/cases/similar?producer=某某&report=SH-1"), SIGNED),
     Route("GET /dashboard", None, api("GET", "/api/v1/dashboard"), SIGNED),
     Route("GET /events/latest", None, api("GET", "/api/v1/events/latest"), SIGNED),
     Route("GET /diagram", None, api("GET", "/api/v1/diagram?current=convened"), SIGNED),
@@ -403,6 +526,15 @@ API: list[Route] = [
           frozenset({"sh"}), True),
     Route("POST panel", "preliminary_review", api("POST", "/api/v1/cases/{n}/panel",
                                                   {"experts": ["E0001", "E0002", "E0003"]}), frozenset({"sh"}), True),
+    # --- i12-panel ---
+    Route("POST nominations", "preliminary_review", api("POST", "/api/v1/cases/{n}/nominations",
+                                                        {"experts": ["E0002"]}), LIAISONS, True),
+    Route("DELETE nomination", "nominated", api("DELETE", "/api/v1/cases/{n}/nominations/E0002",
+                                                template="/cases/{number}/nominations/{expert}"), LIAISONS, True),
+    Route("POST response", "ready", api("POST", "/api/v1/cases/{n}/response", {"answer": "accept"}),
+          frozenset({"x1"}), True),
+    Route("POST keep-expert", "conflict", api("POST", "/api/v1/cases/{n}/keep-expert",
+                                              {"expert": "E0001", "reason": "专业不可替代"}), frozenset({"sh"}), True),
     Route("POST materials", "preliminary_review", api("POST", "/api/v1/cases/{n}/materials", None,
                                                       files={"file": ("photo.png", PNG, "image/png")}),
           frozenset({"sh"}), True),
@@ -421,6 +553,15 @@ API: list[Route] = [
     Route("POST chases", "awaiting_experts", api("POST", "/api/v1/cases/{n}/chases", {"expert": "E0002"}),
           frozenset({"sh"}), True),
     Route("POST absences", "convened", api("POST", "/api/v1/cases/{n}/absences", {"expert": "E0003", "reason": "出差"}),
+          frozenset({"js"}), True),
+    Route("POST attendance", "convened", api("POST", "/api/v1/cases/{n}/attendance",
+                                             {"institution": "ZJ", "absent": True}), frozenset({"js"}), True),
+    Route("POST statements", "convened", api("POST", "/api/v1/cases/{n}/statements",
+                                             {"expert": "E0002", "text": "发言", "order": 1}), frozenset({"js"}), True),
+    Route("POST minutes/draft", "decided", api("POST", "/api/v1/cases/{n}/minutes/draft",
+                                               {"decision_text": "建议开展缺陷调查"}), frozenset({"js"}), True),
+    Route("POST minutes/corrections", "minutes", api("POST", "/api/v1/cases/{n}/minutes/corrections",
+                                                     {"follow_up": "更正后的后续工作", "reason": "笔误"}),
           frozenset({"js"}), True),
     Route("POST decide", "forms_in", api("POST", "/api/v1/cases/{n}/decide"), frozenset({"js"}), True),
     Route("POST minutes", "decided", api("POST", "/api/v1/cases/{n}/minutes"), frozenset({"js"}), True),
@@ -455,6 +596,32 @@ API: list[Route] = [
           frozenset({"admin"}), True),
     Route("GET tokens", None, api("GET", "/api/v1/users/x5/tokens"), frozenset({"admin", "x5"})),
     Route("DELETE token", None, api("DELETE", "/api/v1/users/x5/tokens/{token}"), frozenset({"admin", "x5"}), True),
+    # i14-admin: the admin's work and one's own account
+    Route("PATCH /users/{name}", None, api("PATCH", "/api/v1/users/ah", {"phone": "0551-7654321"},
+                                           template="/users/{name}"), ADMIN, True),
+    Route("POST password/reset", None, api("POST", "/api/v1/users/ah/password/reset",
+                                           template="/users/{name}/password/reset"), ADMIN, True),
+    Route("POST disable", None, api("POST", "/api/v1/users/ah/disable", template="/users/{name}/disable"), ADMIN,
+          True),
+    Route("POST enable", None, api("POST", "/api/v1/users/ah/enable", template="/users/{name}/enable"), ADMIN,
+          True),
+    Route("PATCH /me", None, api("PATCH", "/api/v1/me", {"phone": "021-87654321"}), SIGNED, True),
+    Route("PATCH expert", None, api("PATCH", "/api/v1/experts/E0005", {"title": "研究员"},
+                                    template="/experts/{expert_id}"), frozenset({"admin", "sh"}), True),
+    Route("POST expert deactivate", None, api("POST", "/api/v1/experts/E0005/deactivate",
+                                              template="/experts/{expert_id}/deactivate"),
+          frozenset({"admin", "sh"}), True),
+    Route("POST expert activate", None, api("POST", "/api/v1/experts/E0005/activate",
+                                            template="/experts/{expert_id}/activate"),
+          frozenset({"admin", "sh"}), True),
+    Route("POST /calendar/years/preview", None, api("POST", "/api/v1/calendar/years/preview",
+                                                    {"content": YEAR_2027}), ADMIN),
+    Route("GET /rotation/terms", None, api("GET", "/api/v1/rotation/terms"), SIGNED),
+    Route("GET /admin/actions", None, api("GET", "/api/v1/admin/actions"), AUDIT),
+    # --- i14-papers (issue 14): the read log and the comparison of two instants ---
+    Route("GET /audit/reads", None, api("GET", "/api/v1/audit/reads"), AUDIT),
+    Route("GET diff", "awaiting_experts", api("GET", "/api/v1/cases/{n}/diff?from=2026-09-24T09:00:00%2B08:00"
+                                                     "&to=2026-12-31T00:00:00%2B08:00"), REPLAY),
     # Last: it moves the clock five years on.
     Route("GET destruction list", "purged", api("GET", "/api/v1/retention/destruction-lists/{batch}"), AUDIT),
 ]
@@ -542,12 +709,13 @@ def test_every_page_route_is_in_the_matrix(site: Site) -> None:
     files everyone may fetch) is called above as every role."""
     from fastapi.routing import APIRoute
 
-    from huizhen.web import checkpoint_web, experts, help, pages, records, sse
+    from huizhen.web import admin, checkpoint_web, downloads, experts, help, pages, records, sse
 
     called = {r.call.key for r in PAGES}  # type: ignore[attr-defined]
     # FastAPI keeps included routers behind a private wrapper: read the two page routers and the app's own routes.
     every = [*pages.router.routes, *experts.router.routes, *records.router.routes, *sse.router.routes,
-             *help.router.routes, *checkpoint_web.pages.routes, *site.web.routes]
+             *help.router.routes, *admin.router.routes, *downloads.router.routes, *checkpoint_web.pages.routes,
+             *site.web.routes]
     routes = {(m, r.path) for r in every if isinstance(r, APIRoute) and not r.path.startswith("/api/")
               for m in r.methods if m != "HEAD"}
     routes -= {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}

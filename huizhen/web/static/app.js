@@ -163,12 +163,30 @@
       var row = document.querySelector('#history tr[data-seq="' + (Number(slider.value) + 1) + '"]');
       label.textContent = row ? row.children[1].textContent + " · #" + row.children[0].textContent + " " +
         row.children[3].childNodes[0].textContent.trim() : at;
-      if (input) { input.value = at; }
+      if (input) { input.value = beijingLocal(at); }
       load(at);
     });
   }
 
+  /* --- issue 14: the replay's date-time picker shows Beijing time; previews load only when opened ---------- */
+  function beijingLocal(iso) {
+    var t = new Date(iso);
+    if (isNaN(t.getTime())) { return ""; }
+    return new Date(t.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 19);
+  }
+
+  function previews() {
+    var boxes = document.querySelectorAll("details.preview");
+    Array.prototype.forEach.call(boxes, function (box) {
+      box.addEventListener("toggle", function () {
+        var frame = box.querySelector("[data-src]");
+        if (box.open && frame && !frame.getAttribute("src")) { frame.setAttribute("src", frame.getAttribute("data-src")); }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    previews();
     dashboard();
     casePage();
     opinionPreview();
