@@ -18,7 +18,7 @@ from states.guards import Attempt, guard_panel_answers
 from states.status import CaseStatus
 from workflow import nominations, queries
 from workflow import usecases as uc
-from workflow.errors import NotPermitted
+from workflow.errors import NotFound, NotPermitted
 from workflow.notices import CONFLICT, DECLINED, notices
 
 
@@ -108,8 +108,10 @@ def test_an_institution_withdraws_its_own_nomination_only(w: FakeWorld) -> None:
 
 def test_only_liaisons_nominate_and_only_in_preliminary_review(w: FakeWorld) -> None:
     n = run_to(w, "preliminary_review")
-    for who in ("x1", "auditor", "admin"):
+    for who in ("auditor", "admin"):
         unchanged(w, n, lambda who=who: nominations.nominate(w.svc, who, n, [w.experts[0]]), NotPermitted)
+    # an expert off any panel does not see the case: it answers as a missing one (issue 15)
+    unchanged(w, n, lambda: nominations.nominate(w.svc, "x1", n, [w.experts[0]]), NotFound)
     drafted = run_to(w, "drafted")
     from states.errors import InvalidTransition
 
@@ -188,8 +190,8 @@ def test_an_expert_answers_only_for_themself_and_only_on_their_panel(w: FakeWorl
     n = ready(w)
     unchanged(w, n, lambda: nominations.respond(w.svc, "x1", n, w.experts[1], "accept"), NotPermitted)
     unchanged(w, n, lambda: nominations.respond(w.svc, "sh", n, w.experts[0], "accept"), NotPermitted)
-    refused = unchanged(w, n, lambda: nominations.respond(w.svc, "x5", n, w.experts[4], "accept"), NotPermitted)
-    assert refused.key == "case_hidden"
+    refused = unchanged(w, n, lambda: nominations.respond(w.svc, "x5", n, w.experts[4], "accept"), NotFound)
+    assert refused.key == "case_missing"
 
 
 def test_an_expert_sees_their_own_declaration_only(w: FakeWorld) -> None:
