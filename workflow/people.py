@@ -243,12 +243,7 @@ def add_expert(svc: Services, actor: str | None, name: str, field_: str, employe
                province: str) -> Expert:
     province = _check_expert(svc, {"name": name, "field": field_, "employer": employer, "title": title}, province)
     with svc.uow() as uow:
-        user = _user(uow, actor)
-        require_role(user, "admin", "liaison")
-        if user.role == "liaison" and user.institution != province:
-            raise NotPermitted(f"{user.name} may add experts of {user.institution}'s pool only, not {province}",
-                               key="expert_pool_own_only", name=user.name, institution=user.institution,
-                               province=province)
+        user = _pool_keeper(uow, actor, province)
         expert = Expert(id=uow.experts.next_id(), name=name.strip(), field=field_.strip(),
                         employer=employer.strip(), title=title.strip(), province=province)
         uow.experts.add(expert)
@@ -262,7 +257,7 @@ def _pool_keeper(uow: UnitOfWork, actor: str | None, province: str) -> Any:
     user = _user(uow, actor)
     require_role(user, "admin", "liaison")
     if user.role == "liaison" and user.institution != province:
-        raise NotPermitted(f"{user.name} may change experts of {user.institution}'s pool only, not {province}",
+        raise NotPermitted(f"{user.name} may keep experts of {user.institution}'s pool only, not {province}",
                            key="expert_pool_own_only", name=user.name, institution=user.institution,
                            province=province)
     return user

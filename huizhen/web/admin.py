@@ -115,14 +115,20 @@ async def update_user(request: Request, name: str) -> Response:
     return RedirectResponse(f"/admin/users/{quote(name, safe='')}?ok=updated", status_code=303)
 
 
-@router.post("/admin/users/{name}/active")
-async def user_active(request: Request, name: str) -> Response:
-    viewer, form = await posted(request)
-    _user_refusal(request, viewer, name)
+def _on_or_off(form: FormData) -> str:
+    """The 启用/停用 choice of a user or an expert."""
     choice = field(form, "active")
     if choice not in ("on", "off"):
         raise InvalidInput(f"active must be on or off, not {choice!r}", key="active_choice_invalid", field="active",
                            value=choice)
+    return str(choice)
+
+
+@router.post("/admin/users/{name}/active")
+async def user_active(request: Request, name: str) -> Response:
+    viewer, form = await posted(request)
+    _user_refusal(request, viewer, name)
+    choice = _on_or_off(form)
     await call(people.set_user_active, web(request).svc, viewer.user.name, name, choice == "on")
     return RedirectResponse(f"/admin/users/{quote(name, safe='')}?ok={'enabled' if choice == 'on' else 'disabled'}",
                             status_code=303)
@@ -218,10 +224,7 @@ async def expert_active(request: Request, expert_id: str) -> Response:
         return await experts_page(request, viewer, error=error, status=status)
 
     _refused_to(request, again)
-    choice = field(form, "active")
-    if choice not in ("on", "off"):
-        raise InvalidInput(f"active must be on or off, not {choice!r}", key="active_choice_invalid", field="active",
-                           value=choice)
+    choice = _on_or_off(form)
     await call(people.set_expert_active, web(request).svc, viewer.user.name, expert_id, choice == "on")
     return RedirectResponse(f"/admin/experts?ok={'activated' if choice == 'on' else 'deactivated'}",
                             status_code=303)

@@ -9,8 +9,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from states.errors import DomainError
 from workflow import usecases as uc
 from workflow.services import Services
 from workflow.testing import FakeClock, FakeStore, WeekdayCalendar, policy
@@ -112,3 +114,17 @@ def run_to(w: FakeWorld, target: str, panel: int = 3) -> str:
     clk.advance(hours=1)
     uc.archive(svc, "js", n)
     return n
+
+
+def stored(w: FakeWorld, n: str) -> list[str]:
+    """The event types stored for case N, in order."""
+    return [s.event.type for s in w.store.data.events.get(n, [])]
+
+
+def unchanged(w: FakeWorld, n: str, fn: Any, error: type[DomainError]) -> DomainError:
+    """Run FN, expect ERROR, and show nothing was written: no commit, same events, same case."""
+    before = (w.store.commits, stored(w, n), w.store.data.cases[n].to_dict())
+    with pytest.raises(error) as refused:
+        fn()
+    assert (w.store.commits, stored(w, n), w.store.data.cases[n].to_dict()) == before
+    return refused.value

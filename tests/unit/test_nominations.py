@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fake_world import FakeWorld, fake_world, run_to
+from fake_world import FakeWorld, fake_world, run_to, stored, unchanged
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from states import case as dom
-from states.errors import DomainError, GuardFailed, InvalidInput
+from states.errors import GuardFailed, InvalidInput
 from states.guards import Attempt, guard_panel_answers
 from states.status import CaseStatus
 from workflow import nominations, queries
@@ -27,16 +27,6 @@ def w() -> FakeWorld:
     return fake_world()
 
 
-def stored(w: FakeWorld, n: str) -> list[str]:
-    return [s.event.type for s in w.store.data.events.get(n, [])]
-
-
-def unchanged(w: FakeWorld, n: str, fn: Any, error: type[DomainError]) -> DomainError:
-    before = (w.store.commits, stored(w, n), w.store.data.cases[n].to_dict())
-    with pytest.raises(error) as refused:
-        fn()
-    assert (w.store.commits, stored(w, n), w.store.data.cases[n].to_dict()) == before
-    return refused.value
 
 
 def ready(w: FakeWorld) -> str:

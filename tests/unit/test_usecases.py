@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fake_world import FakeWorld, case_file, fake_world, opinion, run_to
+from fake_world import FakeWorld, case_file, fake_world, opinion, run_to, stored, unchanged
 
 from states.commands import COMMANDS
 from states.errors import DomainError, GuardFailed, InvalidInput, InvalidTransition
@@ -21,17 +21,6 @@ def w() -> FakeWorld:
     return fake_world()
 
 
-def stored(w: FakeWorld, n: str) -> list[str]:
-    return [s.event.type for s in w.store.data.events.get(n, [])]
-
-
-def unchanged(w: FakeWorld, n: str, fn: Any, error: type[DomainError]) -> DomainError:
-    """Run FN, expect ERROR, and show nothing was written: no commit, same events, same case."""
-    before = (w.store.commits, stored(w, n), w.store.data.cases[n].to_dict())
-    with pytest.raises(error) as refused:
-        fn()
-    assert (w.store.commits, stored(w, n), w.store.data.cases[n].to_dict()) == before
-    return refused.value
 
 
 def test_a_consultation_from_the_draft_to_the_archive(w: FakeWorld) -> None:
