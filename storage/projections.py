@@ -45,15 +45,27 @@ def summary_values(snap: Mapping[str, Any]) -> dict[str, Any]:
     return summary_of(snap, responsible(snap), waiting_on(snap))
 
 
+_UPSERTS: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+def _summary_upsert(conn: Connection, keys: tuple[str, ...]) -> Any:
+    """The upsert of a summary row, built once per dialect and set of columns: the values go as parameters (building
+    the statement around them cost more than its round trip)."""
+    found = _UPSERTS.get((conn.dialect.name, keys))
+    if found is None:
+        ins = upsert(conn, case_summaries)
+        found = ins.on_conflict_do_update(index_elements=["number"], set_={k: ins.excluded[k] for k in keys}) \
+            .returning(S.id)
+        _UPSERTS[(conn.dialect.name, keys)] = found
+    return found
+
+
 def put_summary(conn: Connection, snap: Mapping[str, Any], created_at: datetime, updated_at: datetime) -> None:
     """Insert or replace the summary row of the case SNAP (and its search entry), in the caller's transaction."""
     values = summary_values(snap) | {"updated_at": updated_at}
     # One statement (an upsert on the unique number) rather than a SELECT then an INSERT or UPDATE: a round trip
     # less per command (issue 17). The row keeps its id and created_at when it exists.
-    row_id = conn.execute(
-        upsert(conn, case_summaries).values(created_at=created_at, **values)
-        .on_conflict_do_update(index_elements=["number"], set_=values).returning(S.id)
-    ).scalar_one()
+    row_id = conn.execute(_summary_upsert(conn, tuple(values)), {"created_at": created_at, **values}).scalar_one()
     if conn.dialect.name == "sqlite":
         conn.execute(text("DELETE FROM case_search WHERE rowid = :id"), {"id": row_id})
         conn.execute(text("INSERT INTO case_search (rowid, body) VALUES (:id, :body)"),
