@@ -11,13 +11,15 @@ from datetime import datetime
 from huizhen.labels import notice_text
 from scheduler.sweep import Outgoing, Sweeper
 from states.case import Event
-from workflow.notices import Notice, notices
+from workflow.notices import NOTICE_EVENTS, Notice, notices
 from workflow.usecases import Services
 
 NOTICE = "notice"
 
 
 def who_is_told(svc: Services, number: str, events: Sequence[Event]) -> list[Notice]:
+    if not any(ev.type in NOTICE_EVENTS for ev in events):
+        return []  # no transaction for a command that tells nobody (most of them: issue 17)
     with svc.uow(readonly=True) as uow:
         snap = uow.cases.snapshot(number)
         users = uow.users.all() if snap else []

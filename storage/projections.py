@@ -20,16 +20,15 @@ from sqlalchemy import (
     delete,
     false,
     func,
-    insert,
     or_,
     select,
     text,
     true,
-    update,
 )
 
 from states.status import CaseStatus
 from storage import tables as t
+from storage.common import upsert
 from storage.summary_tables import case_summaries
 from workflow.listing import ListQuery, Page, ViewScope, summary_of
 
@@ -46,16 +45,27 @@ def summary_values(snap: Mapping[str, Any]) -> dict[str, Any]:
     return summary_of(snap, responsible(snap), waiting_on(snap))
 
 
+_UPSERTS: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+def _summary_upsert(conn: Connection, keys: tuple[str, ...]) -> Any:
+    """The upsert of a summary row, built once per dialect and set of columns: the values go as parameters (building
+    the statement around them cost more than its round trip)."""
+    found = _UPSERTS.get((conn.dialect.name, keys))
+    if found is None:
+        ins = upsert(conn, case_summaries)
+        found = ins.on_conflict_do_update(index_elements=["number"], set_={k: ins.excluded[k] for k in keys}) \
+            .returning(S.id)
+        _UPSERTS[(conn.dialect.name, keys)] = found
+    return found
+
+
 def put_summary(conn: Connection, snap: Mapping[str, Any], created_at: datetime, updated_at: datetime) -> None:
     """Insert or replace the summary row of the case SNAP (and its search entry), in the caller's transaction."""
     values = summary_values(snap) | {"updated_at": updated_at}
-    row_id = conn.execute(select(S.id).where(S.number == values["number"])).scalar()
-    if row_id is None:
-        row_id = conn.execute(
-            insert(case_summaries).values(created_at=created_at, **values).returning(S.id)
-        ).scalar_one()
-    else:
-        conn.execute(update(case_summaries).where(S.id == row_id).values(**values))
+    # One statement (an upsert on the unique number) rather than a SELECT then an INSERT or UPDATE: a round trip
+    # less per command (issue 17). The row keeps its id and created_at when it exists.
+    row_id = conn.execute(_summary_upsert(conn, tuple(values)), {"created_at": created_at, **values}).scalar_one()
     if conn.dialect.name == "sqlite":
         conn.execute(text("DELETE FROM case_search WHERE rowid = :id"), {"id": row_id})
         conn.execute(text("INSERT INTO case_search (rowid, body) VALUES (:id, :body)"),

@@ -49,6 +49,11 @@ def _t1_due(case: dict[str, Any]) -> str | None:
     return str(armed[-1]["due_at"]) if armed else None
 
 
+# The only events `notices` looks at: a command whose events are none of these tells nobody (nothing to read).
+NOTICE_EVENTS = frozenset({"PanelFormed", "MaterialsDispatched", "CaseReferred", "OpinionRecorded", "ExpertChased",
+                           "ExpertResponded"})
+
+
 def notices(case: dict[str, Any], events: Sequence[Event], users: Sequence[User]) -> list[Notice]:
     """The notices these events ask for, in order (CASE: the snapshot after them)."""
     number = case["number"]

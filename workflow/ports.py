@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -71,6 +71,18 @@ class Expert:
 
 
 @dataclass(frozen=True)
+class AuditedCase:
+    """One case as `audit verify` reads it: its events in order, what its hash chain says, and its row (snapshot and
+    columns; None when the row is missing). Read for every case in a few streamed queries, not per case (issue 17)."""
+
+    number: str
+    events: list[StoredEvent]
+    chain_findings: list[str]
+    snapshot: dict[str, Any] | None
+    columns: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class StoredEvent:
     """An event as the log keeps it: the domain event plus its place in the chain."""
 
@@ -125,6 +137,11 @@ class CaseRepository(Protocol):
 
     def chain_findings(self, number: str) -> list[str]:
         """Recompute the hash chain of one case; one line per broken, missing or reordered event."""
+        ...
+
+    def audited(self, number: str | None = None) -> Iterator[AuditedCase]:
+        """Every case (or the one named), in number order, with its events, chain findings and row: what `audit
+        verify` checks, streamed in a few queries whatever the number of cases."""
         ...
 
     def hash_kinds(self) -> dict[str, int]:

@@ -16,7 +16,7 @@ from states.status import CaseStatus
 from states.yearly import retention_until
 from workflow.errors import NotFound
 from workflow.permissions import Someone, can_view, require_role, require_view
-from workflow.ports import StoredEvent, UnitOfWork
+from workflow.ports import AuditedCase, StoredEvent, UnitOfWork
 from workflow.services import Services, _user, visible_snapshot
 
 
@@ -166,29 +166,33 @@ def _diff(a: Any, b: Any, path: str = "") -> str | None:
 
 
 def verify_audit(svc: Services, actor: str | None, number: str | None = None) -> list[str]:
-    """Recompute every hash and replay every case; one finding per line, naming the case and the event."""
+    """Recompute every hash and replay every case; one finding per line, naming the case and the event. The cases
+    are streamed from the repository (events and rows in a few queries) and each is checked from memory."""
     with svc.uow(readonly=True) as uow:
         user = _user(uow, actor)
         require_role(user, "auditor", "admin")
-        numbers = [number] if number else uow.cases.numbers()
-        findings: list[str] = []
-        if number and uow.cases.snapshot(number) is None and not uow.cases.events(number):
+        case_findings: list[str] = []
+        present_: set[str] = set()
+        for audited in uow.cases.audited(number):
+            if number and audited.snapshot is None and not audited.events:
+                break  # no case to verify: the tombstone's, below
+            present_.add(audited.number)
+            case_findings.extend(_case_findings(audited))
+        if number and not present_:
             if uow.retention.tombstone(number) is None:
                 raise NotFound(f"case {number} does not exist", key="case_missing", number=number)
             # Purged after its retention: what verifies now is its tombstone, in the tombstones' own chain.
             return [f for f in uow.retention.findings() if f.startswith(f"{number} ")]
+        findings: list[str] = []
         if not number:
             findings.extend(uow.retention.findings())
-            findings.extend(_missing_numbers(uow, svc.policy.case_prefix))
-        for n in numbers:
-            findings.extend(_case_findings(uow, n))
-        return findings
+            findings.extend(_missing_numbers(uow, svc.policy.case_prefix, present_))
+        return findings + case_findings
 
 
-def _case_findings(uow: UnitOfWork, n: str) -> list[str]:
-    findings = list(uow.cases.chain_findings(n))
-    stored = uow.cases.events(n)
-    snap = uow.cases.snapshot(n)
+def _case_findings(audited: AuditedCase) -> list[str]:
+    n, stored, snap = audited.number, audited.events, audited.snapshot
+    findings = list(audited.chain_findings)
     try:
         case = domain.replay(s.event for s in stored)
     except Exception as exc:  # a broken history is a finding, not a crash of the audit
@@ -201,7 +205,7 @@ def _case_findings(uow: UnitOfWork, n: str) -> list[str]:
     diff = _diff(case.to_dict(shared=True), domain.upcast_snapshot(snap))
     if diff:
         findings.append(f"{n} after event {stored[-1].seq}: case row differs from its replay — {diff}")
-    columns = uow.cases.columns(n) or {}
+    columns = audited.columns or {}
     replayed = {"status": str(case.status), "applicant": case.applicant, "lead": case.lead,
                 "outcome": str(case.outcome) if case.outcome else None, "version": case.version,
                 "last_hash": stored[-1].hash if stored else None}
@@ -212,9 +216,9 @@ def _case_findings(uow: UnitOfWork, n: str) -> list[str]:
     return findings
 
 
-def _missing_numbers(uow: UnitOfWork, prefix: str) -> list[str]:
+def _missing_numbers(uow: UnitOfWork, prefix: str, present_: set[str]) -> list[str]:
     """Every number the counters issued is a case or a tombstone: a case deleted without a purge is named."""
-    present_ = set(uow.cases.numbers()) | {t["number"] for t in uow.retention.tombstones()}
+    present_ = present_ | {t["number"] for t in uow.retention.tombstones()}
     return [f"{n}: the number was issued but there is neither a case nor a tombstone — deleted without a purge?"
             for n in uow.retention.issued_numbers(prefix) if n not in present_]
 

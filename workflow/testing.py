@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -21,7 +21,7 @@ from states.case import Case, Event
 from states.errors import Conflict
 from states.status import CaseStatus
 from workflow.listing import ListQuery, Page, ViewScope, summary_of
-from workflow.ports import Expert, Policy, StoredEvent, User
+from workflow.ports import AuditedCase, Expert, Policy, StoredEvent, User
 
 GENESIS = "0" * 64
 
@@ -127,6 +127,10 @@ class FakeCases:
 
     def hash_kinds(self) -> dict[str, int]:
         return {"keyed": 0, "older": sum(len(v) for v in self.data.events.values())}
+
+    def audited(self, number: str | None = None) -> Iterator[AuditedCase]:
+        for n in [number] if number else self.numbers():
+            yield AuditedCase(n, self.events(n), self.chain_findings(n), self.snapshot(n), self.columns(n))
 
     def chain_findings(self, number: str) -> list[str]:
         prev, found = GENESIS, []
