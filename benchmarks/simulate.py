@@ -158,6 +158,8 @@ def run_step(svc, uc, clock, step, k, number, codes, experts, draft, opinion):  
             clock.advance(seconds=1)
             uc.record_analysis(svc, user, number, expert, "分析意见")
         uc.refer(svc, applicant, number, "专家分析已齐" if k % 10 == 9 else "")
+        # Art. 5 / 8(4): the lead schedules the online meeting (convening needs one); its invitation goes out.
+        uc.schedule_meeting(svc, _lead(uc, svc, number), number, clock.now() + timedelta(days=1, hours=4), "腾讯会议")
     elif step == "meeting":
         lead = _lead(uc, svc, number)
         uc.convene(svc, lead, number)

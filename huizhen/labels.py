@@ -647,7 +647,7 @@ LABELS["zh-CN"]["read"] = {
 # How a paper was read (the read log), and how a notice was delivered (an event's payload): one table.
 LABELS["zh-CN"]["api"].update({
     "GET /audit/reads": "阅读记录：谁在何时查看或下载了哪些文书、材料或专家会诊表（审计、管理员）",
-    "GET /cases/{number}/diff": "比较案件在两个时刻之间的变化（from、to 为带时区的时刻）",
+    "GET /cases/{number}/diff": "比较案件在两个时刻之间的变化（起、止两个时刻均须带时区）",
 })
 LABELS["zh-CN"]["read_channel"] = {"web": "网页", "api": "接口", "cli": "命令行", "inbox": "站内信", "email": "邮件",
                                    "webhook": "网络回调"}

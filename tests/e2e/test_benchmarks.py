@@ -20,6 +20,7 @@ SCRIPTS = [
     ("bench_audit.py", ["--backend", "sqlite", "--events", "100"]),
     ("bench_sweep.py", ["--backend", "both", "--open", "200", "--archived", "10"]),
     ("simulate.py", ["--backend", "sqlite", "--cases", "3", "--members", "31"]),
+    ("bench_pages.py", ["--db", "sqlite", "--cases", "120", "--reps", "3"]),
 ]
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +31,7 @@ def test_every_benchmark_runs_quick(script: str, extra: list[str]) -> None:
     done = subprocess.run([sys.executable, str(BENCH / script), "--quick", *extra], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "ratio" in done.stdout or "exactly once" in done.stdout, done.stdout
+    assert "ratio" in done.stdout or "exactly once" in done.stdout or "×" in done.stdout, done.stdout
 
 
 def test_there_is_a_script_per_measure() -> None:

@@ -46,7 +46,7 @@ def archived(site: Site) -> str:
 
 @pytest.mark.parametrize("db_url", BOTH, indirect=True)
 def test_done_when_lead_expert_and_auditor_take_their_papers_from_the_pages(site: Site, archived: str,
-                                                                            tmp_path: Path) -> None:
+                                                                            tmp_path: Path, signing_dir: Path) -> None:
     n = archived
     events_before = site.event_count()
 
@@ -77,7 +77,9 @@ def test_done_when_lead_expert_and_auditor_take_their_papers_from_the_pages(site
     path.write_bytes(dossier.content)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUIZHEN_")}
     env["HUIZHEN_DATABASE_URL"] = "sqlite:////nonexistent/none.db"  # offline: no database
-    r = subprocess.run([str(Path(sys.executable).parent / "huizhen"), "audit", "dossier-verify", str(path)],
+    # Offline, against the institutions' CA the papers were signed under (issue 15: signed papers).
+    r = subprocess.run([str(Path(sys.executable).parent / "huizhen"), "audit", "dossier-verify", str(path),
+                        "--ca", str(signing_dir / "ca.pem")],
                        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"dossier of {n} intact" in r.stdout + r.stderr
