@@ -91,8 +91,9 @@ def catch_up(app: Any, sweeper: Sweeper | None = None) -> str | None:
     data = checkpoints.read_kept(app, name)
     if data is None:
         return name  # the kept copy was removed by hand: the ledger still says it was issued
-    with svc.uow(readonly=True) as uow:
-        known = uow.reminders.known_keys(_key(day, ""))
+    people = witnesses(app)
+    with svc.uow(readonly=True) as uow:  # exact keys (the ledger's unique index), not a scan by prefix
+        known = uow.reminders.present(_key(day, f"{p.name}|{ch}") for p in people for ch in sweeper.channel_names())
     subject = f"【检查点】{day.isoformat()} 审计检查点"
     body = (f"系统已于 {now.astimezone(BEIJING):%Y-%m-%d %H:%M}（北京时间）签发今日的审计检查点，"
             f"记录每个案件的链头、销毁记录链头与案件编号计数器。\n"
@@ -100,7 +101,7 @@ def catch_up(app: Any, sweeper: Sweeper | None = None) -> str | None:
             "日后可由审计人员在审计页面“核对检查点”，核对数据库是否仍延续该检查点；"
             "离线核验签名所用的公钥见 /audit/public-key。")
     attachment = Attachment(name, "application/json", data)
-    for person in witnesses(app):
+    for person in people:
         for channel in sweeper.channel_names():
             key = _key(day, f"{person.name}|{channel}")
             if key in known:

@@ -137,6 +137,13 @@ class SqlCaseRepository:
         found |= set(self.conn.execute(select(t.events.c.case_number).distinct()).scalars())
         return sorted(found)
 
+    def heads(self) -> list[tuple[str, int, str]]:
+        e = t.events.c
+        last = select(e.case_number, func.max(e.seq).label("seq")).group_by(e.case_number).subquery()
+        stmt = (select(e.case_number, e.seq, e.hash)
+                .join(last, (e.case_number == last.c.case_number) & (e.seq == last.c.seq)))
+        return sorted((r.case_number, int(r.seq), r.hash) for r in self.conn.execute(stmt))
+
     def chain_findings(self, number: str) -> list[str]:
         c = t.cases.c
         row = self.conn.execute(select(c.version, c.last_hash).where(c.number == number)).mappings().first()

@@ -135,6 +135,11 @@ class CaseRepository(Protocol):
 
     def numbers(self) -> list[str]: ...
 
+    def heads(self) -> list[tuple[str, int, str]]:
+        """Every case's log head (number, last seq, last hash), in number order: one query, not a read of every
+        case's events (a daily checkpoint states it)."""
+        ...
+
     def chain_findings(self, number: str) -> list[str]:
         """Recompute the hash chain of one case; one line per broken, missing or reordered event."""
         ...

@@ -125,6 +125,9 @@ class FakeCases:
     def numbers(self) -> list[str]:
         return sorted(set(self.data.cases) | set(self.data.events))
 
+    def heads(self) -> list[tuple[str, int, str]]:
+        return [(n, ev[-1].seq, ev[-1].hash) for n, ev in sorted(self.data.events.items()) if ev]
+
     def hash_kinds(self) -> dict[str, int]:
         return {"keyed": 0, "older": sum(len(v) for v in self.data.events.values())}
 

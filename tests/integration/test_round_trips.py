@@ -69,3 +69,19 @@ def test_audit_verify_reads_a_few_queries_whatever_the_number_of_cases(world: Wo
     with statements(world) as four:
         assert uc.verify_audit(world.svc, "auditor") == []
     assert len(four) == len(one), (one, four)
+
+
+def test_a_checkpoint_reads_the_heads_in_a_few_queries_whatever_the_number_of_cases(world: World) -> None:
+    """The scheduler issues one each working day (issue 15): it must not read every case's events each time."""
+    from workflow import reading
+
+    first = run_to(world, "archived")
+    with statements(world) as one:
+        heads = reading.system_chain_heads(world.svc)
+    assert [h["number"] for h in heads["cases"]] == [first]
+    assert heads["cases"][0]["version"] == len(uc.history(world.svc, "auditor", first))
+    for target in ["drafted", "convening", "decided"]:
+        run_to(world, target)
+    with statements(world) as four:
+        heads = reading.system_chain_heads(world.svc)
+    assert len(heads["cases"]) == 4 and len(four) == len(one), (one, four)
