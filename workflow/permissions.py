@@ -140,7 +140,7 @@ def _whose(action: str, case: dict[str, Any]) -> str:
     if ADMIN in who:
         parts.append("an admin")
     if SYSTEM in who and not parts:
-        parts.append("huizhen itself")
+        parts.append("the system itself")
     return " or ".join(parts) or "nobody"
 
 

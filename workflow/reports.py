@@ -164,7 +164,7 @@ def compute(snaps: list[dict[str, Any]], year: int, members: list[str], is_workd
 
 
 def yearly_report(svc: Services, actor: str | None, year: int, institution: str | None = None) -> dict[str, Any]:
-    """The figures of `huizhen report year` (liaisons, admins, auditors: the mechanism's shared statistics)."""
+    """The year's figures (liaisons, admins, auditors: the mechanism's shared statistics)."""
     code = institution.strip().upper() if institution else None
     if code is not None and code not in svc.policy.members:
         raise InvalidInput(f"{code or '(empty)'} is not a member institution ({', '.join(svc.policy.members)})",

@@ -18,6 +18,7 @@ from huizhen import case_export
 from huizhen.commands import run_simple
 from huizhen.labels import MATERIAL_KINDS, t
 from huizhen.web import diagram, forms
+from huizhen.web.api_records import _paper as paper_bytes  # the one way a paper becomes bytes
 from huizhen.web.auth import SESSION_COOKIE, SESSION_MAX_AGE, LoginRefused, Sessions, Viewer
 from huizhen.web.common import (
     CSRF_MESSAGE,
@@ -588,19 +589,6 @@ async def minutes_preview(request: Request, number: str) -> Response:
     viewer = await page_viewer(request)
     raw = request.query_params.get("issue", "")
     issue = int(raw) if raw.isdigit() else None
-    data = await call(_minutes_pdf, web(request).svc, viewer.user.name, number, issue)
+    data = await call(paper_bytes, "minutes", web(request).svc, viewer.user.name, number, None, "pdf", issue)
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{number}-minutes.pdf"'})
-
-
-def _minutes_pdf(svc: uc.Services, actor: str, number: str, issue: int | None) -> bytes:
-    import tempfile
-    from pathlib import Path
-
-    from huizhen.papers import render_minutes
-    from workflow.documents import minutes_context
-
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "minutes.pdf"
-        render_minutes(minutes_context(svc, actor, number, issue), out)
-        return out.read_bytes()
